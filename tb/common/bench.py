@@ -1,0 +1,77 @@
+"""Clock, reset, seeding and the hang watchdog shared by every bench."""
+from __future__ import annotations
+
+import os
+import random
+
+import cocotb
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge
+
+CLK_PERIOD_NS = 10
+
+
+def test_seed() -> int:
+    """The cocotb run's seed; every random source of a bench derives from it."""
+    return int(cocotb.RANDOM_SEED)
+
+
+def rng(stream: int = 0) -> np.random.Generator:
+    """A NumPy generator for one named stream of this test's randomness."""
+    return np.random.default_rng([test_seed(), stream])
+
+
+def py_random(stream: int = 0) -> random.Random:
+    return random.Random(test_seed() * 1000003 + stream)
+
+
+async def start_clock_and_reset(clk, rst_n, cycles: int = 5) -> None:
+    Clock(clk, CLK_PERIOD_NS, unit="ns").start()
+    rst_n.value = 0
+    await ClockCycles(clk, cycles)
+    rst_n.value = 1
+    await RisingEdge(clk)
+
+
+def test_dir() -> str:
+    return os.environ.get("MICROREC_TEST_DIR", ".")
+
+
+class Watchdog:
+    """Fails the test if no progress is reported for ``limit`` cycles.
+
+    ``dump`` is a callable returning a text description of what is still
+    outstanding; it is printed in the failure so a hang explains itself.
+    """
+
+    def __init__(self, clk, limit: int, dump=lambda: "", name: str = "watchdog"):
+        self.clk = clk
+        self.limit = limit
+        self.dump = dump
+        self.name = name
+        self._last_progress = 0
+        self._cycle = 0
+        self.expired = None
+        self._task = None
+
+    def kick(self) -> None:
+        self._last_progress = self._cycle
+
+    def start(self):
+        self._task = cocotb.start_soon(self._run())
+        return self
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        step = 64
+        while True:
+            await ClockCycles(self.clk, step)
+            self._cycle += step
+            if self._cycle - self._last_progress > self.limit:
+                self.expired = (f"{self.name}: no progress for {self.limit} cycles "
+                                f"(cycle {self._cycle}); outstanding:\n{self.dump()}")
+                raise AssertionError(self.expired)
