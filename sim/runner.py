@@ -87,11 +87,11 @@ class SimFailure(AssertionError):
 
 
 def coverage_enabled() -> bool:
-    return env_flag("COVERAGE")
+    return env_flag("MICROREC_COVERAGE")
 
 
 def waves_enabled() -> bool:
-    return env_flag("WAVES")
+    return env_flag("MICROREC_WAVES")
 
 
 @contextmanager

@@ -33,10 +33,11 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "rtl: runs a Verilator simulation")
     config.addinivalue_line("markers", "slow: long simulation, kept out of the smoke profile")
+    config.addinivalue_line("markers", "mutant: builds deliberately broken RTL (kept out of coverage)")
     if config.getoption("--waves"):
-        os.environ["WAVES"] = "1"
+        os.environ["MICROREC_WAVES"] = "1"
     if config.getoption("--coverage-rtl"):
-        os.environ["COVERAGE"] = "1"
+        os.environ["MICROREC_COVERAGE"] = "1"
 
 
 def pytest_generate_tests(metafunc):

@@ -7,7 +7,8 @@ from sim.runner import Dut, run_test
 from sim.toolchain import RTL_DIR
 
 LANE_COUNTS = [1, 4]
-TESTS = ["MacRandomTest", "MacBackToBackTest", "MacExtremeTest", "MacRoundingTest", "MacReluTest"]
+TESTS = ["MacRandomTest", "MacBackToBackTest", "MacExtremeTest", "MacRoundingTest", "MacReluTest",
+         "MacModelTest"]
 
 
 def mac_pe_dut(lanes: int, defines: dict | None = None) -> Dut:
@@ -33,6 +34,7 @@ INJECTED_BUGS = ["MAC_PE_BUG_ROUND_TRUNC", "MAC_PE_BUG_SAT_BOUND", "MAC_PE_BUG_A
 
 
 @pytest.mark.rtl
+@pytest.mark.mutant
 @pytest.mark.parametrize("bug", INJECTED_BUGS)
 def test_mac_pe_injected_bug_is_caught(bug, seed):
     result = run_test(mac_pe_dut(4, {bug: 1}), "tb.mac_pe.tb_mac_pe", testcase="MacAllTest",

@@ -43,8 +43,9 @@ class MacItem(uvm_sequence_item):
         self.frac_bits = frac_bits
         self.relu = relu
         self.out32 = out32
-        # filled in by the monitor's pairing in the scoreboard
-        self.idles = 0
+        self.idles = 0          # idle cycles the driver inserted
+        self.golden_y = None    # the golden model's own layer output, when known
+        self.tag = ""           # where the item came from (query/layer/neuron)
 
     @property
     def fanin(self) -> int:
@@ -160,6 +161,41 @@ class MacReluSeq(MacBaseSeq):
                            bias=rnd.randint(-100000, 1000), frac_bits=8,
                            relu=rnd.random() < 0.8, out32=False)
             await self.send(item)
+
+
+class MacModelSeq(MacBaseSeq):
+    """Real neurons of a model config: activations and weights from the golden model.
+
+    Each item is one neuron of one layer for one query; it carries the
+    golden model's own output for that neuron (golden_infer with
+    return_layers), so the PE is checked against the whole model, not just
+    against the fixed-point helper functions.
+    """
+
+    async def body(self):
+        from models.config import load_config
+        from models.golden import golden_infer, mlp_weights
+        from models.queries import uniform_queries
+
+        cfg = load_config(self.knob("model", "tiny"))
+        nq = self.knob("model_queries", 4)
+        per_layer = self.knob("model_neurons", 16)
+        rnd = py_random(5)
+        weights = mlp_weights(cfg)
+        idx = uniform_queries(cfg, nq, seed=rnd.randrange(2**31))
+        _, trace = golden_infer(cfg, idx, weights, return_layers=True)
+        last = len(weights) - 1
+        for q in range(nq):
+            for layer, (w, b) in enumerate(weights):
+                x = trace.features[q] if layer == 0 else trace.out[layer - 1][q]
+                neurons = rnd.sample(range(w.shape[0]), min(per_layer, w.shape[0]))
+                for j in neurons:
+                    item = MacItem(f"q{q}l{layer}n{j}", a=[int(v) for v in x], b=[int(v) for v in w[j]],
+                                   bias=int(b[j]), frac_bits=cfg.frac_bits, relu=layer != last,
+                                   out32=layer == last)
+                    item.golden_y = int(trace.out[layer][q, j])
+                    item.tag = f"{cfg.name} query {q} layer {layer} neuron {j}"
+                    await self.send(item)
 
 
 class MacAllSeq(MacBaseSeq):
@@ -278,6 +314,8 @@ class MacScoreboard(uvm_component):
             exp = item.expected()
             diffs = [f"{k}: expected {exp[k]} got {got[k]}" for k in ("y", "acc", "sat", "relu_zero")
                      if exp[k] != got[k]]
+            if item.golden_y is not None and item.golden_y != got["y"]:
+                diffs.append(f"y vs golden model ({item.tag}): expected {item.golden_y} got {got['y']}")
             if diffs:
                 msg = f"MISMATCH dot product #{self.checked} {item}: " + "; ".join(diffs)
                 self.logger.error(msg)
@@ -291,6 +329,16 @@ class MacScoreboard(uvm_component):
         assert leftover == 0, f"{leftover} dot products sent but never answered"
         assert self.checked > 0, "scoreboard checked nothing"
         self.logger.info(f"scoreboard: {self.checked} dot products matched the golden model")
+
+    def report_phase(self):
+        import json
+        import os
+        from cocotb.utils import get_sim_time
+        path = os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "scoreboard.json")
+        with open(path, "w") as fh:
+            json.dump({"checked": self.checked, "mismatches": len(self.mismatches),
+                       "first_mismatch": self.mismatches[0] if self.mismatches else None,
+                       "sim_ns": get_sim_time("ns")}, fh)
 
 
 class MacCoverage(uvm_subscriber):

@@ -19,6 +19,7 @@ from tb.mac_pe.mac_pe_env import (
     MacAllSeq,
     MacEnv,
     MacExtremeSeq,
+    MacModelSeq,
     MacRandomSeq,
     MacReluSeq,
     MacRoundingSeq,
@@ -37,6 +38,9 @@ class MacRandomTest(uvm_test):
         ConfigDB().set(None, "*", "lanes", int(os.environ.get("MAC_PE_LANES", "1")))
         ConfigDB().set(None, "*", "idle_prob", self.idle_prob)
         ConfigDB().set(None, "*", "num_items", int(os.environ.get("MAC_PE_ITEMS", "200")))
+        ConfigDB().set(None, "*", "model", os.environ.get("MAC_PE_MODEL", "tiny"))
+        ConfigDB().set(None, "*", "model_queries", int(os.environ.get("MAC_PE_MODEL_QUERIES", "4")))
+        ConfigDB().set(None, "*", "model_neurons", int(os.environ.get("MAC_PE_MODEL_NEURONS", "16")))
         self.env = MacEnv("env", self)
 
     async def run_phase(self):
@@ -83,4 +87,15 @@ class MacAllTest(MacRandomTest):
 
     def build_phase(self):
         uvm_factory().set_type_override_by_type(MacRandomSeq, MacAllSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=20 * TIMEOUT_US, timeout_unit="us")
+class MacModelTest(MacRandomTest):
+    """Neurons of a real model config (MAC_PE_MODEL) against golden_infer's layers."""
+
+    idle_prob = 0.0
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MacRandomSeq, MacModelSeq)
         super().build_phase()

