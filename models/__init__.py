@@ -1,0 +1,31 @@
+"""NumPy golden model of the recommendation-inference accelerator.
+
+The numbers here define the bit-exact contract (docs/contracts.md); RTL and
+testbenches are checked against them. Pure Python + NumPy, no cocotb.
+"""
+
+from .config import (
+    BUILTINS,
+    ConfigError,
+    ModelConfig,
+    TableConfig,
+    builtin,
+    load_config,
+    save_config,
+)
+from .golden import float_infer, gather, golden_infer, mlp_forward, mlp_weights
+
+__all__ = [
+    "BUILTINS",
+    "ConfigError",
+    "ModelConfig",
+    "TableConfig",
+    "builtin",
+    "load_config",
+    "save_config",
+    "float_infer",
+    "gather",
+    "golden_infer",
+    "mlp_forward",
+    "mlp_weights",
+]
