@@ -1,0 +1,99 @@
+// P processing elements (mac_pe, U lanes each), each with its own weight bank
+// (WDEPTH words of U int16) and bias bank (BDEPTH int32). Output stationary:
+// every PE computes one neuron per round; all PEs read the same bank address
+// and the same U input activations (broadcast) in a beat.
+//
+// Timing: a read request (rd_en, addresses) in cycle t delivers the bank words
+// in cycle t+1, where the beat control (in_*) must be presented; the PE result
+// appears mac_pe.PE_LATENCY (3) cycles after that. The requantize settings
+// (cfg_*) are sampled by mac_pe two cycles after the beat's in_* cycle.
+module mlp_pe_array #(
+    parameter int P      = 8,
+    parameter int U      = 8,
+    parameter int ACC_W  = 48,
+    parameter int WDEPTH = 1024,
+    parameter int BDEPTH = 64,
+    localparam int PE_W = (P > 1) ? $clog2(P) : 1,
+    localparam int WA_W = (WDEPTH > 1) ? $clog2(WDEPTH) : 1,
+    localparam int BA_W = (BDEPTH > 1) ? $clog2(BDEPTH) : 1
+) (
+    input  logic              clk,
+    input  logic              rst_n,
+    // bank write port: w_bias selects the bias bank (data in w_data[31:0])
+    input  logic              w_we,
+    input  logic              w_bias,
+    input  logic [PE_W-1:0]   w_pe,
+    input  logic [WA_W-1:0]   w_addr,
+    input  logic [U*16-1:0]   w_data,
+    // read request (cycle t)
+    input  logic              rd_en,
+    input  logic [WA_W-1:0]   rd_waddr,
+    input  logic [BA_W-1:0]   rd_baddr,
+    // beat (cycle t+1)
+    input  logic              in_valid,
+    input  logic              in_first,
+    input  logic              in_last,
+    input  logic [P-1:0]      in_mask,
+    input  logic [U*16-1:0]   in_act,
+    // requantize settings (cycle t+3)
+    input  logic [3:0]        cfg_frac_bits,
+    input  logic              cfg_relu,
+    input  logic              cfg_out32,
+    // results (cycle t+4 for the last beat of a round)
+    output logic [P-1:0]      out_valid,
+    output logic [31:0]       out_y [P],
+    output logic [P-1:0]      out_sat,
+    output logic [P-1:0]      out_relu_zero
+);
+    if (BDEPTH > WDEPTH) begin : g_bad_depth
+        $error("mlp_pe_array: BDEPTH=%0d must not exceed WDEPTH=%0d", BDEPTH, WDEPTH);
+    end
+
+    for (genvar p = 0; p < P; p++) begin : g_pe
+        logic [U*16-1:0] wq;
+        logic [31:0]     bq;
+        // the raw accumulator is a debug output of mac_pe the engine does not use
+        /* verilator lint_off UNUSEDSIGNAL */
+        logic [ACC_W-1:0] acc_unused;
+        /* verilator lint_on UNUSEDSIGNAL */
+
+        mlp_ram #(.WIDTH(U * 16), .DEPTH(WDEPTH)) u_wbank (
+            .clk   (clk),
+            .we    (w_we && !w_bias && w_pe == PE_W'(p)),
+            .waddr (w_addr),
+            .wdata (w_data),
+            .re    (rd_en),
+            .raddr (rd_waddr),
+            .rdata (wq)
+        );
+
+        mlp_ram #(.WIDTH(32), .DEPTH(BDEPTH)) u_bbank (
+            .clk   (clk),
+            .we    (w_we && w_bias && w_pe == PE_W'(p)),
+            .waddr (w_addr[BA_W-1:0]),
+            .wdata (w_data[31:0]),
+            .re    (rd_en),
+            .raddr (rd_baddr),
+            .rdata (bq)
+        );
+
+        mac_pe #(.LANES(U), .ACC_W(ACC_W)) u_pe (
+            .clk           (clk),
+            .rst_n         (rst_n),
+            .cfg_frac_bits (cfg_frac_bits),
+            .cfg_relu      (cfg_relu),
+            .cfg_out32     (cfg_out32),
+            .in_valid      (in_valid && in_mask[p]),
+            .in_first      (in_first),
+            .in_last       (in_last),
+            .in_a          (in_act),
+            .in_b          (wq),
+            .in_bias       (bq),
+            .out_valid     (out_valid[p]),
+            .out_y         (out_y[p]),
+            .out_acc       (acc_unused),
+            .out_sat       (out_sat[p]),
+            .out_relu_zero (out_relu_zero[p])
+        );
+    end
+endmodule

@@ -1,0 +1,146 @@
+"""Host-side view of the MLP engine (rtl/mlp/mlp_engine.sv): build settings,
+the weight/bias bank layout (mlp_layer_cfg.sv header) and the configuration
+port values. What a host driver or the accelerator's DMA computes; the bench
+and the benchmark use it. Layout only: no arithmetic of the golden model.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from models.config import ModelConfig, TableConfig
+
+
+@dataclass(frozen=True)
+class EngineBuild:
+    """Build-time parameters of one mlp_engine build."""
+
+    P: int = 6
+    U: int = 20
+    MAX_LAYERS: int = 4
+    MAX_DIM: int = 1024
+    WDEPTH: int = 9216
+    BDEPTH: int = 320
+    FEAT_LANES: int = 16
+    ID_W: int = 16
+    OUT_DEPTH: int = 4
+    ACC_W: int = 48
+    CNT_W: int = 48
+
+    def parameters(self) -> dict:
+        return asdict(self)
+
+    def env(self) -> dict:
+        return {f"MLP_{k}": str(v) for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_env(cls) -> "EngineBuild":
+        kw = {k: int(os.environ[f"MLP_{k}"]) for k in cls.__dataclass_fields__ if f"MLP_{k}" in os.environ}
+        return cls(**kw)
+
+    @property
+    def dim_w(self) -> int:
+        return (self.MAX_DIM).bit_length()  # $clog2(MAX_DIM + 1)
+
+    @property
+    def lanes(self) -> int:
+        return self.P * self.U
+
+
+def ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def shapes_of(cfg: ModelConfig) -> list[tuple[int, int]]:
+    return list(cfg.layer_shapes)
+
+
+def bank_plan(build: EngineBuild, shapes) -> list[dict]:
+    """Per layer: fan_in, fan_out, beats, rounds, wbase, bbase (as the RTL derives)."""
+    plan, w, b = [], 0, 0
+    for fan_in, fan_out in shapes:
+        beats, rounds = ceil_div(fan_in, build.U), ceil_div(fan_out, build.P)
+        plan.append({"fan_in": fan_in, "fan_out": fan_out, "beats": beats, "rounds": rounds,
+                     "wbase": w, "bbase": b, "cycles": beats * rounds,
+                     "macs": fan_in * fan_out})
+        w += beats * rounds
+        b += rounds
+    return plan
+
+
+def fits(build: EngineBuild, shapes) -> bool:
+    plan = bank_plan(build, shapes)
+    last = plan[-1]
+    return (len(shapes) <= build.MAX_LAYERS
+            and all(1 <= i <= build.MAX_DIM and 1 <= o <= build.MAX_DIM for i, o in shapes)
+            and shapes[-1][1] == 1
+            and last["wbase"] + last["cycles"] <= build.WDEPTH
+            and last["bbase"] + last["rounds"] <= build.BDEPTH)
+
+
+def _words(lanes: np.ndarray) -> list[int]:
+    """Rows of int16 lanes -> packed little-endian ints (lane i at bits 16i)."""
+    raw = np.ascontiguousarray(lanes.astype("<i2"))
+    nbytes = raw.shape[1] * 2
+    buf = raw.tobytes()
+    return [int.from_bytes(buf[i:i + nbytes], "little") for i in range(0, len(buf), nbytes)]
+
+
+def weight_writes(build: EngineBuild, weights) -> list[tuple[int, int, int, int]]:
+    """(bias, pe, addr, data) writes that load `weights` [(W[out,in], b[out])]."""
+    shapes = [(np.shape(w)[1], np.shape(w)[0]) for w, _ in weights]
+    plan = bank_plan(build, shapes)
+    P, U = build.P, build.U
+    writes = []
+    for (w, bias), lp in zip(weights, plan):
+        out, fin = np.shape(w)
+        pad = np.zeros((lp["rounds"] * P, lp["beats"] * U), dtype=np.int16)
+        pad[:out, :fin] = w
+        bpad = np.zeros(lp["rounds"] * P, dtype=np.int64)
+        bpad[:out] = bias
+        # neuron n = r*P + p -> [r, p, k, lane]
+        blocks = pad.reshape(lp["rounds"], P, lp["beats"], U)
+        for p in range(P):
+            rows = blocks[:, p].reshape(-1, U)           # r-major, then beat k
+            for i, word in enumerate(_words(rows)):
+                if (i // lp["beats"]) * P + p < out:     # padding neurons stay unwritten
+                    writes.append((0, p, lp["wbase"] + i, word))
+            for r in range(lp["rounds"]):
+                if r * P + p < out:
+                    writes.append((1, p, lp["bbase"] + r, int(bpad[r * P + p]) & 0xFFFFFFFF))
+    return writes
+
+
+def feature_beats(build: EngineBuild, vec) -> list[int]:
+    """One feature vector -> FEAT_LANES-wide beats (last beat zero-padded)."""
+    v = np.asarray(vec, dtype=np.int64)
+    n = ceil_div(len(v), build.FEAT_LANES) * build.FEAT_LANES
+    pad = np.zeros(n, dtype=np.int16)
+    pad[:len(v)] = v
+    return _words(pad.reshape(-1, build.FEAT_LANES))
+
+
+def config_ports(build: EngineBuild, shapes, frac_bits: int) -> dict:
+    """Values of the cfg_* ports for `shapes` [(fan_in, fan_out)] and one F."""
+    dw = build.dim_w
+    outs = 0
+    shift = 0
+    for l, (_, o) in enumerate(shapes):
+        outs |= o << (l * dw)
+        shift |= frac_bits << (l * 4)
+    return {"cfg_num_layers": len(shapes), "cfg_in_dim": shapes[0][0],
+            "cfg_out_dims": outs, "cfg_shift": shift}
+
+
+def shape_config(in_dim: int, mlp: list[int], frac_bits: int = 8, name: str = "shape",
+                 seed: int = 1) -> ModelConfig:
+    """A golden-model config with the given MLP shape (tables only set the feature length)."""
+    tables, left, i = [], in_dim, 0
+    while left > 0:
+        d = min(256, left)
+        tables.append(TableConfig(f"t{i}", 1, d, "onchip"))
+        left -= d
+        i += 1
+    return ModelConfig(name, tables, list(mlp), frac_bits=frac_bits, seed=seed)

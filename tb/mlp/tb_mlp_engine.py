@@ -1,0 +1,187 @@
+"""cocotb/pyuvm tests for rtl/mlp/mlp_engine.sv (run through tests/test_mlp_engine.py).
+
+Variants are the base test with a factory override of its main sequence and
+ConfigDB knobs (input idle probability, output stall probability, items).
+"""
+from __future__ import annotations
+
+import os
+
+import cocotb
+import pyuvm
+from cocotb.triggers import Event, First, Timer
+from pyuvm import ConfigDB, uvm_factory, uvm_test
+
+from tb.common.bench import start_clock_and_reset
+from tb.mlp.mlp_env import (
+    MlpAllSeq,
+    MlpEnv,
+    MlpExtremeSeq,
+    MlpModelSeq,
+    MlpOddShapeSeq,
+    MlpRandomSeq,
+    MlpReconfigSeq,
+    MlpReluSeq,
+)
+from tb.mlp.mlp_layout import EngineBuild, config_ports
+
+TIMEOUT_MS = 200  # simulated; each test also bounds its drain wait
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpRandomTest(uvm_test):
+    """Base test: random shapes, weights and activations, back-to-back inferences."""
+
+    feat_idle_prob = 0.0
+    out_stall_prob = 0.0
+    knobs: dict = {}
+
+    def build_phase(self):
+        cdb = ConfigDB()
+        cdb.set(None, "*", "build", EngineBuild.from_env())
+        cdb.set(None, "*", "feat_idle_prob", self.feat_idle_prob)
+        cdb.set(None, "*", "out_stall_prob", self.out_stall_prob)
+        cdb.set(None, "*", "num_items", int(os.environ.get("MLP_ITEMS", "6")))
+        cdb.set(None, "*", "reset_done", Event())
+        for k, v in self.knobs.items():
+            cdb.set(None, "*", k, v)
+        if "MLP_MODEL" in os.environ:
+            cdb.set(None, "*", "model", os.environ["MLP_MODEL"])
+        self.env = MlpEnv("env", self)
+
+    async def run_phase(self):
+        self.raise_objection()
+        dut = cocotb.top
+        await start_clock_and_reset(dut.clk, dut.rst_n)
+        ConfigDB().get(self, "", "reset_done").set()
+        await self.run_phase_body()
+
+    async def run_phase_body(self):
+        seq = MlpRandomSeq.create("main_seq")
+        await self.guarded(seq.start(self.env.seqr), "sequence")
+        # drain: every logit out, counters of the last phase checked
+        await self.guarded(self.env.driver.end_phase(), "drain")
+        self.drop_objection()
+
+    def progress(self) -> tuple:
+        env = self.env
+        return (env.scoreboard.checked, env.loader.words, env.driver.beats)
+
+    async def watchdog(self, what: str) -> str:
+        """Returns (failing the test) once nothing moved for MLP_STALL_US of
+        simulated time; polls with a Timer, no per-cycle work."""
+        interval = int(os.environ.get("MLP_STALL_US", "400"))
+        last = self.progress()
+        while True:
+            await Timer(interval, unit="us")
+            now = self.progress()
+            if now == last:
+                return (f"{what}: no progress (logits checked, bank writes, feature beats = {now}) "
+                        f"for {interval} us; outstanding:\n{self.env.scoreboard.outstanding()}")
+            last = now
+
+    async def guarded(self, coro, what: str):
+        task = cocotb.start_soon(coro)
+        dog = cocotb.start_soon(self.watchdog(what))
+        await First(task, dog)
+        if not task.done():
+            task.cancel()
+            raise AssertionError(dog.result())
+        dog.cancel()
+        return task.result()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpBackpressureTest(MlpRandomTest):
+    """Random idle cycles on the input and random stalls on the output."""
+
+    feat_idle_prob = 0.3
+    out_stall_prob = 0.6
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpOddShapeTest(MlpRandomTest):
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpOddShapeSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpExtremeTest(MlpRandomTest):
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpExtremeSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpReluTest(MlpRandomTest):
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpReluSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpReconfigTest(MlpRandomTest):
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpReconfigSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
+class MlpModelTest(MlpRandomTest):
+    """A built-in model (MLP_MODEL, default tiny) with golden weights and features."""
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpModelSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
+class MlpAllTest(MlpRandomTest):
+    """Every stimulus class in one run, with light backpressure."""
+
+    out_stall_prob = 0.2
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpAllSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpCfgErrorTest(MlpRandomTest):
+    """Illegal shapes raise cfg_err and close the input; a legal one clears it
+    and the engine then runs tiny correctly (no rebuild, no reset)."""
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpModelSeq)
+        super().build_phase()
+
+    async def run_phase(self):
+        from cocotb.triggers import FallingEdge
+
+        self.raise_objection()
+        dut = cocotb.top
+        b = EngineBuild.from_env()
+        await start_clock_and_reset(dut.clk, dut.rst_n)
+        big = b.MAX_DIM
+        bad = {
+            "no layers": [(16, 1)], "too many layers": [(8, 8)] * b.MAX_LAYERS + [(8, 1)],
+            "fan-in 0": [(0, 4), (4, 1)], "fan-in > MAX_DIM": [(big + 1, 4), (4, 1)],
+            "layer size 0": [(8, 0), (0, 1)], "last layer size 2": [(8, 4), (4, 2)],
+            "banks overflow": [(big, big)] * (b.MAX_LAYERS - 1) + [(big, 1)],
+        }
+        for why, shapes in bad.items():
+            ports = config_ports(b, shapes, 8)
+            if why == "no layers":
+                ports["cfg_num_layers"] = 0
+            if why == "too many layers":
+                ports = config_ports(b, shapes[:b.MAX_LAYERS], 8)
+                ports["cfg_num_layers"] = b.MAX_LAYERS + 1 if b.MAX_LAYERS + 1 < 2 ** b.MAX_LAYERS.bit_length() else 0
+            for k, v in ports.items():
+                getattr(dut, k).value = v
+            for _ in range(3):
+                await FallingEdge(dut.clk)
+            assert int(dut.cfg_err.value) == 1, f"cfg_err not raised for {why}: {shapes}"
+            assert int(dut.feat_ready.value) == 0, f"feat_ready high with an illegal config ({why})"
+        ConfigDB().get(self, "", "reset_done").set()
+        await super().run_phase_body()
