@@ -13,7 +13,7 @@ SEED       ?= 1
 PYTEST     := $(VPY) -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps sim test test-models test-rtl lint regress coverage waves clean
+.PHONY: help venv deps sim test lint regress coverage waves bench bench-hbm bench-mlp bench-lookup clean
 
 help: ## list the targets
 	@echo "MicroRec-style recommendation accelerator: RTL, pyuvm benches, golden model"
@@ -58,6 +58,20 @@ waves: $(STAMP) ## rerun one test with FST waves: make waves TEST=<node id> SEED
 	@sim/deps.sh ccache liblz4-dev
 	$(PYTEST) -p no:xdist -q "$(TEST)" --seed $(SEED) --waves
 	@echo "waves: build/tests/*/dump.fst (newest):"; ls -t build/tests/*/dump.fst 2>/dev/null | head -1
+
+bench: bench-lookup bench-mlp bench-hbm ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
+
+bench-lookup: $(STAMP) ## lookup latency/throughput (ideal and u280 memory) vs MicroRec
+	@sim/deps.sh ccache
+	$(VPY) -m tb.lookup.bench_lookup
+
+bench-mlp: $(STAMP) ## MLP engine: MACs/cycle, utilization, cycles/inference, sim speed vs P x U
+	@sim/deps.sh ccache
+	$(VPY) -m tb.mlp.bench_mlp
+
+bench-hbm: $(STAMP) ## HBM model simulation speed with 32 busy channels vs an idle Python side
+	@sim/deps.sh ccache
+	$(VPY) -m tb.hbm.bench_hbm_speed
 
 clean: ## remove builds and reports (keeps .venv)
 	rm -rf build .pytest_cache
