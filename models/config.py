@@ -271,6 +271,48 @@ def _microrec_small() -> ModelConfig:
     return ModelConfig("microrec_small", tables, [1024, 512, 256, 1])
 
 
+# MicroRec small before its Cartesian products (47 tables, Table 3): the 42
+# shapes above with five HBM tables replaced by the two tables each one is
+# the product of. The ten factors are the ten smallest tables (each under
+# the 8000 bytes of a 1000 x 4 table), and pairing the smallest with the
+# largest (MicroRec's rule) gives back exactly the five products.
+# hbm index -> (rows, dim) of A, (rows, dim) of B; A x B = the 42-table shape.
+SMALL_47_FACTORS = {
+    13: ((16, 6), (1875, 2)),     # 30000 x 8
+    14: ((125, 4), (800, 4)),     # 100000 x 8
+    15: ((160, 4), (625, 4)),
+    16: ((200, 4), (500, 4)),
+    17: ((250, 4), (400, 4)),
+}
+
+
+def _microrec_small_47() -> ModelConfig:
+    """MicroRec small before Cartesian products: 47 tables, feature length 352.
+
+    Tiers as without products: the 8 smallest tables on chip, the other 39 in
+    DRAM (HBM channel i % 32; the two 10M-row tables on DDR), so 2 DRAM
+    rounds; `models.planner` merges the five factor pairs back into 42.
+    """
+    tables, hbm = [], []
+    for i, (r, d) in enumerate(_SMALL_HBM):
+        if i in SMALL_47_FACTORS:
+            (ra, da), (rb, db) = SMALL_47_FACTORS[i]
+            hbm += [(f"hbm{i:02d}a", ra, da), (f"hbm{i:02d}b", rb, db)]
+        else:
+            hbm.append((f"hbm{i:02d}", r, d))
+    hbm += [(f"chip{i}", r, d) for i, (r, d) in enumerate(_SMALL_ONCHIP)]
+    smallest = sorted(hbm, key=lambda t: (t[1] * stride_for_dim(t[2]), t[0]))[:8]
+    ch = 0
+    for name, r, d in hbm:
+        if (name, r, d) in smallest:
+            tables.append(TableConfig(name, r, d, "onchip"))
+        else:
+            tables.append(TableConfig(name, r, d, "hbm", ch % HBM_CHANNELS))
+            ch += 1
+    tables += [TableConfig(f"ddr{i}", r, d, "ddr", i) for i, (r, d) in enumerate(_SMALL_DDR)]
+    return ModelConfig("microrec_small_47", tables, [1024, 512, 256, 1])
+
+
 LARGE_HBM_ROW_SCALE = 4
 LARGE_DDR_ROWS = 56_000_000
 
@@ -340,6 +382,7 @@ def _dlrm_kaggle() -> ModelConfig:
 BUILTINS: dict[str, ModelConfig] = {
     "tiny": _tiny(),
     "microrec_small": _microrec_small(),
+    "microrec_small_47": _microrec_small_47(),
     "microrec_large": _microrec_large(),
     "dlrm_kaggle": _dlrm_kaggle(),
 }

@@ -1,0 +1,292 @@
+// Embedding lookup subsystem: MicroRec's first half. Queries (an id and one
+// index per logical table) enter a ring of QDEPTH slots; NUM_CH memory
+// engines and NUM_BANKS on-chip engines each serve the physical tables placed
+// on them, in parallel; the gather emits each query's feature vector (in
+// logical concatenation order) in query order, with its first error.
+module emb_lookup_top
+    import lookup_pkg::*;
+#(
+    parameter int NUM_CH     = 4,
+    parameter int NUM_BANKS  = 1,
+    parameter int BANK_WORDS = 1024,
+    parameter int QDEPTH     = 16,
+    parameter int P_MAX      = 16,
+    parameter int LIST_MAX   = 16,
+    parameter int T_MAX      = 16,
+    parameter int DIM_MAX    = 64,
+    parameter int FEAT_MAX   = 256,
+    parameter int DATA_W     = 256,
+    parameter int ADDR_W     = 34,
+    parameter int ID_W       = 5,
+    parameter int QID_W      = 32,
+    // derived
+    parameter int NUM_ENG    = NUM_CH + NUM_BANKS,
+    parameter int PID_W      = $clog2(P_MAX),
+    parameter int SLOT_W     = $clog2(QDEPTH),
+    parameter int BWA_W      = $clog2(BANK_WORDS),
+    parameter int BSEL_W     = (NUM_BANKS > 1) ? $clog2(NUM_BANKS) : 1
+) (
+    input  logic                              clk,
+    input  logic                              rst_n,
+    // configuration
+    input  logic                              desc_we,
+    input  logic [PID_W-1:0]                  desc_waddr,
+    input  desc_t                             desc_wdata,
+    input  logic [7:0]                        cfg_num_logical,
+    input  logic                              cfg_commit,
+    output logic                              cfg_ready,
+    output logic                              cfg_bad,
+    output logic [3:0]                        cfg_err_code,
+    output logic [PID_W-1:0]                  cfg_err_table,
+    // on-chip bank load port
+    input  logic                              bank_we,
+    input  logic [BSEL_W-1:0]                 bank_sel,
+    input  logic [BWA_W-1:0]                  bank_waddr,
+    input  logic [DATA_W-1:0]                 bank_wdata,
+    // queries in
+    input  logic                              s_query_valid,
+    output logic                              s_query_ready,
+    input  logic [QID_W-1:0]                  s_query_id,
+    input  logic [T_MAX*32-1:0]               s_query_idx,
+    // feature vectors out, in query order
+    output logic                              m_feat_valid,
+    input  logic                              m_feat_ready,
+    output logic [QID_W-1:0]                  m_feat_id,
+    output logic [FEAT_MAX*16-1:0]            m_feat_data,
+    output logic [3:0]                        m_feat_err,
+    output logic [7:0]                        m_feat_err_table,
+    output logic [7:0]                        m_feat_err_engine,
+    // AXI4 read masters, one per memory channel
+    output logic [NUM_CH-1:0]                 m_axi_arvalid,
+    input  logic [NUM_CH-1:0]                 m_axi_arready,
+    output logic [NUM_CH-1:0][ADDR_W-1:0]     m_axi_araddr,
+    output logic [NUM_CH-1:0][7:0]            m_axi_arlen,
+    output logic [NUM_CH-1:0][2:0]            m_axi_arsize,
+    output logic [NUM_CH-1:0][1:0]            m_axi_arburst,
+    output logic [NUM_CH-1:0][ID_W-1:0]       m_axi_arid,
+    input  logic [NUM_CH-1:0]                 m_axi_rvalid,
+    output logic [NUM_CH-1:0]                 m_axi_rready,
+    input  logic [NUM_CH-1:0][DATA_W-1:0]     m_axi_rdata,
+    input  logic [NUM_CH-1:0][ID_W-1:0]       m_axi_rid,
+    input  logic [NUM_CH-1:0][1:0]            m_axi_rresp,
+    input  logic [NUM_CH-1:0]                 m_axi_rlast,
+    // performance counters and sticky status
+    output logic [63:0]                       perf_cycles,
+    output logic [63:0]                       perf_queries,
+    output logic [63:0]                       perf_lookups_mem,
+    output logic [63:0]                       perf_lookups_onchip,
+    output logic [63:0]                       perf_beats,
+    output logic [63:0]                       perf_ar_stall,
+    output logic [63:0]                       perf_in_stall,
+    output logic [63:0]                       perf_out_stall,
+    output logic [63:0]                       perf_errors,
+    output logic [63:0]                       perf_ooo,
+    output logic [NUM_ENG-1:0][ID_W:0]        st_outstanding,
+    output logic                              st_unexpected_r
+);
+    localparam int QSEQ_W   = SLOT_W + 1;
+    localparam int LK_W     = $clog2(LIST_MAX);
+    localparam int TID_W    = $clog2(T_MAX);
+    localparam int ROW_W    = DIM_MAX * 16;
+    localparam int ENG_W    = (NUM_ENG > 1) ? $clog2(NUM_ENG) : 1;
+
+    // ---------------------------------------------------------------------
+    // query ring
+    // ---------------------------------------------------------------------
+    logic [QSEQ_W-1:0] q_head, q_tail;
+    logic [31:0]       idx_mem [QDEPTH][T_MAX];
+    logic [QID_W-1:0]  qid_mem [QDEPTH];
+    logic              ring_full, ring_empty, q_accept, q_emit;
+
+    assign ring_empty    = q_head == q_tail;
+    assign ring_full     = (q_tail - q_head) == QSEQ_W'(QDEPTH);
+    assign s_query_ready = cfg_ready && !ring_full;
+    assign q_accept      = s_query_valid && s_query_ready;
+
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            q_head <= '0;
+            q_tail <= '0;
+        end else begin
+            if (q_accept) q_tail <= q_tail + 1'b1;
+            if (q_emit)   q_head <= q_head + 1'b1;
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        if (q_accept) begin
+            for (int t = 0; t < T_MAX; t++) begin
+                idx_mem[q_tail[SLOT_W-1:0]][t] <= s_query_idx[32*t +: 32];
+            end
+            qid_mem[q_tail[SLOT_W-1:0]] <= s_query_id;
+        end
+    end
+
+    // ---------------------------------------------------------------------
+    // configuration
+    // ---------------------------------------------------------------------
+    logic [NUM_ENG-1:0][PID_W-1:0]               eng_desc_p;
+    desc_t [NUM_ENG-1:0]                         eng_desc;
+    logic [PID_W:0]                              n_lookups;
+    logic [NUM_ENG-1:0][LK_W:0]                  list_count;
+    logic [NUM_ENG-1:0][LIST_MAX-1:0][PID_W-1:0] list;
+
+    lookup_config #(
+        .NUM_CH(NUM_CH), .NUM_BANKS(NUM_BANKS), .P_MAX(P_MAX), .LIST_MAX(LIST_MAX),
+        .T_MAX(T_MAX), .DIM_MAX(DIM_MAX), .FEAT_MAX(FEAT_MAX)
+    ) u_config (
+        .clk, .rst_n, .desc_we, .desc_waddr, .desc_wdata,
+        .num_logical(cfg_num_logical), .commit(cfg_commit), .ring_empty,
+        .rd_p(eng_desc_p), .rd_desc(eng_desc),
+        .cfg_ready, .cfg_bad, .cfg_err_code, .cfg_err_p(cfg_err_table),
+        .n_lookups, .list_count, .list
+    );
+
+    // ---------------------------------------------------------------------
+    // engines: memory channels first, then on-chip banks
+    // ---------------------------------------------------------------------
+    logic [NUM_ENG-1:0]                arvalid, arready, rvalid, rready, rlast;
+    logic [NUM_ENG-1:0][ADDR_W-1:0]    araddr;
+    logic [NUM_ENG-1:0][7:0]           arlen;
+    logic [NUM_ENG-1:0][2:0]           arsize;
+    logic [NUM_ENG-1:0][1:0]           arburst, rresp;
+    logic [NUM_ENG-1:0][ID_W-1:0]      arid, rid;
+    logic [NUM_ENG-1:0][DATA_W-1:0]    rdata;
+
+    logic [NUM_ENG-1:0][QSEQ_W-1:0]    eng_q_next;
+    logic [NUM_ENG-1:0][SLOT_W-1:0]    eng_idx_slot;
+    logic [NUM_ENG-1:0][TID_W-1:0]     eng_ta, eng_tb;
+    logic [NUM_ENG-1:0][31:0]          eng_idx_a, eng_idx_b;
+
+    logic [NUM_ENG-1:0]                res_valid;
+    logic [NUM_ENG-1:0][SLOT_W-1:0]    res_slot;
+    logic [NUM_ENG-1:0][3:0]           res_err;
+    logic [NUM_ENG-1:0][PID_W-1:0]     res_p;
+    logic [NUM_ENG-1:0][ROW_W-1:0]     res_row;
+    logic [NUM_ENG-1:0][8:0]           res_dim, res_dim_a;
+    logic [NUM_ENG-1:0][15:0]          res_off_a, res_off_b;
+    logic [NUM_ENG-1:0]                st_issue, st_beat, st_ar_stall, st_unexp, st_ooo;
+
+    for (genvar e = 0; e < NUM_ENG; e++) begin : g_eng
+        assign eng_idx_a[e] = idx_mem[eng_idx_slot[e]][eng_ta[e]];
+        assign eng_idx_b[e] = idx_mem[eng_idx_slot[e]][eng_tb[e]];
+
+        emb_lookup_engine #(
+            .QDEPTH(QDEPTH), .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX),
+            .DIM_MAX(DIM_MAX), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W)
+        ) u_engine (
+            .clk, .rst_n, .cfg_ready,
+            .list_count(list_count[e]), .list(list[e]),
+            .desc_p(eng_desc_p[e]), .desc(eng_desc[e]),
+            .q_tail, .q_next(eng_q_next[e]),
+            .idx_slot(eng_idx_slot[e]), .idx_ta(eng_ta[e]), .idx_tb(eng_tb[e]),
+            .idx_a(eng_idx_a[e]), .idx_b(eng_idx_b[e]),
+            .m_arvalid(arvalid[e]), .m_arready(arready[e]), .m_araddr(araddr[e]),
+            .m_arlen(arlen[e]), .m_arsize(arsize[e]), .m_arburst(arburst[e]), .m_arid(arid[e]),
+            .m_rvalid(rvalid[e]), .m_rready(rready[e]), .m_rdata(rdata[e]), .m_rid(rid[e]),
+            .m_rresp(rresp[e]), .m_rlast(rlast[e]),
+            .res_valid(res_valid[e]), .res_slot(res_slot[e]), .res_err(res_err[e]),
+            .res_p(res_p[e]), .res_row(res_row[e]), .res_dim(res_dim[e]),
+            .res_dim_a(res_dim_a[e]), .res_off_a(res_off_a[e]), .res_off_b(res_off_b[e]),
+            .st_issue(st_issue[e]), .st_beat(st_beat[e]), .st_ar_stall(st_ar_stall[e]),
+            .st_outstanding(st_outstanding[e]), .st_unexpected_r(st_unexp[e]), .st_ooo(st_ooo[e])
+        );
+
+        if (e < NUM_CH) begin : g_mem
+            assign m_axi_arvalid[e] = arvalid[e];
+            assign arready[e]       = m_axi_arready[e];
+            assign m_axi_araddr[e]  = araddr[e];
+            assign m_axi_arlen[e]   = arlen[e];
+            assign m_axi_arsize[e]  = arsize[e];
+            assign m_axi_arburst[e] = arburst[e];
+            assign m_axi_arid[e]    = arid[e];
+            assign rvalid[e]        = m_axi_rvalid[e];
+            assign m_axi_rready[e]  = rready[e];
+            assign rdata[e]         = m_axi_rdata[e];
+            assign rid[e]           = m_axi_rid[e];
+            assign rresp[e]         = m_axi_rresp[e];
+            assign rlast[e]         = m_axi_rlast[e];
+        end else begin : g_bank
+            localparam int B = e - NUM_CH;
+            // a bank always serves full-width INCR bursts
+            logic unused_bank_ar;
+            assign unused_bank_ar = ^{arsize[e], arburst[e]};
+            onchip_table_ram #(
+                .WORDS(BANK_WORDS), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W)
+            ) u_bank (
+                .clk, .rst_n,
+                .wr_en(bank_we && 32'(bank_sel) == B), .wr_addr(bank_waddr), .wr_data(bank_wdata),
+                .s_arvalid(arvalid[e]), .s_arready(arready[e]), .s_araddr(araddr[e]),
+                .s_arlen(arlen[e]), .s_arid(arid[e]),
+                .s_rvalid(rvalid[e]), .s_rready(rready[e]), .s_rdata(rdata[e]), .s_rid(rid[e]),
+                .s_rresp(rresp[e]), .s_rlast(rlast[e])
+            );
+        end
+    end
+
+    // ---------------------------------------------------------------------
+    // gather and output
+    // ---------------------------------------------------------------------
+    logic             head_ready;
+    logic [3:0]       head_err;
+    logic [PID_W-1:0] head_err_p;
+    logic [ENG_W-1:0] head_err_eng;
+
+    feature_gather #(
+        .NUM_ENG(NUM_ENG), .QDEPTH(QDEPTH), .P_MAX(P_MAX), .DIM_MAX(DIM_MAX),
+        .FEAT_MAX(FEAT_MAX)
+    ) u_gather (
+        .clk, .rst_n, .n_lookups, .cfg_bad,
+        .alloc(q_accept), .alloc_slot(q_tail[SLOT_W-1:0]), .q_head, .q_tail,
+        .res_valid, .res_slot, .res_err, .res_p, .res_row, .res_dim, .res_dim_a,
+        .res_off_a, .res_off_b,
+        .head_ready, .head_feat(m_feat_data), .head_err, .head_err_p, .head_err_eng
+    );
+
+    assign m_feat_valid      = head_ready;
+    assign m_feat_id         = qid_mem[q_head[SLOT_W-1:0]];
+    assign m_feat_err        = head_err;
+    assign m_feat_err_table  = 8'(head_err_p);
+    assign m_feat_err_engine = 8'(head_err_eng);
+    assign q_emit            = m_feat_valid && m_feat_ready;
+
+    // engine progress is implied by the gather's completion counts
+    logic unused_q_next;
+    assign unused_q_next = ^eng_q_next;
+
+    // ---------------------------------------------------------------------
+    // performance counters
+    // ---------------------------------------------------------------------
+    function automatic logic [63:0] popcount(input logic [NUM_ENG-1:0] v);
+        popcount = '0;
+        for (int i = 0; i < NUM_ENG; i++) popcount = popcount + 64'(v[i]);
+    endfunction
+
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            perf_cycles         <= '0;
+            perf_queries        <= '0;
+            perf_lookups_mem    <= '0;
+            perf_lookups_onchip <= '0;
+            perf_beats          <= '0;
+            perf_ar_stall       <= '0;
+            perf_in_stall       <= '0;
+            perf_out_stall      <= '0;
+            perf_errors         <= '0;
+            perf_ooo            <= '0;
+            st_unexpected_r     <= 1'b0;
+        end else begin
+            perf_cycles         <= perf_cycles + 64'd1;
+            perf_queries        <= perf_queries + 64'(q_emit);
+            perf_lookups_mem    <= perf_lookups_mem + popcount(st_issue & NUM_ENG'((1 << NUM_CH) - 1));
+            perf_lookups_onchip <= perf_lookups_onchip + popcount(st_issue & ~NUM_ENG'((1 << NUM_CH) - 1));
+            perf_beats          <= perf_beats + popcount(st_beat & NUM_ENG'((1 << NUM_CH) - 1));
+            perf_ar_stall       <= perf_ar_stall + popcount(st_ar_stall);
+            perf_in_stall       <= perf_in_stall + 64'(s_query_valid && !s_query_ready);
+            perf_out_stall      <= perf_out_stall + 64'(m_feat_valid && !m_feat_ready);
+            perf_errors         <= perf_errors + 64'(q_emit && m_feat_err != ERR_NONE);
+            perf_ooo            <= perf_ooo + popcount(st_ooo);
+            if (|st_unexp) st_unexpected_r <= 1'b1;
+        end
+    end
+endmodule

@@ -1,0 +1,143 @@
+// Descriptor store and per-engine table lists. The host writes descriptors
+// and pulses commit; once no query is in flight, a scan of P_MAX cycles
+// checks every descriptor and builds, for each engine, the list of physical
+// tables it serves (so engines never scan descriptors per query). An illegal
+// descriptor sets cfg_bad with the reason and table; queries are then still
+// answered, each with an ERR_BAD_CONFIG record, so nothing waits forever.
+module lookup_config
+    import lookup_pkg::*;
+#(
+    parameter int NUM_CH    = 4,
+    parameter int NUM_BANKS = 1,
+    parameter int P_MAX     = 16,
+    parameter int LIST_MAX  = 16,
+    parameter int T_MAX     = 16,
+    parameter int DIM_MAX   = 64,
+    parameter int FEAT_MAX  = 256,
+    parameter int NUM_ENG   = NUM_CH + NUM_BANKS,
+    parameter int PID_W     = $clog2(P_MAX),
+    parameter int K_W       = $clog2(LIST_MAX),
+    parameter int ENG_W     = (NUM_ENG > 1) ? $clog2(NUM_ENG) : 1
+) (
+    input  logic                                       clk,
+    input  logic                                       rst_n,
+    input  logic                                       desc_we,
+    input  logic [PID_W-1:0]                           desc_waddr,
+    input  desc_t                                      desc_wdata,
+    input  logic [7:0]                                 num_logical,  // tables per query
+    input  logic                                       commit,
+    input  logic                                       ring_empty,
+    // per-engine descriptor read ports
+    input  logic [NUM_ENG-1:0][PID_W-1:0]              rd_p,
+    output desc_t [NUM_ENG-1:0]                        rd_desc,
+    // built lists
+    output logic                                       cfg_ready,
+    output logic                                       cfg_bad,
+    output logic [3:0]                                 cfg_err_code,
+    output logic [PID_W-1:0]                           cfg_err_p,
+    output logic [PID_W:0]                             n_lookups,
+    output logic [NUM_ENG-1:0][K_W:0]                  list_count,
+    output logic [NUM_ENG-1:0][LIST_MAX-1:0][PID_W-1:0] list
+);
+    desc_t descs [P_MAX];
+
+    always_ff @(posedge clk) begin
+        if (desc_we) begin
+            descs[desc_waddr] <= desc_wdata;
+        end
+    end
+
+    for (genvar e = 0; e < NUM_ENG; e++) begin : g_rd
+        assign rd_desc[e] = descs[rd_p[e]];
+    end
+
+    typedef enum logic [1:0] {S_IDLE, S_WAIT, S_SCAN} state_e;
+    state_e           state;
+    logic [PID_W:0]   scan_p;
+    desc_t            d;
+    logic [31:0]      eng;
+    logic [ENG_W-1:0] eng_i;
+    logic [3:0]       check;
+
+    assign d   = descs[scan_p[PID_W-1:0]];
+    assign eng   = d.onchip ? 32'(NUM_CH) + 32'(d.channel) : 32'(d.channel);
+    assign eng_i = eng[ENG_W-1:0];
+
+    // the first rule a descriptor breaks, or CFG_OK
+    always_comb begin
+        check = CFG_OK;
+        if (eng >= NUM_ENG || (d.onchip && 32'(d.channel) >= NUM_BANKS)) begin
+            check = CFG_BAD_ENGINE;
+        end else if (d.stride_log2 == 4'd0 || d.stride_log2 > 4'd12 ||
+                     (32'd1 << d.stride_log2) < 32'(d.dim) * 2) begin
+            check = CFG_BAD_STRIDE;
+        end else if (d.dim == 9'd0 || 32'(d.dim) > DIM_MAX ||
+                     (d.is_product && (d.dim_a > d.dim || d.dim_a == 9'd0))) begin
+            check = CFG_BAD_DIM;
+        end else if (d.lt_a >= num_logical || 32'(d.lt_a) >= T_MAX ||
+                     (d.is_product && (d.lt_b >= num_logical || 32'(d.lt_b) >= T_MAX))) begin
+            check = CFG_BAD_TABLE_ID;
+        end else if (32'(d.feat_off_a) + 32'(d.is_product ? d.dim_a : d.dim) > FEAT_MAX ||
+                     (d.is_product && 32'(d.feat_off_b) + 32'(d.dim - d.dim_a) > FEAT_MAX)) begin
+            check = CFG_BAD_FEATURE;
+        end else if (!d.onchip && d.base[11:0] != 12'd0) begin
+            check = CFG_BAD_BASE;
+        end else if (d.rows == 32'd0 || (d.is_product && d.rows_b == 32'd0)) begin
+            check = CFG_BAD_ROWS;
+        end else if (32'(list_count[eng_i]) >= LIST_MAX) begin
+            check = CFG_LIST_OVERFLOW;
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            state        <= S_IDLE;
+            cfg_ready    <= 1'b0;
+            cfg_bad      <= 1'b0;
+            cfg_err_code <= CFG_OK;
+            cfg_err_p    <= '0;
+            n_lookups    <= '0;
+            scan_p       <= '0;
+            list_count   <= '0;
+        end else begin
+            case (state)
+                S_IDLE: if (commit) state <= S_WAIT;
+                S_WAIT: if (ring_empty) begin
+                    // queries in flight finish under the old lists first
+                    state        <= S_SCAN;
+                    cfg_ready    <= 1'b0;
+                    cfg_bad      <= 1'b0;
+                    cfg_err_code <= CFG_OK;
+                    cfg_err_p    <= '0;
+                    n_lookups    <= '0;
+                    scan_p       <= '0;
+                    list_count   <= '0;
+                end
+                S_SCAN: begin
+                    if (32'(scan_p) == P_MAX) begin
+                        state     <= S_IDLE;
+                        cfg_ready <= 1'b1;
+                    end else begin
+                        scan_p <= scan_p + 1'b1;
+                        if (d.valid) begin
+                            if (check != CFG_OK) begin
+                                if (!cfg_bad) begin
+                                    cfg_bad      <= 1'b1;
+                                    cfg_err_code <= check;
+                                    cfg_err_p    <= scan_p[PID_W-1:0];
+                                end
+                            end else begin
+                                list[eng_i][list_count[eng_i][K_W-1:0]]
+                                    <= scan_p[PID_W-1:0];
+                                list_count[eng_i] <=
+                                    list_count[eng_i] + 1'b1;
+                                n_lookups <= n_lookups + 1'b1;
+                            end
+                        end
+                    end
+                end
+                default: state <= S_IDLE;
+            endcase
+        end
+    end
+endmodule

@@ -1,0 +1,46 @@
+// Types shared by the embedding-lookup subsystem. The descriptor layout is
+// the contract of docs/contracts.md section 5; tb/lookup/descriptor.py packs
+// the same fields in the same order (MSB first).
+package lookup_pkg;
+
+    typedef struct packed {
+        logic        valid;
+        logic        onchip;
+        logic [7:0]  channel;
+        logic [39:0] base;
+        logic [3:0]  stride_log2;
+        logic [31:0] rows;
+        logic [8:0]  dim;
+        logic        is_product;
+        logic [7:0]  lt_a;
+        logic [7:0]  lt_b;
+        logic [31:0] rows_b;
+        logic [8:0]  dim_a;
+        logic [15:0] feat_off_a;
+        logic [15:0] feat_off_b;
+    } desc_t;
+
+    // Error codes of a lookup / a query's error record (0 = none).
+    typedef enum logic [3:0] {
+        ERR_NONE       = 4'd0,
+        ERR_IDX_RANGE  = 4'd1,   // an index outside its table
+        ERR_AXI_SLVERR = 4'd2,   // memory answered SLVERR
+        ERR_AXI_DECERR = 4'd3,   // memory answered DECERR
+        ERR_TIMEOUT    = 4'd4,   // a read never came back (watchdog)
+        ERR_BAD_CONFIG = 4'd5    // the committed descriptors are illegal
+    } err_code_e;
+
+    // Why a descriptor was rejected at commit (status register detail).
+    typedef enum logic [3:0] {
+        CFG_OK            = 4'd0,
+        CFG_BAD_ENGINE    = 4'd1,  // channel / bank does not exist in this build
+        CFG_BAD_STRIDE    = 4'd2,  // stride_log2 outside 1..12 or stride < 2*dim
+        CFG_BAD_DIM       = 4'd3,  // dim 0, above DIM_MAX, or dim_a > dim
+        CFG_BAD_TABLE_ID  = 4'd4,  // lt_a / lt_b >= number of logical tables
+        CFG_BAD_FEATURE   = 4'd5,  // a half does not fit in the feature vector
+        CFG_BAD_BASE      = 4'd6,  // memory table not 4 KiB aligned
+        CFG_BAD_ROWS      = 4'd7,  // rows or rows_b zero
+        CFG_LIST_OVERFLOW = 4'd8   // more tables on one engine than LIST_MAX
+    } cfg_err_e;
+
+endpackage

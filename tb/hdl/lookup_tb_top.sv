@@ -1,0 +1,141 @@
+// Bench harness of the lookup subsystem: emb_lookup_top's AXI read masters
+// wired to the HBM memory model (tb/hdl/hbm_mem_model.sv). Python sees only
+// this module's ports: the DUT's configuration and stream ports, its
+// counters, and the memory model's control ports under the prefix "hbm_".
+module lookup_tb_top
+    import lookup_pkg::*;
+    import hbm_pkg::*;
+#(
+    parameter int NUM_CH     = 4,
+    parameter int NUM_BANKS  = 1,
+    parameter int BANK_WORDS = 1024,
+    parameter int QDEPTH     = 16,
+    parameter int P_MAX      = 16,
+    parameter int LIST_MAX   = 16,
+    parameter int T_MAX      = 16,
+    parameter int DIM_MAX    = 64,
+    parameter int FEAT_MAX   = 256,
+    parameter int DATA_W     = 256,
+    parameter int ADDR_W     = 34,
+    parameter int ID_W       = 5,
+    parameter int NREG       = 8,
+    parameter int NUM_ENG    = NUM_CH + NUM_BANKS,
+    parameter int PID_W      = $clog2(P_MAX),
+    parameter int BWA_W      = $clog2(BANK_WORDS),
+    parameter int BSEL_W     = (NUM_BANKS > 1) ? $clog2(NUM_BANKS) : 1
+) (
+    input  logic                     clk,
+    input  logic                     rst_n,
+    // lookup configuration
+    input  logic                     desc_we,
+    input  logic [PID_W-1:0]         desc_waddr,
+    input  logic [$bits(desc_t)-1:0] desc_wdata,
+    input  logic [7:0]               cfg_num_logical,
+    input  logic                     cfg_commit,
+    output logic                     cfg_ready,
+    output logic                     cfg_bad,
+    output logic [3:0]               cfg_err_code,
+    output logic [PID_W-1:0]         cfg_err_table,
+    input  logic                     bank_we,
+    input  logic [BSEL_W-1:0]        bank_sel,
+    input  logic [BWA_W-1:0]         bank_waddr,
+    input  logic [DATA_W-1:0]        bank_wdata,
+    // streams
+    input  logic                     s_query_valid,
+    output logic                     s_query_ready,
+    input  logic [31:0]              s_query_id,
+    input  logic [T_MAX*32-1:0]      s_query_idx,
+    output logic                     m_feat_valid,
+    input  logic                     m_feat_ready,
+    output logic [31:0]              m_feat_id,
+    output logic [FEAT_MAX*16-1:0]   m_feat_data,
+    output logic [3:0]               m_feat_err,
+    output logic [7:0]               m_feat_err_table,
+    output logic [7:0]               m_feat_err_engine,
+    // counters (all 64-bit, packed: see tb/lookup/lookup_env.py PERF_NAMES)
+    output logic [10*64-1:0]         perf,
+    output logic [NUM_ENG*(ID_W+1)-1:0] st_outstanding,
+    output logic                     st_unexpected_r,
+    // memory model control
+    input  logic                     hbm_cmd_valid,
+    input  logic [3:0]               hbm_cmd_op,
+    input  logic [7:0]               hbm_cmd_ch,
+    input  logic [63:0]              hbm_cmd_addr,
+    input  logic [DATA_W-1:0]        hbm_cmd_wdata,
+    input  logic [DATA_W/8-1:0]      hbm_cmd_wstrb,
+    output logic [DATA_W-1:0]        hbm_cmd_rdata,
+    output logic [64*N_STAT-1:0]     hbm_stat_vec,
+    output logic [63:0]              hbm_cycle,
+    output logic                     hbm_viol_any,
+    output logic [31:0]              hbm_viol_count,
+    output logic [7:0]               hbm_viol_code,
+    output logic [2:0]               hbm_viol_kind,
+    output logic [7:0]               hbm_viol_ch,
+    output logic [63:0]              hbm_viol_cycle,
+    output logic [63:0]              hbm_viol_addr,
+    output logic [15:0]              hbm_viol_id,
+    output logic [7:0]               hbm_viol_len,
+    output logic [2:0]               hbm_viol_size,
+    output logic [1:0]               hbm_viol_burst
+);
+    logic [NUM_CH-1:0]             arvalid, arready, rvalid, rready, rlast;
+    logic [NUM_CH-1:0][ADDR_W-1:0] araddr;
+    logic [NUM_CH-1:0][7:0]        arlen;
+    logic [NUM_CH-1:0][2:0]        arsize;
+    logic [NUM_CH-1:0][1:0]        arburst, rresp;
+    logic [NUM_CH-1:0][ID_W-1:0]   arid, rid;
+    logic [NUM_CH-1:0][DATA_W-1:0] rdata;
+
+    // the lookup path never writes: the write data bus is tied off per channel
+    // (a single '0 on the whole NUM_CH * DATA_W bus trips Verilator's replication limit)
+    logic [NUM_CH-1:0][DATA_W-1:0] no_wdata;
+    for (genvar c = 0; c < NUM_CH; c++) begin : g_no_wdata
+        assign no_wdata[c] = '0;
+    end
+
+    emb_lookup_top #(
+        .NUM_CH(NUM_CH), .NUM_BANKS(NUM_BANKS), .BANK_WORDS(BANK_WORDS), .QDEPTH(QDEPTH),
+        .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX), .DIM_MAX(DIM_MAX),
+        .FEAT_MAX(FEAT_MAX), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .QID_W(32)
+    ) u_dut (
+        .clk, .rst_n,
+        .desc_we, .desc_waddr, .desc_wdata(desc_t'(desc_wdata)),
+        .cfg_num_logical, .cfg_commit, .cfg_ready, .cfg_bad, .cfg_err_code, .cfg_err_table,
+        .bank_we, .bank_sel, .bank_waddr, .bank_wdata,
+        .s_query_valid, .s_query_ready, .s_query_id, .s_query_idx,
+        .m_feat_valid, .m_feat_ready, .m_feat_id, .m_feat_data, .m_feat_err,
+        .m_feat_err_table, .m_feat_err_engine,
+        .m_axi_arvalid(arvalid), .m_axi_arready(arready), .m_axi_araddr(araddr),
+        .m_axi_arlen(arlen), .m_axi_arsize(arsize), .m_axi_arburst(arburst), .m_axi_arid(arid),
+        .m_axi_rvalid(rvalid), .m_axi_rready(rready), .m_axi_rdata(rdata), .m_axi_rid(rid),
+        .m_axi_rresp(rresp), .m_axi_rlast(rlast),
+        .perf_cycles(perf[0*64 +: 64]), .perf_queries(perf[1*64 +: 64]),
+        .perf_lookups_mem(perf[2*64 +: 64]), .perf_lookups_onchip(perf[3*64 +: 64]),
+        .perf_beats(perf[4*64 +: 64]), .perf_ar_stall(perf[5*64 +: 64]),
+        .perf_in_stall(perf[6*64 +: 64]), .perf_out_stall(perf[7*64 +: 64]),
+        .perf_errors(perf[8*64 +: 64]), .perf_ooo(perf[9*64 +: 64]),
+        .st_outstanding(st_outstanding), .st_unexpected_r
+    );
+
+    hbm_mem_model #(
+        .NUM_CH(NUM_CH), .DATA_W(DATA_W), .ID_W(ID_W), .ADDR_W(ADDR_W), .NREG(NREG)
+    ) u_mem (
+        .clk, .rst_n,
+        .cmd_valid(hbm_cmd_valid), .cmd_op(hbm_cmd_op), .cmd_ch(hbm_cmd_ch),
+        .cmd_addr(hbm_cmd_addr), .cmd_wdata(hbm_cmd_wdata), .cmd_wstrb(hbm_cmd_wstrb),
+        .cmd_rdata(hbm_cmd_rdata), .stat_vec(hbm_stat_vec), .cycle(hbm_cycle),
+        .viol_any(hbm_viol_any), .viol_count(hbm_viol_count), .viol_code(hbm_viol_code),
+        .viol_kind(hbm_viol_kind), .viol_ch(hbm_viol_ch), .viol_cycle(hbm_viol_cycle),
+        .viol_addr(hbm_viol_addr), .viol_id(hbm_viol_id), .viol_len(hbm_viol_len),
+        .viol_size(hbm_viol_size), .viol_burst(hbm_viol_burst),
+        .s_axi_arvalid(arvalid), .s_axi_arready(arready), .s_axi_arid(arid),
+        .s_axi_araddr(araddr), .s_axi_arlen(arlen), .s_axi_arsize(arsize), .s_axi_arburst(arburst),
+        .s_axi_rvalid(rvalid), .s_axi_rready(rready), .s_axi_rid(rid), .s_axi_rdata(rdata),
+        .s_axi_rresp(rresp), .s_axi_rlast(rlast),
+        // reads only: the lookup path never writes memory
+        .s_axi_awvalid('0), .s_axi_awready(), .s_axi_awid('0), .s_axi_awaddr('0),
+        .s_axi_awlen('0), .s_axi_awsize('0), .s_axi_awburst('0),
+        .s_axi_wvalid('0), .s_axi_wready(), .s_axi_wdata(no_wdata), .s_axi_wstrb('0), .s_axi_wlast('0),
+        .s_axi_bvalid(), .s_axi_bready({NUM_CH{1'b1}}), .s_axi_bid(), .s_axi_bresp()
+    );
+endmodule

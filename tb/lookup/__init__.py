@@ -1,0 +1,1 @@
+"""pyuvm bench of the embedding-lookup subsystem (rtl/lookup/)."""

@@ -1,0 +1,87 @@
+"""Lookup subsystem benchmark (issue 4): latency and throughput from RTL simulation.
+
+1. `ideal` memory at latency L, one table per channel (32 HBM channels, rows
+   of one beat): lookup latency vs L + 12, steady throughput vs 0.9 queries/cycle.
+2. `u280` memory timed at the accelerator's 140 MHz clock, microrec_small
+   shapes (42 tables after Cartesian products) and microrec_small_47 (47
+   tables, before): lookup latency in cycles and ns next to MicroRec's
+   458 ns and 774 ns.
+Prints a table and writes build/bench/lookup.json. Figures are cycles from
+simulation; nothing here is a wall-clock assertion.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from models.config import ModelConfig, TableConfig, save_config
+from sim.runner import run_test
+from sim.toolchain import BUILD_ROOT
+from tb.lookup.layout import LookupBuild
+from tests.test_lookup import SMALL_BUILD as SMALL
+from tests.test_lookup import lookup_dut, lookup_env
+
+CLOCK_MHZ = 140.0
+MICROREC_NS = {"microrec_small": 458.0, "microrec_small_47": 774.0}
+
+ONE_PER_CH = LookupBuild(num_ch=32, num_banks=1, bank_words=64, qdepth=64, p_max=32, list_max=4,
+                         t_max=32, dim_max=16, feat_max=256, id_w=6)
+
+
+def one_per_channel_config() -> str:
+    cfg = ModelConfig("one_table_per_channel",
+                      [TableConfig(f"t{c}", 100_000, 8, "hbm", c) for c in range(32)], [16, 1])
+    path = BUILD_ROOT / "bench" / "one_table_per_channel.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_config(cfg, path)
+    return str(path)
+
+
+def run(build, config, name, seed=1, **kw) -> dict:
+    t0 = time.perf_counter()
+    res = run_test(lookup_dut(build), "tb.lookup.tb_lookup", testcase="LookupUniformTest", seed=seed,
+                   name=f"bench_lookup_{name}", extra_env=lookup_env(build, config, **kw))
+    sb = json.loads((res.test_dir / "scoreboard.json").read_text())
+    perf = json.loads((res.test_dir / "perf.json").read_text())
+    span = max(1, sb["last_out"] - sb["first_sent"])
+    sb.update(throughput=sb["checked"] / span, wall_s=time.perf_counter() - t0, perf=perf["perf"])
+    return sb
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--latency", type=int, default=20, help="ideal memory latency L (cycles)")
+    ap.add_argument("--queries", type=int, default=1000)
+    args = ap.parse_args(argv)
+    L = args.latency
+    rows, out = [], {}
+    print("[bench] ideal memory, one table per channel ...", flush=True)
+    cfg1 = one_per_channel_config()
+    lat = run(ONE_PER_CH, cfg1, "ideal_latency", preset="ideal", latency=L, queries=200, in_idle=0.95)
+    thr = run(ONE_PER_CH, cfg1, "ideal_throughput", preset="ideal", latency=L, queries=args.queries)
+    out["ideal"] = {"L": L, "latency": lat, "throughput": thr}
+    rows.append(("ideal L=%d, 32 tables/32 ch" % L, lat["latency_min"], lat["latency_median"],
+                 f"<= {L + 12}", thr["throughput"], ">= 0.9", ""))
+    for config in ("microrec_small", "microrec_small_47"):
+        print(f"[bench] u280 memory at {CLOCK_MHZ:.0f} MHz, {config} ...", flush=True)
+        r = run(SMALL, config, f"u280_{config}", preset="u280", queries=300, in_idle=0.95)
+        r_thr = run(SMALL, config, f"u280_{config}_thr", preset="u280", queries=args.queries)
+        ns = r["latency_median"] * 1e3 / CLOCK_MHZ
+        out[config] = {"latency": r, "throughput": r_thr, "latency_ns": ns}
+        rows.append((f"u280 {config}", r["latency_min"], r["latency_median"],
+                     f"MicroRec {MICROREC_NS[config]:.0f} ns", r_thr["throughput"], "",
+                     f"{ns:.0f} ns @ {CLOCK_MHZ:.0f} MHz"))
+    print("\n| case | latency min | latency median | target | queries/cycle | target | note |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.3f} | {r[5]} | {r[6]} |")
+    path = BUILD_ROOT / "bench" / "lookup.json"
+    path.write_text(json.dumps(out, indent=1, default=str))
+    print(f"\nwritten {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""Host-side view of a lookup configuration: what gets written where.
+
+From a model config and a placement (models/placement.py) this derives the
+descriptor words for the DUT, the HBM model's region descriptors (so it
+serves each table's procedural rows) and the on-chip bank images. Pure
+Python: usable by any bench or by the accelerator's host driver.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from models import tables
+from models.config import ModelConfig
+from models.placement import Placement, Platform, place
+from tb.hbm.regions import HbmRegion
+from tb.lookup.descriptor import pack_desc
+
+
+@dataclass(frozen=True)
+class LookupBuild:
+    """Build-time maxima of one lookup_tb_top build (its SV parameters)."""
+    num_ch: int = 4
+    num_banks: int = 1
+    bank_words: int = 1024
+    qdepth: int = 16
+    p_max: int = 16
+    list_max: int = 16
+    t_max: int = 16
+    dim_max: int = 64
+    feat_max: int = 256
+    data_w: int = 256
+    addr_w: int = 34
+    id_w: int = 5
+
+    def sv_parameters(self) -> dict:
+        return {"NUM_CH": self.num_ch, "NUM_BANKS": self.num_banks, "BANK_WORDS": self.bank_words,
+                "QDEPTH": self.qdepth, "P_MAX": self.p_max, "LIST_MAX": self.list_max,
+                "T_MAX": self.t_max, "DIM_MAX": self.dim_max, "FEAT_MAX": self.feat_max,
+                "DATA_W": self.data_w, "ADDR_W": self.addr_w, "ID_W": self.id_w}
+
+    @property
+    def word_bytes(self) -> int:
+        return self.data_w // 8
+
+    def platform(self, ddr_channels: int = 0, hbm_bytes: int = 256 << 20) -> Platform:
+        return Platform(hbm_channels=self.num_ch - ddr_channels, hbm_channel_bytes=hbm_bytes,
+                        ddr_channels=ddr_channels, onchip_banks=self.num_banks,
+                        onchip_bytes=self.num_banks * self.bank_words * self.word_bytes,
+                        onchip_word_bytes=self.word_bytes)
+
+    def check_fits(self, cfg: ModelConfig, descs) -> None:
+        """Raise naming the field when a model exceeds this build's maxima."""
+        limits = [("tables", cfg.num_tables, self.t_max, "T_MAX"),
+                  ("physical tables", len(descs), self.p_max, "P_MAX"),
+                  ("feature_len", cfg.feature_len, self.feat_max, "FEAT_MAX"),
+                  ("max dim", max(d.dim for d in descs), self.dim_max, "DIM_MAX")]
+        for what, have, cap, param in limits:
+            if have > cap:
+                raise ValueError(f"{cfg.name}: {what} {have} exceeds this build's {param}={cap}")
+
+
+class LookupLayout:
+    """Descriptors, memory regions and bank images of one placed model."""
+
+    def __init__(self, cfg: ModelConfig, build: LookupBuild, placement: Placement | None = None,
+                 pairs=(), ddr_channels: int | None = None):
+        self.cfg = cfg
+        self.build = build
+        if placement is None:
+            ddr = ddr_channels if ddr_channels is not None else max(
+                [(t.channel or 0) + 1 for t in cfg.tables if t.tier == "ddr"], default=0)
+            placement = place(cfg, pairs, build.platform(ddr_channels=ddr))
+        self.placement = placement
+        wb = build.word_bytes
+        descs = []
+        for d in placement.descriptors:
+            if d.onchip:
+                # placement numbers on-chip bases in words; the contract's address is in bytes
+                d = replace(d, base=d.base * placement.platform.onchip_word_bytes)
+                assert placement.platform.onchip_word_bytes == wb, "bank word width differs from the bus"
+            descs.append(d)
+        self.descs = descs
+        build.check_fits(cfg, descs)
+        self.num_ch = build.num_ch
+
+    @property
+    def words(self) -> list[int]:
+        return [pack_desc(d) for d in self.descs]
+
+    def engine_of(self, p: int) -> int:
+        d = self.descs[p]
+        return self.num_ch + d.channel if d.onchip else d.channel
+
+    def hbm_regions(self) -> list[HbmRegion]:
+        out = []
+        for d in self.descs:
+            if d.onchip:
+                continue
+            if d.is_product:
+                out.append(HbmRegion(ch=d.channel, base=d.base, rows=d.rows, dim=d.dim, table=d.lt_a,
+                                     table_b=d.lt_b, rows_b=d.rows_b, dim_a=d.dim_a))
+            else:
+                out.append(HbmRegion(ch=d.channel, base=d.base, rows=d.rows, dim=d.dim, table=d.lt_a))
+        return out
+
+    def bank_images(self) -> dict[int, dict[int, int]]:
+        """bank -> {word address: word value} of every on-chip table."""
+        wb = self.build.word_bytes
+        images: dict[int, dict[int, bytearray]] = {}
+        for d in self.descs:
+            if not d.onchip:
+                continue
+            if d.is_product:
+                rows = tables.product_rows(self.cfg, d.lt_a, d.lt_b, np.arange(d.rows))
+            else:
+                rows = tables.lookup(self.cfg, d.lt_a, np.arange(d.rows))
+            img = tables.row_bytes(rows, d.stride).reshape(-1)
+            bank = images.setdefault(d.channel, {})
+            for off in range(0, len(img), wb):
+                addr = d.base + off
+                word = bank.setdefault(addr // wb, bytearray(wb))
+                chunk = img[off:off + wb].tobytes()
+                word[addr % wb: addr % wb + len(chunk)] = chunk
+        return {b: {w: int.from_bytes(v, "little") for w, v in img.items()} for b, img in images.items()}
+
+    def expected_error_table(self, query) -> int | None:
+        """The physical table of the first out-of-range index of a query (for one bad index)."""
+        for p, d in enumerate(self.descs):
+            ia = int(query[d.lt_a])
+            if d.is_product:
+                if ia >= d.rows // d.rows_b or int(query[d.lt_b]) >= d.rows_b:
+                    return p
+            elif ia >= d.rows:
+                return p
+        return None

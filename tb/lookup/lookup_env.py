@@ -1,0 +1,371 @@
+"""pyuvm environment of the lookup subsystem (tb/hdl/lookup_tb_top.sv).
+
+A transaction is one query: an id and one index per logical table. The
+scoreboard's expectation is models.golden.gather() on the same indices (the
+feature vector in logical order), computed independently of the placement
+the DUT was given; error queries must carry the error record of the table
+whose index was out of range. The HBM model answers every read from the
+procedural content function, so full-size tables cost no memory.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import cocotb
+import numpy as np
+from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
+from pyuvm import (
+    ConfigDB,
+    uvm_analysis_port,
+    uvm_component,
+    uvm_driver,
+    uvm_env,
+    uvm_sequence,
+    uvm_sequence_item,
+    uvm_sequencer,
+    uvm_subscriber,
+    uvm_tlm_analysis_fifo,
+)
+
+from models.golden import gather
+from models.queries import uniform_queries, zipf_queries
+from tb.common.bench import py_random, rng
+from tb.common.fcov import Covergroup
+
+PERF_NAMES = ["cycles", "queries", "lookups_mem", "lookups_onchip", "beats", "ar_stall",
+              "in_stall", "out_stall", "errors", "ooo"]
+ERR_NAMES = {0: "none", 1: "idx_range", 2: "slverr", 3: "decerr", 4: "timeout", 5: "bad_config"}
+
+
+def knob(name, default):
+    try:
+        return ConfigDB().get(None, "", name)
+    except Exception:  # noqa: BLE001 - pyuvm raises its own type for a missing key
+        return default
+
+
+# --------------------------------------------------------------------------
+# transaction and sequences
+# --------------------------------------------------------------------------
+class QueryItem(uvm_sequence_item):
+    def __init__(self, name="query", qid=0, indices=None, bad_table=None):
+        super().__init__(name)
+        self.qid = qid
+        self.indices = np.asarray(indices, dtype=np.int64)
+        self.bad_table = bad_table     # logical table given an out-of-range index
+        self.t_sent = 0                # cycle the query was accepted
+
+    def __str__(self):
+        return f"Query(id={self.qid}, idx={self.indices.tolist()[:8]}{'...' if len(self.indices) > 8 else ''})"
+
+
+class QueryBaseSeq(uvm_sequence):
+    """Sends rows of an index matrix as queries; subclasses choose the matrix."""
+
+    def indices(self, cfg, n):
+        raise NotImplementedError
+
+    async def body(self):
+        cfg = knob("model_cfg", None)
+        n = knob("num_queries", 100)
+        first = knob("first_qid", 0)
+        idx = self.indices(cfg, n)
+        for i, row in enumerate(idx):
+            item = QueryItem(f"q{first + i}", qid=first + i, indices=row)
+            await self.start_item(item)
+            await self.finish_item(item)
+        ConfigDB().set(None, "*", "first_qid", first + len(idx))
+
+
+class UniformQuerySeq(QueryBaseSeq):
+    def indices(self, cfg, n):
+        return uniform_queries(cfg, n, seed=py_random(11).randrange(2**31))
+
+
+class ZipfQuerySeq(QueryBaseSeq):
+    """Skewed traffic: hot rows repeat, as in production recommendation logs."""
+
+    def indices(self, cfg, n):
+        return zipf_queries(cfg, n, alpha=1.1, seed=py_random(12).randrange(2**31))
+
+
+class EdgeQuerySeq(QueryBaseSeq):
+    """Index 0, rows-1 and a repeated row, mixed per table."""
+
+    def indices(self, cfg, n):
+        g = rng(13)
+        rows = np.array([t.rows for t in cfg.tables], dtype=np.int64)
+        choice = g.integers(0, 3, size=(n, len(rows)))
+        same = g.integers(0, rows)
+        return np.where(choice == 0, 0, np.where(choice == 1, rows - 1, same)).astype(np.int64)
+
+
+class BadIndexSeq(QueryBaseSeq):
+    """Mostly good queries; every few, one table gets an index at or beyond its rows."""
+
+    async def body(self):
+        cfg = knob("model_cfg", None)
+        n = knob("num_queries", 100)
+        first = knob("first_qid", 0)
+        g = rng(14)
+        idx = uniform_queries(cfg, n, seed=int(g.integers(2**31)))
+        for i, row in enumerate(idx):
+            bad = None
+            if i % 4 == 1:
+                bad = int(g.integers(0, cfg.num_tables))
+                row = row.copy()
+                row[bad] = cfg.tables[bad].rows + int(g.integers(0, 3)) * int(g.integers(0, 2**20))
+            item = QueryItem(f"q{first + i}", qid=first + i, indices=row, bad_table=bad)
+            await self.start_item(item)
+            await self.finish_item(item)
+        ConfigDB().set(None, "*", "first_qid", first + n)
+
+
+# --------------------------------------------------------------------------
+# driver and monitor
+# --------------------------------------------------------------------------
+class QueryDriver(uvm_driver):
+    """Drives s_query_*; optional idle cycles between queries (knob in_idle_prob)."""
+
+    def build_phase(self):
+        self.ap = uvm_analysis_port("ap", self)
+        self.dut = cocotb.top
+        self.t_max = knob("t_max", 16)
+        self.idle_prob = knob("in_idle_prob", 0.0)
+        self.rnd = py_random(21)
+        self.cycle = 0
+
+    def pack(self, indices) -> int:
+        word = 0
+        for t, v in enumerate(indices):
+            word |= (int(v) & 0xFFFFFFFF) << (32 * t)
+        return word
+
+    async def run_phase(self):
+        dut = self.dut
+        dut.s_query_valid.value = 0
+        while True:
+            item = await self.seq_item_port.get_next_item()
+            while self.rnd.random() < self.idle_prob:
+                dut.s_query_valid.value = 0
+                await RisingEdge(dut.clk)
+            dut.s_query_id.value = item.qid
+            dut.s_query_idx.value = self.pack(item.indices)
+            dut.s_query_valid.value = 1
+            while True:
+                await RisingEdge(dut.clk)
+                if int(dut.s_query_ready.value):
+                    break
+            item.t_sent = int(dut.perf.value) & ((1 << 64) - 1)
+            dut.s_query_valid.value = 0
+            self.ap.write(item)
+            self.seq_item_port.item_done()
+
+
+class FeatureMonitor(uvm_component):
+    """Drives m_feat_ready (backpressure knob out_stall_prob), publishes each vector."""
+
+    def build_phase(self):
+        self.ap = uvm_analysis_port("ap", self)
+        self.dut = cocotb.top
+        self.stall_prob = knob("out_stall_prob", 0.0)
+        self.feat_max = knob("feat_max", 256)
+        self.rnd = py_random(22)
+        self.count = 0
+        self.last_seen_cycle = 0
+
+    async def run_phase(self):
+        dut = self.dut
+        dut.m_feat_ready.value = 0
+        while True:
+            ready = int(self.rnd.random() >= self.stall_prob)
+            dut.m_feat_ready.value = ready
+            await RisingEdge(dut.clk)
+            if ready and int(dut.rst_n.value) and int(dut.m_feat_valid.value):
+                raw = int(dut.m_feat_data.value)
+                feats = np.frombuffer(raw.to_bytes(self.feat_max * 2, "little"), dtype="<i2").astype(np.int64)
+                self.count += 1
+                self.ap.write({
+                    "qid": int(dut.m_feat_id.value),
+                    "features": feats,
+                    "err": int(dut.m_feat_err.value),
+                    "err_table": int(dut.m_feat_err_table.value),
+                    "err_engine": int(dut.m_feat_err_engine.value),
+                    "cycle": int(dut.perf.value) & ((1 << 64) - 1),
+                })
+
+
+# --------------------------------------------------------------------------
+# scoreboard and coverage
+# --------------------------------------------------------------------------
+class LookupScoreboard(uvm_component):
+    """In-order compare of every feature vector with golden gather()."""
+
+    def build_phase(self):
+        self.sent_fifo = uvm_tlm_analysis_fifo("sent_fifo", self)
+        self.got_fifo = uvm_tlm_analysis_fifo("got_fifo", self)
+        self.sent_export = self.sent_fifo.analysis_export
+        self.got_export = self.got_fifo.analysis_export
+        self.checked_ap = uvm_analysis_port("checked_ap", self)
+        self.cfg = knob("model_cfg", None)
+        self.layout = knob("layout", None)
+        self.fault_rows = knob("fault_rows", {})   # physical table -> (lo row, hi row, err code)
+        self.checked = 0
+        self.errors_seen = 0
+        self.latencies: list[int] = []
+        self.first_sent = 1 << 64
+        self.last_out = 0
+        self.mismatches: list[str] = []
+        offs = self.cfg.feature_offsets
+        # feature element -> (logical table, element within its row)
+        self.elem_table = np.concatenate([np.full(t.dim, i) for i, t in enumerate(self.cfg.tables)])
+        self.elem_k = np.concatenate([np.arange(t.dim) for t in self.cfg.tables])
+        self.offs = offs
+
+    def physical_row(self, d, indices) -> int:
+        ia = int(indices[d.lt_a])
+        return ia * d.rows_b + int(indices[d.lt_b]) if d.is_product else ia
+
+    def expected(self, item: QueryItem):
+        """(features, acceptable error records {(code, physical table)}, or empty)."""
+        idx = item.indices.copy()
+        failing = {}
+        if item.bad_table is not None:
+            failing[self.layout.expected_error_table(item.indices)] = 1
+            idx[item.bad_table] = 0     # its row must read as zeros; the rest as usual
+        for p, (lo, hi, code) in self.fault_rows.items():
+            if p not in failing and lo <= self.physical_row(self.layout.descs[p], item.indices) < hi:
+                failing[p] = code
+        feats = gather(self.cfg, idx[None, :])[0].astype(np.int64)
+        for p in failing:
+            d = self.layout.descs[p]
+            for lt, dim in ((d.lt_a, d.dim_a),) + (((d.lt_b, d.dim - d.dim_a),) if d.is_product else ()):
+                feats[self.offs[lt]:self.offs[lt] + dim] = 0
+        # several failing lookups: the record names whichever failed first
+        return feats, {(code, p) for p, code in failing.items()}
+
+    async def run_phase(self):
+        while True:
+            got = await self.got_fifo.get()
+            ok, item = self.sent_fifo.try_get()
+            if not ok:
+                self.mismatches.append(f"feature vector for query id {got['qid']} that was never sent")
+                continue
+            exp, exp_errs = self.expected(item)
+            problems = []
+            if got["qid"] != item.qid:
+                problems.append(f"query id: expected {item.qid} got {got['qid']} (order or loss)")
+            want = " or ".join(f"{ERR_NAMES[c]} at physical table {p}" for c, p in sorted(exp_errs)) or "none"
+            if not exp_errs and got["err"] != 0:
+                problems.append(f"error record: expected none got {ERR_NAMES.get(got['err'], got['err'])} "
+                                f"at physical table {got['err_table']}")
+            elif exp_errs and (got["err"], got["err_table"]) not in exp_errs:
+                problems.append(f"error record: expected {want} got {ERR_NAMES.get(got['err'], got['err'])} "
+                                f"at physical table {got['err_table']}")
+            elif exp_errs and got["err_engine"] != self.layout.engine_of(got["err_table"]):
+                problems.append(f"error engine: expected {self.layout.engine_of(got['err_table'])} "
+                                f"got {got['err_engine']}")
+            n = len(exp)
+            bad = np.nonzero(got["features"][:n] != exp)[0]
+            for e in bad[:4]:
+                t = int(self.elem_table[e])
+                problems.append(f"table {t} ({self.cfg.tables[t].name}) element {int(self.elem_k[e])} "
+                                f"(feature {int(e)}, row {int(item.indices[t])}): expected {int(exp[e])} "
+                                f"got {int(got['features'][e])}")
+            if len(bad) > 4:
+                problems.append(f"... {len(bad)} elements differ in all")
+            if np.any(got["features"][n:] != 0):
+                problems.append("elements beyond the feature length are not zero")
+            if problems:
+                msg = f"MISMATCH query #{self.checked} id {item.qid}: " + "; ".join(problems)
+                self.logger.error(msg)
+                self.mismatches.append(msg)
+            self.checked += 1
+            self.errors_seen += int(got["err"] != 0)
+            self.latencies.append(got["cycle"] - item.t_sent)
+            self.first_sent = min(self.first_sent, item.t_sent)
+            self.last_out = max(self.last_out, got["cycle"])
+            self.checked_ap.write((item, got))
+
+    def check_phase(self):
+        left = self.sent_fifo.size()
+        assert not self.mismatches, f"{len(self.mismatches)} mismatches; first: {self.mismatches[0]}"
+        assert left == 0, f"{left} queries sent but never answered"
+        assert self.checked > 0, "scoreboard checked nothing"
+        self.logger.info(f"scoreboard: {self.checked} feature vectors matched golden gather() "
+                         f"({self.errors_seen} error records as expected)")
+
+    def report_phase(self):
+        lat = sorted(self.latencies) or [0]
+        path = os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "scoreboard.json")
+        with open(path, "w") as fh:
+            json.dump({"checked": self.checked, "mismatches": len(self.mismatches),
+                       "errors": self.errors_seen,
+                       "latency_min": lat[0], "latency_median": lat[len(lat) // 2],
+                       "latency_max": lat[-1], "latency_p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
+                       "first_sent": self.first_sent if self.checked else 0, "last_out": self.last_out}, fh)
+
+
+class LookupCoverage(uvm_subscriber):
+    """Tiers x engines reached, burst shapes, errors, backpressure (bins from the layout)."""
+
+    def build_phase(self):
+        self.layout = knob("layout", None)
+        self.cg = Covergroup("lookup")
+        engines = sorted({(("bank" if d.onchip else "ch") + str(d.channel)) for d in self.layout.descs})
+        self.cg.point("engine", engines, "every engine the placement uses served a lookup")
+        beats = sorted({str(max(1, d.stride // self.layout.build.word_bytes)) for d in self.layout.descs
+                        if not d.onchip})
+        self.cg.point("burst_beats", beats or ["1"], "burst lengths the tables need")
+        self.cg.point("kind", sorted({"product" if d.is_product else "plain" for d in self.layout.descs}),
+                      "plain and Cartesian-product tables")
+        errs = knob("expected_errors", [])
+        self.cg.point("error", ["none"] + list(errs), "error records produced")
+        self.cg.point("outstanding_max", ["1", "2-7", "8+"], "reads in flight on a channel at once")
+        self.cg.point("completion_order", ["in_order", "out_of_order"], "reads overtaking older ones")
+        self.cg.point("stall", ["ar_stall", "in_stall", "out_stall"], "backpressure seen at each stage")
+
+    def sample_run(self, perf: dict, hbm_stats: list) -> None:
+        """End-of-run counters: DUT perf registers and the memory model's statistics."""
+        used = {d.channel for d in self.layout.descs if not d.onchip}
+        for s in hbm_stats:
+            if s["ch"] in used and s.get("max_out", 0):
+                m = s["max_out"]
+                self.cg.sample("outstanding_max", "1" if m == 1 else "2-7" if m < 8 else "8+")
+        self.cg.sample("completion_order", "out_of_order" if perf.get("ooo") else "in_order")
+        for name in ("ar_stall", "in_stall", "out_stall"):
+            if perf.get(name):
+                self.cg.sample("stall", name)
+
+    def write(self, tup):
+        item, got = tup
+        for d in self.layout.descs:
+            self.cg.sample("engine", ("bank" if d.onchip else "ch") + str(d.channel))
+            self.cg.sample("kind", "product" if d.is_product else "plain")
+            if not d.onchip:
+                self.cg.sample("burst_beats", str(max(1, d.stride // self.layout.build.word_bytes)))
+        name = ERR_NAMES.get(got["err"], "other")
+        if name in self.cg.points["error"].hits:
+            self.cg.sample("error", name)
+
+    def report_phase(self):
+        self.cg.save()
+        holes = self.cg.holes()
+        self.logger.info(f"functional coverage lookup: {self.cg.percent():.1f}% "
+                         f"({'no holes' if not holes else 'holes: ' + ', '.join(holes)})")
+
+
+class LookupEnv(uvm_env):
+    def build_phase(self):
+        self.seqr = uvm_sequencer("seqr", self)
+        self.driver = QueryDriver.create("driver", self)
+        self.monitor = FeatureMonitor.create("monitor", self)
+        self.scoreboard = LookupScoreboard.create("scoreboard", self)
+        self.coverage = LookupCoverage.create("coverage", self)
+
+    def connect_phase(self):
+        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
+        self.driver.ap.connect(self.scoreboard.sent_export)
+        self.monitor.ap.connect(self.scoreboard.got_export)
+        self.scoreboard.checked_ap.connect(self.coverage.analysis_export)

@@ -1,0 +1,228 @@
+"""cocotb/pyuvm tests of the lookup subsystem (run through tests/test_lookup.py).
+
+The model config, build maxima, memory preset and knobs arrive through
+environment variables set by the runner (LOOKUP_*), so one bench module
+serves every parametrization. Variants are the base test with a factory
+override of its sequence, or with knobs changed.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import cocotb
+import pyuvm
+from cocotb.triggers import ClockCycles, RisingEdge
+from pyuvm import ConfigDB, uvm_factory, uvm_test
+
+from models.config import load_config
+from tb.common.bench import Watchdog, start_clock_and_reset, test_seed
+from tb.hbm import config as hbm_timing
+from tb.hbm.config import HbmConfig
+from tb.hbm.memory import HbmMemory
+from tb.lookup.layout import LookupBuild, LookupLayout
+from tb.lookup.lookup_env import (
+    PERF_NAMES,
+    BadIndexSeq,
+    EdgeQuerySeq,
+    LookupEnv,
+    UniformQuerySeq,
+    ZipfQuerySeq,
+)
+
+
+def env_json(name, default):
+    raw = os.environ.get(name)
+    return json.loads(raw) if raw else default
+
+
+async def program_lookup(dut, layout: LookupLayout) -> None:
+    """Host side: descriptors, on-chip bank images, commit, wait until ready."""
+    for p, word in enumerate(layout.words):
+        dut.desc_we.value = 1
+        dut.desc_waddr.value = p
+        dut.desc_wdata.value = word
+        await RisingEdge(dut.clk)
+    for p in range(len(layout.words), layout.build.p_max):
+        dut.desc_we.value = 1
+        dut.desc_waddr.value = p
+        dut.desc_wdata.value = 0        # valid = 0
+        await RisingEdge(dut.clk)
+    dut.desc_we.value = 0
+    for bank, image in layout.bank_images().items():
+        for addr, word in sorted(image.items()):
+            dut.bank_we.value = 1
+            dut.bank_sel.value = bank
+            dut.bank_waddr.value = addr
+            dut.bank_wdata.value = word
+            await RisingEdge(dut.clk)
+    dut.bank_we.value = 0
+    dut.cfg_num_logical.value = layout.cfg.num_tables
+    dut.cfg_commit.value = 1
+    await RisingEdge(dut.clk)
+    dut.cfg_commit.value = 0
+    for _ in range(layout.build.p_max + 16):
+        await RisingEdge(dut.clk)
+        if int(dut.cfg_ready.value):
+            break
+    assert int(dut.cfg_ready.value), "lookup config never became ready after commit"
+
+
+def read_perf(dut) -> dict:
+    v = int(dut.perf.value)
+    return {n: (v >> (64 * i)) & ((1 << 64) - 1) for i, n in enumerate(PERF_NAMES)}
+
+
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupUniformTest(uvm_test):
+    """Base test: uniform queries, knobs from the environment."""
+
+    in_idle_prob = 0.0
+    out_stall_prob = 0.0
+    expected_errors: list = []
+
+    def build_phase(self):
+        self.cfg = load_config(os.environ.get("LOOKUP_CONFIG", "tiny"))
+        self.build = LookupBuild(**env_json("LOOKUP_BUILD", {}))
+        self.layout = LookupLayout(self.cfg, self.build, pairs=env_json("LOOKUP_PAIRS", []))
+        cdb = ConfigDB()
+        cdb.set(None, "*", "model_cfg", self.cfg)
+        cdb.set(None, "*", "layout", self.layout)
+        cdb.set(None, "*", "t_max", self.build.t_max)
+        cdb.set(None, "*", "feat_max", self.build.feat_max)
+        cdb.set(None, "*", "num_queries", int(os.environ.get("LOOKUP_QUERIES", "200")))
+        cdb.set(None, "*", "in_idle_prob", float(os.environ.get("LOOKUP_IN_IDLE", self.in_idle_prob)))
+        cdb.set(None, "*", "out_stall_prob", float(os.environ.get("LOOKUP_OUT_STALL", self.out_stall_prob)))
+        cdb.set(None, "*", "expected_errors", self.expected_errors)
+        cdb.set(None, "*", "first_qid", 0)
+        self.env = LookupEnv("env", self)
+
+    def hbm_config(self) -> HbmConfig:
+        """Memory timing: `ideal` at LOOKUP_LATENCY, or `u280` HBM with `ddr4` on the DDR
+        channels, both restated at the accelerator clock LOOKUP_MHZ (default 140)."""
+        preset = os.environ.get("LOOKUP_PRESET", "ideal")
+        platform = self.layout.placement.platform
+        common = dict(num_ch=self.build.num_ch, data_w=self.build.data_w, id_w=self.build.id_w,
+                      addr_w=self.build.addr_w, seed=self.cfg.seed, emb_shift=self.cfg.emb_shift,
+                      rng_seed=test_seed(),
+                      ch_bytes=max(platform.hbm_channel_bytes,
+                                   platform.ddr_channel_bytes if platform.ddr_channels else 0))
+        if preset == "ideal":
+            return HbmConfig(timing=hbm_timing.ideal(int(os.environ.get("LOOKUP_LATENCY", "20"))), **common)
+        mhz = float(os.environ.get("LOOKUP_MHZ", "140"))
+        ddr = hbm_timing.ddr4(axi_mhz=mhz, data_w=self.build.data_w)
+        per = {ch: ddr for ch in platform.channels("ddr")}
+        return HbmConfig(timing=hbm_timing.preset(preset, axi_mhz=mhz, data_w=self.build.data_w),
+                         per_channel=per, **common)
+
+    async def setup_memory(self, mem: HbmMemory) -> None:
+        """Hook for fault tests."""
+
+    def outstanding(self) -> str:
+        sb = self.env.scoreboard
+        return (f"  queries sent {self.sent_count()}, answered {sb.checked}, "
+                f"waiting in scoreboard {sb.sent_fifo.size()}\n  perf {read_perf(cocotb.top)}")
+
+    async def run_phase(self):
+        self.raise_objection()
+        dut = cocotb.top
+        for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid"):
+            getattr(dut, sig).value = 0
+        await start_clock_and_reset(dut.clk, dut.rst_n)
+        self.mem = HbmMemory(self.hbm_config(), dut)
+        await self.mem.start()
+        await self.mem.set_regions(self.layout.hbm_regions())
+        await self.setup_memory(self.mem)
+        await program_lookup(dut, self.layout)
+        assert not int(dut.cfg_bad.value), (f"config rejected: code {int(dut.cfg_err_code.value)} "
+                                           f"table {int(dut.cfg_err_table.value)}")
+        dog = Watchdog(dut.clk, 20000, self.outstanding, "lookup watchdog").start()
+        sb = self.env.scoreboard
+        last = -1
+        seq = UniformQuerySeq.create("main_seq")
+        task = cocotb.start_soon(seq.start(self.env.seqr))
+        while not task.done() or sb.checked < self.sent_count():
+            await ClockCycles(dut.clk, 64)
+            if sb.checked != last:
+                last = sb.checked
+                dog.kick()
+        dog.stop()
+        await ClockCycles(dut.clk, 8)
+        self.perf = read_perf(dut)
+        self.hbm_stats = [s.as_dict() for s in await self.mem.stats()]
+        self.env.coverage.sample_run(self.perf, self.hbm_stats)
+        self.mem.check()
+        assert not int(dut.st_unexpected_r.value), "an R beat arrived for an ID not in flight"
+        self.mem.stop()
+        self.drop_objection()
+
+    def sent_count(self) -> int:
+        return ConfigDB().get(None, "", "first_qid")
+
+    def report_phase(self):
+        path = os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "perf.json")
+        with open(path, "w") as fh:
+            json.dump({"perf": getattr(self, "perf", {}), "hbm": getattr(self, "hbm_stats", [])}, fh)
+
+
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupZipfTest(LookupUniformTest):
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(UniformQuerySeq, ZipfQuerySeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupEdgeTest(LookupUniformTest):
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(UniformQuerySeq, EdgeQuerySeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=40, timeout_unit="ms")
+class LookupBackpressureTest(LookupUniformTest):
+    """Idle input, stalled output, and a memory that stalls AR and R at random."""
+
+    in_idle_prob = 0.3
+    out_stall_prob = 0.6
+
+    async def setup_memory(self, mem):
+        await mem.set_faults(255, ar_stall=0.3, r_stall=0.3)
+
+
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupBadIndexTest(LookupUniformTest):
+    """Out-of-range indices: an error record for that query, the others unharmed."""
+
+    expected_errors = ["idx_range"]
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(UniformQuerySeq, BadIndexSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupAxiErrorTest(LookupUniformTest):
+    """SLVERR on the low half of one table, DECERR on the high half of another:
+    queries reading those rows get the error record, the others stay exact."""
+
+    expected_errors = ["slverr", "decerr"]
+
+    def build_phase(self):
+        super().build_phase()
+        mem_tables = [p for p, d in enumerate(self.layout.descs) if not d.onchip]
+        assert len(mem_tables) >= 2, "the fault test needs two tables in memory"
+        self.faults = {}
+        for p, (half, code, resp) in zip(mem_tables[:2], [("low", 2, "SLVERR"), ("high", 3, "DECERR")]):
+            rows = self.layout.descs[p].rows
+            lo, hi = (0, rows // 2) if half == "low" else (rows // 2, rows)
+            self.faults[p] = (lo, hi, code, resp)
+        ConfigDB().set(None, "*", "fault_rows", {p: f[:3] for p, f in self.faults.items()})
+
+    async def setup_memory(self, mem):
+        by_ch = {}
+        for p, (lo, hi, _code, resp) in self.faults.items():
+            d = self.layout.descs[p]
+            by_ch.setdefault(d.channel, []).append((d.base + lo * d.stride, d.base + hi * d.stride, resp))
+        for ch, ranges in by_ch.items():
+            await mem.set_faults(ch, err_ranges=ranges)
