@@ -11,11 +11,11 @@ Numbering (the host driver and the lookup RTL use the same):
   (`0 .. hbm_channels-1`), then DDR channels (`hbm_channels + j`). A config's
   `TableConfig.channel` is tier-local (HBM 5, DDR 1) and is translated.
 - On-chip banks are numbered `0 .. onchip_banks-1`; a bank is a RAM of
-  `onchip_word_bytes`-wide words, one table row per word, so an on-chip
-  descriptor's `base` is the table's first word ("row offset in the bank")
-  and row `r` is word `base + r`. Rows wider than a word cannot go on chip.
-- A memory-tier table starts at a 4 KiB-aligned byte address of its channel;
-  row `r` is at `base + (r << stride_log2)`.
+  `onchip_word_bytes`-wide words (the bus word), addressed in bytes.
+- Both tiers use one address rule (contracts.md section 5): row `r` is at
+  byte `base + (r << stride_log2)` of its channel or bank; narrow rows share
+  a word. A memory-tier table starts 4 KiB aligned, an on-chip table aligned
+  to max(stride, bus word).
 
 Channel choice balances lookups: every physical table costs one lookup per
 query, so a channel holding `L` tables needs `L` DRAM rounds. The placer
@@ -48,8 +48,8 @@ MEMORY_TIERS = ("hbm", "ddr")
 DRAM = "dram"  # tier request: any memory channel (HBM or DDR), placer's choice
 
 # Descriptor field widths (docs/contracts.md section 5).
-DESC_BITS = {"channel": 8, "stride_log2": 4, "rows": 32, "dim": 9, "lt_a": 8, "lt_b": 8,
-             "rows_b": 32, "dim_a": 9, "feat_off_a": 16, "feat_off_b": 16}
+DESC_BITS = {"channel": 8, "base": 40, "stride_log2": 4, "rows": 32, "dim": 9, "lt_a": 8,
+             "lt_b": 8, "rows_b": 32, "dim_a": 9, "feat_off_a": 16, "feat_off_b": 16}
 
 
 class PlacementError(ValueError):
@@ -86,7 +86,7 @@ class Platform:
     ddr_channel_bytes: int = DDR_CHANNEL_BYTES
     onchip_banks: int = 4
     onchip_bytes: int = ONCHIP_BYTES          # total over all banks
-    onchip_word_bytes: int = 32               # one row per word: stride <= this
+    onchip_word_bytes: int = 32               # bank word = bus word (256 bits)
     onchip_lookups_per_bank: int = 2
 
     def __post_init__(self) -> None:
@@ -180,22 +180,26 @@ class PhysicalDescriptor:
     def to_dict(self) -> dict[str, int]:
         return asdict(self)
 
-    def check(self) -> None:
-        """Raise PlacementError unless every field fits its CSR width."""
+    def check(self, word_bytes: int | None = None) -> None:
+        """Raise PlacementError unless every field fits its CSR width and the
+        base is aligned (4 KiB; on chip max(stride, word_bytes) if given)."""
         for name, bits in DESC_BITS.items():
             v = getattr(self, name)
             if not 0 <= v < 1 << bits:
                 raise PlacementError(f"descriptor field {name}={v} exceeds {bits} bits")
         if not 1 <= self.stride_log2 <= 12:
             raise PlacementError(f"descriptor stride_log2={self.stride_log2} outside 1..12")
-        if self.base < 0 or (not self.onchip and self.base % TABLE_ALIGN):
+        if not self.onchip and self.base % TABLE_ALIGN:
             raise PlacementError(f"descriptor base {self.base:#x} not 4 KiB aligned")
+        if self.onchip and word_bytes and self.base % max(self.stride, word_bytes):
+            raise PlacementError(f"on-chip descriptor base {self.base:#x} not aligned to "
+                                 f"{max(self.stride, word_bytes)} bytes")
         if self.is_product and (self.rows_b == 0 or self.rows % self.rows_b):
             raise PlacementError(f"descriptor rows {self.rows} not a multiple of rows_b")
 
 
 class Region(NamedTuple):
-    """One table in a channel image: bytes (memory) or words (on-chip bank)."""
+    """One table in a channel or bank image (bytes; size = rows * stride)."""
     base: int
     size: int
     table: int  # physical table id
@@ -209,7 +213,7 @@ class Placement:
     platform: Platform
     tiers: list[str]              # per physical table: "onchip", "hbm" or "ddr"
     channels: list[int]           # AXI master index (memory) or bank (on-chip)
-    bases: list[int]              # byte address (memory) or first word (on-chip)
+    bases: list[int]              # byte address of row 0 in the channel or bank
     layout: dict[int, list[Region]] = field(default_factory=dict)         # memory channels
     onchip_layout: dict[int, list[Region]] = field(default_factory=dict)  # banks
 
@@ -272,9 +276,9 @@ class Placement:
 
     @property
     def onchip_bytes(self) -> int:
-        """Bank space used: one word per row."""
-        return sum(r.size for regs in self.onchip_layout.values()
-                   for r in regs) * self.platform.onchip_word_bytes
+        """Bank bytes used, alignment padding included."""
+        return sum(onchip_size(self.plan, r.table, self.platform)
+                   for regs in self.onchip_layout.values() for r in regs)
 
     def channel_bytes_used(self, ch: int) -> int:
         regs = self.layout.get(ch, [])
@@ -286,7 +290,7 @@ class Placement:
         return self.plan.map_indices(indices)
 
     def read_rows(self, onchip: bool, channel: int, addrs, dim: int) -> np.ndarray:
-        """Emulated memory: the `dim` elements stored at `addrs` (bytes, or bank words).
+        """Emulated memory: the `dim` elements stored at byte addresses `addrs`.
 
         Decodes each address through the layout (which table, which row), as
         the memory images are built, and returns the row's first `dim`
@@ -306,7 +310,7 @@ class Placement:
                                  f"outside every table")
             p = regs[i].table
             off = a[sel] - regs[i].base
-            stride = 1 if onchip else self.plan.stride(p)
+            stride = self.plan.stride(p)
             if (off % stride).any():
                 raise IndexError(f"channel {channel}: address not at a row start of table {p}")
             rows = physical_rows(self.plan, p, off // stride)
@@ -318,9 +322,9 @@ class Placement:
         """What the lookup engine delivers, computed from the descriptors alone.
 
         For each descriptor: check the original indices, form the product
-        index, read the row at `base + index * stride` (or bank word
-        `base + index`), split it at `dim_a` and write both halves at their
-        feature offsets. Equals `golden.gather` (tests check it).
+        index, read the row at byte `base + index * stride` of its channel or
+        bank, split it at `dim_a` and write both halves at their feature
+        offsets. Equals `golden.gather` (tests check it).
         """
         idx = check_indices(self.cfg, indices)
         feats = np.zeros((idx.shape[0], self.cfg.feature_len), dtype=np.int16)
@@ -337,7 +341,7 @@ class Placement:
                 if (ia >= d.rows).any():
                     raise IndexError(f"descriptor lt_a={d.lt_a}: index out of range")
                 r = ia
-            addr = d.base + (r if d.onchip else r << d.stride_log2)
+            addr = d.base + (r << d.stride_log2)
             row = self.read_rows(bool(d.onchip), d.channel, addr, d.dim)
             feats[:, d.feat_off_a:d.feat_off_a + d.dim_a] = row[:, :d.dim_a]
             if d.is_product:
@@ -353,22 +357,31 @@ class Placement:
 
 # ---- tier choice -----------------------------------------------------------
 
+def onchip_align(stride: int, platform: Platform) -> int:
+    return max(stride, platform.onchip_word_bytes)
+
+
+def onchip_size(plan: PhysicalPlan, p: int, platform: Platform) -> int:
+    """Bank bytes a table takes: rows * stride, padded to its base alignment."""
+    return align_up(plan.rows(p) * plan.stride(p), onchip_align(plan.stride(p), platform))
+
+
 def _onchip_ok(plan: PhysicalPlan, p: int, platform: Platform) -> bool:
-    return plan.stride(p) <= platform.onchip_word_bytes and plan.rows(p) <= platform.bank_words
+    return onchip_size(plan, p, platform) <= platform.bank_bytes
 
 
 def pack_banks(sizes: dict[int, int], platform: Platform, cap: int | None = None,
                fixed: dict[int, int] | None = None) -> dict[int, int] | None:
-    """Tables (id -> words) onto banks, fewest tables first; None if they do not fit.
+    """Tables (id -> bytes) onto banks, fewest tables first; None if they do not fit.
 
     Largest first; each goes to the bank with the fewest tables (then the
-    most free words) that has room and, with `cap`, fewer than `cap` tables.
+    most free bytes) that has room and, with `cap`, fewer than `cap` tables.
     `fixed` pins tables to banks.
     """
     fixed = fixed or {}
     banks = range(platform.onchip_banks)
     load = {b: 0 for b in banks}
-    free = {b: platform.bank_words for b in banks}
+    free = {b: platform.bank_bytes for b in banks}
     out: dict[int, int] = {}
     for t, b in fixed.items():
         if b not in load or free[b] < sizes[t]:
@@ -393,9 +406,8 @@ def auto_tiers(plan: PhysicalPlan, platform: Platform) -> list[str]:
     Smallest first (ties: tables the config already marks on-chip, then
     physical order), up to `platform.onchip_slots` tables with at most
     `onchip_lookups_per_bank` per bank, so on-chip lookups stay under one
-    DRAM round; tables whose rows are wider than a bank word, or that do not
-    fit the banks, are skipped. Everything else goes to DRAM (placer's
-    channel choice).
+    DRAM round; tables that do not fit the banks are skipped. Everything
+    else goes to DRAM (placer's channel choice).
     """
     cfg = plan.cfg
     order = sorted(range(plan.num_physical), key=lambda p: (
@@ -407,8 +419,8 @@ def auto_tiers(plan: PhysicalPlan, platform: Platform) -> list[str]:
         if len(chosen) >= platform.onchip_slots:
             break
         if not _onchip_ok(plan, p, platform):
-            continue  # too wide for a bank word or too long for a bank
-        trial = {**chosen, p: plan.rows(p)}
+            continue  # larger than a bank
+        trial = {**chosen, p: onchip_size(plan, p, platform)}
         if pack_banks(trial, platform, cap=platform.onchip_lookups_per_bank) is not None:
             chosen = trial
     return ["onchip" if p in chosen else DRAM for p in range(plan.num_physical)]
@@ -416,7 +428,7 @@ def auto_tiers(plan: PhysicalPlan, platform: Platform) -> list[str]:
 
 def _config_tier(plan: PhysicalPlan, p: int, platform: Platform) -> str:
     """The config's tier; a product keeps its tables' common tier (on chip only
-    if it still fits a bank word and a bank), else any memory channel."""
+    if it still fits a bank), else any memory channel."""
     cfg, e = plan.cfg, plan.tables[p]
     if isinstance(e, ProductTable):
         ta, tb = cfg.tables[e.a].tier, cfg.tables[e.b].tier
@@ -493,7 +505,7 @@ def place(cfg: ModelConfig, plan=(), platform: Platform | None = None, *,
     layout = _place_memory(plan, platform, req, fixed, tiers_out, chans, bases)
     pl = Placement(cfg, plan, platform, tiers_out, chans, bases, layout, onchip_layout)
     for d in pl.descriptors:
-        d.check()
+        d.check(platform.onchip_word_bytes)
     return pl
 
 
@@ -506,16 +518,13 @@ def _name(plan: PhysicalPlan, p: int) -> str:
 
 def _place_onchip(plan, platform, req, fixed, tiers_out, chans, bases):
     ids = [p for p in range(plan.num_physical) if req[p] == "onchip"]
+    sizes = {p: onchip_size(plan, p, platform) for p in ids}
     for p in ids:
-        if plan.stride(p) > platform.onchip_word_bytes:
-            raise PlacementError(f"table {_name(plan, p)!r}: row stride {plan.stride(p)} bytes "
-                                 f"exceeds the on-chip word of {platform.onchip_word_bytes} bytes")
-        if plan.rows(p) > platform.bank_words:
+        if sizes[p] > platform.bank_bytes:
             raise PlacementError(
-                f"table {_name(plan, p)!r}: {plan.rows(p)} rows do not fit an on-chip bank "
-                f"({platform.onchip_banks} banks of {platform.bank_words} words, "
+                f"table {_name(plan, p)!r}: {sizes[p]} bytes do not fit an on-chip bank "
+                f"({platform.onchip_banks} banks of {_mib(platform.bank_bytes)}, "
                 f"{_mib(platform.onchip_bytes)} on chip)")
-    sizes = {p: plan.rows(p) for p in ids}
     pinned = {p: b for p, b in fixed.items() if req[p] == "onchip"}
     banks = pack_banks(sizes, platform, fixed=pinned)
     if banks is None:
@@ -526,15 +535,17 @@ def _place_onchip(plan, platform, req, fixed, tiers_out, chans, bases):
             if pack_banks(trial, platform, fixed={q: b for q, b in pinned.items()
                                                   if q in trial}) is None:
                 raise PlacementError(
-                    f"table {_name(plan, p)!r}: {sizes[p]} rows do not fit on chip "
-                    f"({platform.onchip_banks} banks of {platform.bank_words} words = "
-                    f"{_mib(platform.onchip_bytes)}; {sum(sizes.values())} rows requested)")
+                    f"table {_name(plan, p)!r}: {sizes[p]} bytes do not fit on chip "
+                    f"({platform.onchip_banks} banks of {_mib(platform.bank_bytes)} = "
+                    f"{_mib(platform.onchip_bytes)}; {sum(sizes.values())} bytes requested)")
         raise PlacementError("on-chip tables do not fit")  # pragma: no cover
     layout: dict[int, list[Region]] = {}
     for b in range(platform.onchip_banks):
+        # largest alignment first: every base is then aligned without padding
         nxt = 0
-        for p in sorted(q for q in ids if banks[q] == b):
-            layout.setdefault(b, []).append(Region(nxt, sizes[p], p))
+        for p in sorted((q for q in ids if banks[q] == b),
+                        key=lambda q: (-onchip_align(plan.stride(q), platform), q)):
+            layout.setdefault(b, []).append(Region(nxt, plan.rows(p) * plan.stride(p), p))
             tiers_out[p], chans[p], bases[p] = "onchip", b, nxt
             nxt += sizes[p]
     return layout

@@ -25,7 +25,7 @@ candidate and keeps the cheapest that reaches R; the first R that works
 wins. So it minimises rounds first, then storage, then lookups. The
 matching knows the two things placement can veto: products larger than an
 HBM channel need one of the DDR lookup slots, and enough physical tables
-must fit on chip (bank word and depth). It agrees with brute force over
+must fit on chip (bank capacity). It agrees with brute force over
 every pairing on random small models (tests); bin packing of channels and
 banks is left to the placer, so capacity-bound corners are near-exact.
 
@@ -41,10 +41,11 @@ from typing import Sequence
 
 from .cartesian import ProductTable, apply_products
 from .config import MAX_DIM, MAX_ROWS, MAX_STRIDE, ModelConfig, stride_for_dim
-from .placement import Placement, PlacementError, Platform, place
+from .placement import Placement, PlacementError, Platform, align_up, place
 
 DEFAULT_STORAGE_BUDGET_PCT = 5.0  # MicroRec Table 3: +3.2% (small), +1.9% (large)
-DEFAULT_NODE_BUDGET = 100_000
+DEFAULT_NODE_BUDGET = 20_000        # per branch and bound
+DEFAULT_TOTAL_NODE_BUDGET = 100_000  # per plan_search call
 
 
 @dataclass
@@ -54,7 +55,7 @@ class Plan:
     cfg: ModelConfig
     pairs: list[tuple[int, int]]
     placement: Placement
-    exact: bool = True   # plan_search: the pairing is provably storage-optimal
+    exact: bool = True   # proven optimal (plan_search; False for the heuristic)
 
     @property
     def physical(self):
@@ -185,7 +186,7 @@ def plan_heuristic(cfg: ModelConfig, platform: Platform | None = None, *, n: int
         if sum(product_cost(cfg, a, b) for a, b in pairs) > budget:
             continue
         try:
-            plan = evaluate(cfg, pairs, platform, method="heuristic")
+            plan = evaluate(cfg, pairs, platform, method="heuristic", exact=False)
         except PlacementError as e:
             first_err = first_err or e
             continue
@@ -282,9 +283,16 @@ class _Matcher:
       the 2k smallest outside-in.
     Products larger than an HBM channel can only live on DDR; `max_big`
     caps how many of them a solution may use (the DDR lookup slots left).
+    The size of the largest feasible pairing (maximum matchings, Edmonds)
+    rules out impossible pair counts before any search. When the cheapest
+    pairing leaves too few tables that fit on chip, `solve` reserves the
+    largest fitting tables of each dim (again by dominance) and searches the
+    rest, or, if products could fit on chip, searches with the on-chip count
+    checked at the leaves.
     """
 
-    def __init__(self, cfg: ModelConfig, platform: Platform, node_budget: int):
+    def __init__(self, cfg: ModelConfig, platform: Platform, node_budget: int,
+                 total_budget: int | None = None):
         self.cfg = cfg
         n = cfg.num_tables
         self.order = sorted(range(n), key=lambda t: (cfg.tables[t].rows, cfg.tables[t].dim, t))
@@ -307,24 +315,30 @@ class _Matcher:
                     self.smax = max(self.smax, stride_for_dim(dim))
         for a in self.partners:
             self.partners[a].sort(key=lambda e: (e[0], self.pos[e[1]]))
+        self.edge = {(min(a, b), max(a, b)): big for a in self.partners
+                     for _, b, big in self.partners[a]}
         # Vertex covers for a matching-size bound: every legal pair (every
         # legal non-big pair) has a table among the first k_all (k_small)
         # tables in rows order, since products of two larger ones are too big.
         self.k_all = self._cover(lambda big: True)
         self.k_small = self._cover(lambda big: not big)
         self.node_budget = node_budget
+        self.total_left = float("inf") if total_budget is None else total_budget
         self._mm_cache: dict = {}
-        # which tables / products could be cached on chip (bank word and depth)
-        word, depth = platform.onchip_word_bytes, platform.bank_words
+        # which tables / products could be cached on chip (fit a bank)
+        word, bank = platform.onchip_word_bytes, platform.bank_bytes
+
+        def fits(rows: int, stride: int) -> bool:
+            return align_up(rows * stride, max(stride, word)) <= bank
+
         self.slots = platform.onchip_slots
-        self.fits = {t: cfg.tables[t].stride <= word and cfg.tables[t].rows <= depth
-                     for t in range(n)}
+        self.fits = {t: fits(cfg.tables[t].rows, cfg.tables[t].stride) for t in range(n)}
         self.pair_fits = {}
         for a, lst in self.partners.items():
             for _, b, _ in lst:
                 ta, tb = cfg.tables[a], cfg.tables[b]
                 self.pair_fits[(min(a, b), max(a, b))] = \
-                    stride_for_dim(ta.dim + tb.dim) <= word and ta.rows * tb.rows <= depth
+                    fits(ta.rows * tb.rows, stride_for_dim(ta.dim + tb.dim))
         last = -1
         for a, lst in self.partners.items():
             for _, b, _ in lst:
@@ -386,24 +400,25 @@ class _Matcher:
             return res
         if sum(self.fits.values()) < onchip_need:
             return None
-        if not any(self.pair_fits.values()):
-            handled, res = self._solve_reserving(m, incumbents, onchip_need)
-            if handled:
-                return res
+        handled, res = self._solve_reserving(m, incumbents, onchip_need)
+        if handled and not any(self.pair_fits.values()):
+            return res
         # Products may fit on chip (or too many ways to reserve): search with
-        # the on-chip count checked at the leaves. The dominance rule no
-        # longer holds (pairing a smaller table leaves a larger one unpaired),
-        # so the prefix rule applies to identical shapes only (pure symmetry).
+        # the on-chip count checked at the leaves, from the reserving result.
+        # The dominance rule no longer holds (pairing a smaller table leaves
+        # a larger one unpaired), so the prefix rule applies to identical
+        # shapes only (pure symmetry).
         self.onchip_need = onchip_need
         self.cls = self.cls_shape
         self.reserved = set()
-        return self._solve(m, incumbents)
+        return self._solve(m, list(incumbents) + ([res[1]] if res else []))
 
     def _solve_reserving(self, m, incumbents, need, max_splits: int = 2000):
-        """The on-chip constraint when no product fits on chip: keep `need`
-        fitting tables unpaired. Within a dim class, keeping the largest
-        fitting tables is never worse (dominance), so only how many per class
-        is enumerated; each split is an unconstrained search of the rest.
+        """The on-chip constraint, exactly when no product fits on chip (else
+        a good feasible pairing): keep `need` fitting tables unpaired. Within
+        a dim class, keeping the largest fitting tables is never worse
+        (dominance), so only how many per class is enumerated; each split is
+        an unconstrained search of the rest.
         Returns (False, None) when there are more than `max_splits` splits,
         else (True, result or None)."""
         by_cls: dict[int, list[int]] = {}
@@ -438,15 +453,12 @@ class _Matcher:
             if res is not None and (best is None or res[0] < best[0]):
                 best = res
         self.reserved = set()
-        if best is None:
-            self.exhausted = not exact
-            return True, None
-        return True, (best[0], best[1], exact)
+        self.exhausted = not exact
+        return True, None if best is None else (best[0], best[1], exact)
 
     def _solve(self, m, incumbents):
         self.best_cost, self.best_pairs = float("inf"), None
-        edge = {(min(a, b), max(a, b)): big for a in self.partners
-                for _, b, big in self.partners[a]}
+        edge = self.edge
         for inc in incumbents:
             inc = [(min(a, b), max(a, b)) for a, b in inc]
             if len(inc) == m and len({t for p in inc for t in p}) == 2 * m \
@@ -507,7 +519,8 @@ class _Matcher:
                 self.best_cost, self.best_pairs = cost, list(chosen)
             return
         self.nodes += 1
-        if self.nodes > self.node_budget:
+        self.total_left -= 1
+        if self.nodes > self.node_budget or self.total_left < 0:
             self.exhausted = True
             return
         order = self.order
@@ -553,17 +566,32 @@ class _Matcher:
 
 def plan_search(cfg: ModelConfig, platform: Platform | None = None, *,
                 storage_budget_pct: float | None = DEFAULT_STORAGE_BUDGET_PCT,
-                node_budget: int = DEFAULT_NODE_BUDGET, max_extra_pairs: int = 3) -> Plan:
-    """Fewest DRAM rounds, then least storage, then fewest lookups."""
+                node_budget: int = DEFAULT_NODE_BUDGET,
+                total_node_budget: int = DEFAULT_TOTAL_NODE_BUDGET,
+                max_extra_pairs: int = 3) -> Plan:
+    """Fewest DRAM rounds, then least storage, then fewest lookups.
+
+    `node_budget` bounds one branch and bound, `total_node_budget` all of
+    them; when either runs out the plan is the best found (`exact=False`).
+    Never worse than `plan_heuristic` with the same budget: if the search
+    cannot beat it (capacity corners), the heuristic's plan is returned,
+    marked inexact.
+    """
     platform = platform or Platform()
     budget = _budget_bytes(cfg, storage_budget_pct)
     n, slots, nch = cfg.num_tables, platform.onchip_slots, platform.num_channels
-    matcher = _Matcher(cfg, platform, node_budget)
+    try:
+        fallback = plan_heuristic(cfg, platform, storage_budget_pct=storage_budget_pct)
+    except PlacementError:
+        fallback = None
+    matcher = _Matcher(cfg, platform, node_budget, total_node_budget)
     hbm_cap = platform.hbm_channel_bytes if platform.hbm_channels else 0
     ddr_only = sum(t.table_bytes > hbm_cap for t in cfg.tables)
-    last_err = None
+    last_err, all_exact = None, True
     for rounds in range(0, n + 1):
         if nch == 0 and rounds > 0:
+            break
+        if fallback is not None and rounds > fallback.dram_rounds:
             break
         m0 = max(0, n - slots - rounds * nch)
         if m0 > n // 2:
@@ -575,6 +603,7 @@ def plan_search(cfg: ModelConfig, platform: Platform | None = None, *,
             need_on = max(0, n - m - rounds * nch)   # tables that must go on chip
             incumbents = [heuristic_pairs(cfg, 2 * m), _rows_pairs(cfg, 2 * m)]
             res = matcher.solve(m, max_big, incumbents, need_on)
+            all_exact = all_exact and not matcher.exhausted
             if res is None:
                 continue
             cost, pairs, exact = res
@@ -582,7 +611,7 @@ def plan_search(cfg: ModelConfig, platform: Platform | None = None, *,
                 break  # more pairs cost more
             pairs = _add_free_pairs(cfg, pairs, platform)
             try:
-                p = evaluate(cfg, pairs, platform, method="search", exact=exact)
+                p = evaluate(cfg, pairs, platform, method="search", exact=exact and all_exact)
             except PlacementError as e:
                 last_err = e
                 continue
@@ -590,7 +619,13 @@ def plan_search(cfg: ModelConfig, platform: Platform | None = None, *,
             if p.dram_rounds <= rounds and (best_key is None or key < best_key):
                 best, best_key = p, key
         if best is not None:
+            if fallback is not None and (fallback.dram_rounds, fallback.storage_bytes,
+                                         fallback.lookups_per_query) < \
+                    (best.dram_rounds, best.storage_bytes, best.lookups_per_query):
+                break
             return best
+    if fallback is not None:
+        return Plan("search", cfg, fallback.pairs, fallback.placement, exact=False)
     if last_err is not None:
         raise last_err
     raise PlacementError(f"{cfg.name}: no plan places within the storage budget")
@@ -608,7 +643,8 @@ def _add_free_pairs(cfg: ModelConfig, pairs, platform) -> list[tuple[int, int]]:
     out = list(pairs)
     free = [(product_cost(cfg, a, b), a, b) for a in range(cfg.num_tables)
             for b in range(a + 1, cfg.num_tables)
-            if a not in used and b not in used and (cfg.tables[a].rows == 1 or cfg.tables[b].rows == 1)
+            if a not in used and b not in used
+            and (cfg.tables[a].rows == 1 or cfg.tables[b].rows == 1)
             and pair_ok(cfg, a, b, platform) and product_cost(cfg, a, b) <= 0]
     for _, a, b in sorted(free):
         if a not in used and b not in used:

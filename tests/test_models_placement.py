@@ -46,25 +46,26 @@ def check_invariants(pl: Placement) -> None:
         assert 0 <= b < plat.onchip_banks
         end = 0
         for r in regs:
-            assert r.base >= end and r.size == pl.plan.rows(r.table)
-            assert pl.plan.stride(r.table) <= plat.onchip_word_bytes
+            stride = pl.plan.stride(r.table)
+            assert r.base % max(stride, plat.onchip_word_bytes) == 0 and r.base >= end
+            assert r.size == pl.plan.rows(r.table) * stride
             end = r.base + r.size
             seen[r.table] += 1
             assert (pl.tiers[r.table], pl.channels[r.table], pl.bases[r.table]) == \
                 ("onchip", b, r.base)
-        assert end <= plat.bank_words
+        assert end <= plat.bank_bytes
     assert seen == Counter(range(pl.num_physical))
     assert sum(pl.lookups_per_channel().values()) + sum(pl.lookups_per_bank().values()) \
         == pl.num_physical
     for d in pl.descriptors:
-        d.check()
+        d.check(plat.onchip_word_bytes)
 
 
 def read_back(pl: Placement, q: np.ndarray) -> np.ndarray:
     """The lookup engine, from the descriptor fields and models.tables only.
 
-    Row r of a physical table is at base + r * stride (bank word base + r);
-    the table that owns that address comes from the memory layout, its
+    Row r of a physical table is at byte base + r * stride of its channel or
+    bank; the table that owns that address comes from the layout, its
     contents from the logical tables the descriptor names.
     """
     cfg = pl.cfg
@@ -73,11 +74,11 @@ def read_back(pl: Placement, q: np.ndarray) -> np.ndarray:
         assert d.valid
         r = q[:, d.lt_a] * d.rows_b + q[:, d.lt_b] if d.is_product else q[:, d.lt_a]
         assert (r < d.rows).all()
-        addr = d.base + (r if d.onchip else r * d.stride)
+        addr = d.base + r * d.stride
         regs = (pl.onchip_layout if d.onchip else pl.layout)[d.channel]
         owner = [g for g in regs if g.base <= addr.min() and addr.max() < g.base + g.size]
         assert len(owner) == 1 and owner[0].base == d.base
-        row = (addr - d.base) // (1 if d.onchip else d.stride)
+        row = (addr - d.base) // d.stride
         ia, ib = (row // d.rows_b, row % d.rows_b) if d.is_product else (row, None)
         a = table_rows(cfg.seed, d.lt_a, ia, d.dim_a, cfg.emb_shift)
         feats[:, d.feat_off_a:d.feat_off_a + d.dim_a] = a
@@ -100,7 +101,8 @@ def _queries(cfg, n=40, seed=3):
 
 def test_platform_numbering_and_defaults():
     p = Platform()
-    assert p.num_channels == 34 and p.onchip_slots == 8 and p.bank_words == (2 << 20) // 32
+    assert p.num_channels == 34 and p.onchip_slots == 8 and p.bank_bytes == 2 << 20
+    assert p.bank_words == (2 << 20) // 32
     assert [p.channel_tier(c) for c in (0, 31, 32, 33)] == ["hbm", "hbm", "ddr", "ddr"]
     assert p.axi_channel("hbm", 5) == 5 and p.axi_channel("ddr", 1) == 33
     assert p.channel_bytes(0) == 256 << 20 and p.channel_bytes(33) == 16 << 30
@@ -229,13 +231,14 @@ def test_auto_tiers_cache_the_smallest_within_slots():
     assert auto_tiers(plan, Platform(onchip_banks=0)) == ["dram"] * 42
     one = auto_tiers(plan, Platform(onchip_banks=2, onchip_lookups_per_bank=1))
     assert one.count("onchip") == 2
-    # rows wider than a bank word never go on chip
-    wide = ModelConfig("w", [TableConfig("a", 4, 32, "onchip")], [1])
-    assert auto_tiers(apply_products(wide, []), Platform()) == ["dram"]
+    # tables larger than a bank never go on chip; wide rows may
+    big = ModelConfig("b", [TableConfig("a", 70_000, 16, "onchip"),
+                            TableConfig("w", 4, 64, "onchip")], [1])
+    assert auto_tiers(apply_products(big, []), Platform()) == ["dram", "onchip"]
 
 
 def test_pack_banks():
-    plat = Platform(onchip_banks=2, onchip_bytes=2 * 32 * 100)   # 100 words per bank
+    plat = Platform(onchip_banks=2, onchip_bytes=2 * 100)   # 100 bytes per bank
     assert pack_banks({0: 60, 1: 50, 2: 40}, plat) == {0: 0, 1: 1, 2: 1}
     assert pack_banks({0: 60, 1: 50, 2: 50}, plat) == {0: 0, 1: 1, 2: 1}   # exactly full
     assert pack_banks({0: 60, 1: 50, 2: 51}, plat) is None
@@ -270,16 +273,13 @@ def test_too_many_tables_for_the_total_capacity():
 
 
 def test_onchip_overflow_is_named():
-    cfg = ModelConfig("chip", [TableConfig("c0", 60_000, 8, "onchip"),
-                               TableConfig("c1", 80_000, 8, "onchip")], [1])
-    plat = Platform(onchip_banks=1, onchip_bytes=4 << 20)     # 131072 words
-    with pytest.raises(PlacementError, match=r"'c\d'.*on chip.*4 MiB"):
+    cfg = ModelConfig("chip", [TableConfig("c0", 60_000, 8, "onchip"),     # 960000 B
+                               TableConfig("c1", 80_000, 8, "onchip")], [1])  # 1280000 B
+    plat = Platform(onchip_banks=1, onchip_bytes=2 << 20)
+    with pytest.raises(PlacementError, match=r"'c0'.*960000 bytes do not fit on chip.*2 MiB"):
         place(cfg, platform=plat)
-    with pytest.raises(PlacementError, match=r"'c1'.*80000 rows do not fit an on-chip bank"):
-        place(cfg, platform=Platform(onchip_banks=4, onchip_bytes=8 << 20))
-    wide = ModelConfig("w", [TableConfig("wide", 10, 32, "onchip")], [1])
-    with pytest.raises(PlacementError, match=r"'wide'.*stride 64.*32 bytes"):
-        place(wide)
+    with pytest.raises(PlacementError, match=r"'c1'.*1280000 bytes do not fit an on-chip bank"):
+        place(cfg, platform=Platform(onchip_banks=8, onchip_bytes=8 << 20))
 
 
 def test_descriptor_limits():
@@ -321,13 +321,13 @@ def test_descriptors_round_trip_with_products(name, pairs):
                 assert np.array_equal(phys[:, p], q[:, e.a] * e.rows_b + q[:, e.b])
 
 
-def test_onchip_product_row_is_bank_word():
+def test_onchip_rows_use_the_byte_address_rule():
     cfg = builtin("tiny")
     pl = place(cfg, [("category", "brand")])
     p = next(i for i, d in enumerate(pl.descriptors) if d.is_product)
     d = pl.descriptors[p]
     assert d.onchip == 1 and d.rows == 1600 and d.stride_log2 == 5
-    row = pl.read_rows(True, d.channel, [d.base + 7 * 100 + 42], d.dim)
+    row = pl.read_rows(True, d.channel, [d.base + (7 * 100 + 42) * 32], d.dim)
     assert np.array_equal(row[0, :4], table_rows(cfg.seed, 2, np.array([7]), 4, cfg.emb_shift)[0])
     assert np.array_equal(row[0, 4:], table_rows(cfg.seed, 3, np.array([42]), 8, cfg.emb_shift)[0])
 
@@ -343,3 +343,8 @@ def test_lookup_features_rejects_bad_indices():
         pl.read_rows(False, 0, [1 << 24], 8)
     with pytest.raises(IndexError, match="row start"):
         pl.read_rows(False, 0, [8], 8)
+    # narrow on-chip rows share a bank word: category (dim 4, 8 B rows) packs 4 a word
+    d = pl.descriptors[2]
+    assert d.onchip and d.stride == 8
+    assert np.array_equal(pl.read_rows(True, d.channel, [d.base + 8 * 5], 4)[0],
+                          table_rows(cfg.seed, 2, np.array([5]), 4, cfg.emb_shift)[0])

@@ -15,6 +15,7 @@ from models.planner import (
     compare,
     evaluate,
     heuristic_pairs,
+    max_matching,
     pair_ok,
     plan,
     plan_heuristic,
@@ -50,7 +51,7 @@ def test_table3_pattern(table3, method):
     p = table3[method]
     cfg = p.cfg
     assert (p.num_physical, p.lookups_per_query, p.dram_lookups, p.onchip_tables) == (42, 42, 34, 8)
-    assert p.dram_rounds == 1 and p.exact
+    assert p.dram_rounds == 1 and p.exact == (method == "search")
     assert 0 < p.storage_overhead_pct < 5
     assert p.storage_overhead_pct == pytest.approx(0.9474, abs=1e-4)
     assert shapes(p) == Counter((t.rows, t.dim) for t in builtin("microrec_small").tables)
@@ -219,6 +220,23 @@ def test_search_matches_brute_force(case):
     assert (s.dram_rounds, s.storage_bytes, s.lookups_per_query) == min(keys)
     h = plan_heuristic(cfg, plat, storage_budget_pct=None)
     assert (h.dram_rounds, h.storage_bytes) >= (s.dram_rounds, s.storage_bytes)
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_max_matching_against_brute_force(case):
+    rng = np.random.default_rng([case, 11])
+    n = 9
+    edges = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.3]
+    adj = [[] for _ in range(n)]
+    for a, b in edges:
+        adj[a].append(b)
+        adj[b].append(a)
+    want = max(len(m) for m in _matchings(list(range(n)))
+               if all(tuple(sorted(p)) in edges for p in m))
+    assert max_matching(n, adj) == want
+    # odd cycles need blossoms: a 5-cycle with a pendant has a matching of 3
+    five = [[1, 4, 5], [0, 2], [1, 3], [2, 4], [3, 0], [0]]
+    assert max_matching(6, five) == 3
 
 
 def test_matcher_proves_infeasible_counts_fast():

@@ -7,7 +7,7 @@ Python: usable by any bench or by the accelerator's host driver.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -73,14 +73,10 @@ class LookupLayout:
                 [(t.channel or 0) + 1 for t in cfg.tables if t.tier == "ddr"], default=0)
             placement = place(cfg, pairs, build.platform(ddr_channels=ddr))
         self.placement = placement
-        wb = build.word_bytes
-        descs = []
-        for d in placement.descriptors:
-            if d.onchip:
-                # placement numbers on-chip bases in words; the contract's address is in bytes
-                d = replace(d, base=d.base * placement.platform.onchip_word_bytes)
-                assert placement.platform.onchip_word_bytes == wb, "bank word width differs from the bus"
-            descs.append(d)
+        if placement.platform.onchip_banks and placement.platform.onchip_word_bytes != build.word_bytes:
+            raise ValueError(f"on-chip word of {placement.platform.onchip_word_bytes} bytes differs from the "
+                             f"{build.word_bytes}-byte bus word of this build")
+        descs = list(placement.descriptors)   # on-chip bases are byte addresses, as in memory
         self.descs = descs
         build.check_fits(cfg, descs)
         self.num_ch = build.num_ch

@@ -157,7 +157,7 @@ class QueryDriver(uvm_driver):
                 await RisingEdge(dut.clk)
                 if int(dut.s_query_ready.value):
                     break
-            item.t_sent = int(dut.perf.value) & ((1 << 64) - 1)
+            item.t_sent = int(dut.hbm_cycle.value)   # the memory model's cycle counter
             dut.s_query_valid.value = 0
             self.ap.write(item)
             self.seq_item_port.item_done()
@@ -192,7 +192,7 @@ class FeatureMonitor(uvm_component):
                     "err": int(dut.m_feat_err.value),
                     "err_table": int(dut.m_feat_err_table.value),
                     "err_engine": int(dut.m_feat_err_engine.value),
-                    "cycle": int(dut.perf.value) & ((1 << 64) - 1),
+                    "cycle": int(dut.hbm_cycle.value),
                 })
 
 
