@@ -13,7 +13,7 @@ SEED       ?= 1
 PYTEST     := $(VPY) -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps sim test lint regress coverage waves bench bench-hbm bench-mlp bench-lookup clean
+.PHONY: help venv deps csr sim test lint regress coverage waves bench bench-hbm bench-mlp bench-lookup clean
 
 help: ## list the targets
 	@echo "MicroRec-style recommendation accelerator: RTL, pyuvm benches, golden model"
@@ -32,6 +32,9 @@ venv: $(STAMP) ## create/refresh the virtual environment
 
 deps: ## install the Debian packages the flows use (ccache, liblz4-dev, lcov)
 	@sim/deps.sh ccache liblz4-dev lcov
+
+csr: $(STAMP) ## regenerate the CSR block, pyuvm register model, register map and C header from rtl/csr/microrec_csr.rdl
+	$(VPY) -m sim.csr_gen
 
 sim: $(STAMP) ## the main job: run the most complete system that exists, print a summary
 	@sim/deps.sh ccache

@@ -1,0 +1,1 @@
+"""CSR host access: AXI4-Lite bus, pyuvm agent, generated register model."""
