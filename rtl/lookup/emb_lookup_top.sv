@@ -71,6 +71,8 @@ module emb_lookup_top
     input  logic [NUM_CH-1:0][1:0]            m_axi_rresp,
     input  logic [NUM_CH-1:0]                 m_axi_rlast,
     // performance counters and sticky status
+    input  logic                              perf_clear,
+    output logic                              st_busy,       // a query is in the ring
     output logic [63:0]                       perf_cycles,
     output logic [63:0]                       perf_queries,
     output logic [63:0]                       perf_lookups_mem,
@@ -262,8 +264,10 @@ module emb_lookup_top
         for (int i = 0; i < NUM_ENG; i++) popcount = popcount + 64'(v[i]);
     endfunction
 
+    assign st_busy = !ring_empty;
+
     always_ff @(posedge clk) begin
-        if (!rst_n) begin
+        if (!rst_n || perf_clear) begin
             perf_cycles         <= '0;
             perf_queries        <= '0;
             perf_lookups_mem    <= '0;
@@ -274,7 +278,6 @@ module emb_lookup_top
             perf_out_stall      <= '0;
             perf_errors         <= '0;
             perf_ooo            <= '0;
-            st_unexpected_r     <= 1'b0;
         end else begin
             perf_cycles         <= perf_cycles + 64'd1;
             perf_queries        <= perf_queries + 64'(q_emit);
@@ -286,7 +289,12 @@ module emb_lookup_top
             perf_out_stall      <= perf_out_stall + 64'(m_feat_valid && !m_feat_ready);
             perf_errors         <= perf_errors + 64'(q_emit && m_feat_err != ERR_NONE);
             perf_ooo            <= perf_ooo + popcount(st_ooo);
-            if (|st_unexp) st_unexpected_r <= 1'b1;
         end
+    end
+
+    // sticky status survives perf_clear; only reset clears it
+    always_ff @(posedge clk) begin
+        if (!rst_n)          st_unexpected_r <= 1'b0;
+        else if (|st_unexp)  st_unexpected_r <= 1'b1;
     end
 endmodule

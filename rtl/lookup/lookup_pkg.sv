@@ -40,7 +40,8 @@ package lookup_pkg;
         CFG_BAD_FEATURE   = 4'd5,  // a half does not fit in the feature vector
         CFG_BAD_BASE      = 4'd6,  // memory table not 4 KiB aligned
         CFG_BAD_ROWS      = 4'd7,  // rows or rows_b zero
-        CFG_LIST_OVERFLOW = 4'd8   // more tables on one engine than LIST_MAX
+        CFG_LIST_OVERFLOW = 4'd8,  // more tables on one engine than LIST_MAX
+        CFG_BAD_SLOT      = 4'd9   // a descriptor written to a slot >= P_MAX (top level)
     } cfg_err_e;
 
 endpackage

@@ -276,6 +276,12 @@ class HbmMemory:
         img = row_bytes(np.asarray(values, dtype=np.int16), region.stride).tobytes()
         await self.backdoor_write(region.ch, region.row_addr(first_row), img)
 
+    async def set_content(self, seed: int, emb_shift: int) -> None:
+        """Model seed and emb_shift of the procedural rows, on every channel (a new model)."""
+        self.cfg.seed, self.cfg.emb_shift = int(seed), int(emb_shift)
+        await self.write_reg(R.ALL_CHANNELS, R.R_SEED, self.cfg.seed & 0xFFFFFFFF)
+        await self.write_reg(R.ALL_CHANNELS, R.R_EMB_SHIFT, self.cfg.emb_shift)
+
     async def clear_overrides(self, ch: int = R.ALL_CHANNELS) -> None:
         await self._cmd(R.OP_CLEAR_MEM, ch)
         for k in [k for k in self.mirror if ch == R.ALL_CHANNELS or k[0] == ch]:

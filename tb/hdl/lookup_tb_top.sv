@@ -114,6 +114,7 @@ module lookup_tb_top
         .perf_beats(perf[4*64 +: 64]), .perf_ar_stall(perf[5*64 +: 64]),
         .perf_in_stall(perf[6*64 +: 64]), .perf_out_stall(perf[7*64 +: 64]),
         .perf_errors(perf[8*64 +: 64]), .perf_ooo(perf[9*64 +: 64]),
+        .perf_clear(1'b0), .st_busy(),
         .st_outstanding(st_outstanding), .st_unexpected_r
     );
 

@@ -14,6 +14,8 @@ import numpy as np
 from models import tables
 from models.config import ModelConfig
 from models.placement import Placement, Platform, place
+from tb.hbm import config as hbm_timing
+from tb.hbm.config import HbmConfig
 from tb.hbm.regions import HbmRegion
 from tb.lookup.descriptor import pack_desc
 
@@ -131,3 +133,19 @@ class LookupLayout:
             elif ia >= d.rows:
                 return p
         return None
+
+
+def memory_config(layout: LookupLayout, preset: str = "ideal", latency: int = 20, mhz: float = 140.0,
+                  rng_seed: int = 1) -> HbmConfig:
+    """The memory model for a placed model: `ideal` at `latency` cycles, or `u280`
+    HBM with `ddr4` on the DDR channels, both restated at the accelerator clock `mhz`."""
+    build, cfg, platform = layout.build, layout.cfg, layout.placement.platform
+    common = dict(num_ch=build.num_ch, data_w=build.data_w, id_w=build.id_w, addr_w=build.addr_w,
+                  seed=cfg.seed, emb_shift=cfg.emb_shift, rng_seed=rng_seed,
+                  ch_bytes=max(platform.hbm_channel_bytes,
+                               platform.ddr_channel_bytes if platform.ddr_channels else 0))
+    if preset == "ideal":
+        return HbmConfig(timing=hbm_timing.ideal(latency), **common)
+    ddr = hbm_timing.ddr4(axi_mhz=mhz, data_w=build.data_w)
+    return HbmConfig(timing=hbm_timing.preset(preset, axi_mhz=mhz, data_w=build.data_w),
+                     per_channel={ch: ddr for ch in platform.channels("ddr")}, **common)

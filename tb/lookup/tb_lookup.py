@@ -17,10 +17,9 @@ from pyuvm import ConfigDB, uvm_factory, uvm_test
 
 from models.config import load_config
 from tb.common.bench import Watchdog, start_clock_and_reset, test_seed
-from tb.hbm import config as hbm_timing
 from tb.hbm.config import HbmConfig
 from tb.hbm.memory import HbmMemory
-from tb.lookup.layout import LookupBuild, LookupLayout
+from tb.lookup.layout import LookupBuild, LookupLayout, memory_config
 from tb.lookup.lookup_env import (
     PERF_NAMES,
     BadIndexSeq,
@@ -98,22 +97,9 @@ class LookupUniformTest(uvm_test):
         self.env = LookupEnv("env", self)
 
     def hbm_config(self) -> HbmConfig:
-        """Memory timing: `ideal` at LOOKUP_LATENCY, or `u280` HBM with `ddr4` on the DDR
-        channels, both restated at the accelerator clock LOOKUP_MHZ (default 140)."""
-        preset = os.environ.get("LOOKUP_PRESET", "ideal")
-        platform = self.layout.placement.platform
-        common = dict(num_ch=self.build.num_ch, data_w=self.build.data_w, id_w=self.build.id_w,
-                      addr_w=self.build.addr_w, seed=self.cfg.seed, emb_shift=self.cfg.emb_shift,
-                      rng_seed=test_seed(),
-                      ch_bytes=max(platform.hbm_channel_bytes,
-                                   platform.ddr_channel_bytes if platform.ddr_channels else 0))
-        if preset == "ideal":
-            return HbmConfig(timing=hbm_timing.ideal(int(os.environ.get("LOOKUP_LATENCY", "20"))), **common)
-        mhz = float(os.environ.get("LOOKUP_MHZ", "140"))
-        ddr = hbm_timing.ddr4(axi_mhz=mhz, data_w=self.build.data_w)
-        per = {ch: ddr for ch in platform.channels("ddr")}
-        return HbmConfig(timing=hbm_timing.preset(preset, axi_mhz=mhz, data_w=self.build.data_w),
-                         per_channel=per, **common)
+        return memory_config(self.layout, os.environ.get("LOOKUP_PRESET", "ideal"),
+                             latency=int(os.environ.get("LOOKUP_LATENCY", "20")),
+                             mhz=float(os.environ.get("LOOKUP_MHZ", "140")), rng_seed=test_seed())
 
     async def setup_memory(self, mem: HbmMemory) -> None:
         """Hook for fault tests."""

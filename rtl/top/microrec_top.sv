@@ -1,0 +1,470 @@
+// MicroRec-style accelerator top (design.md section 5): AXI4-Lite CSRs, a
+// query stream in, a result stream out in query order, NUM_CH AXI4 read
+// masters shared by the lookup engines and the configuration DMA.
+//
+// Pipeline: lookup subsystem -> feature serializer -> MLP engine -> result.
+// Lookups of later queries overlap the MLP of earlier ones (the lookup ring
+// and the MLP's in-flight inferences are independent), so throughput is set
+// by the slower stage. Every query leaves as exactly one result: a query
+// whose lookup failed still flows through the MLP (its failed rows read as
+// zero) so order is kept for free, and leaves with its error record and
+// logit 0. An illegal MLP configuration bypasses the MLP: each query then
+// leaves at once with ERR_BAD_CONFIG instead of waiting forever.
+module microrec_top
+    import lookup_pkg::*;
+#(
+    // lookup subsystem
+    parameter int NUM_CH     = 4,
+    parameter int NUM_BANKS  = 1,
+    parameter int BANK_WORDS = 1024,
+    parameter int QDEPTH     = 16,
+    parameter int P_MAX      = 16,
+    parameter int LIST_MAX   = 16,
+    parameter int T_MAX      = 16,
+    parameter int DIM_MAX    = 64,
+    parameter int FEAT_MAX   = 256,
+    parameter int DATA_W     = 256,
+    parameter int ADDR_W     = 34,
+    parameter int ID_W       = 5,
+    // MLP engine
+    parameter int P          = 8,
+    parameter int U          = 8,
+    parameter int ACC_W      = 48,
+    parameter int MAX_LAYERS = 4,
+    parameter int MAX_DIM    = 1024,
+    parameter int WDEPTH     = 1024,
+    parameter int BDEPTH     = 64,
+    parameter int FEAT_LANES = 16,
+    // glue
+    parameter int PEND_DEPTH = 32,
+    localparam int CSR_AW    = microrec_csr_regs_pkg::MICROREC_CSR_REGS_MIN_ADDR_WIDTH,
+    localparam int PID_W     = $clog2(P_MAX),
+    localparam int BSEL_W    = (NUM_BANKS > 1) ? $clog2(NUM_BANKS) : 1,
+    localparam int BWA_W     = $clog2(BANK_WORDS)
+) (
+    input  logic                          clk,
+    input  logic                          rst_n,
+    // CSRs
+    input  logic                          s_axil_awvalid,
+    output logic                          s_axil_awready,
+    input  logic [CSR_AW-1:0]             s_axil_awaddr,
+    input  logic [2:0]                    s_axil_awprot,
+    input  logic                          s_axil_wvalid,
+    output logic                          s_axil_wready,
+    input  logic [31:0]                   s_axil_wdata,
+    input  logic [3:0]                    s_axil_wstrb,
+    output logic                          s_axil_bvalid,
+    input  logic                          s_axil_bready,
+    output logic [1:0]                    s_axil_bresp,
+    input  logic                          s_axil_arvalid,
+    output logic                          s_axil_arready,
+    input  logic [CSR_AW-1:0]             s_axil_araddr,
+    input  logic [2:0]                    s_axil_arprot,
+    output logic                          s_axil_rvalid,
+    input  logic                          s_axil_rready,
+    output logic [31:0]                   s_axil_rdata,
+    output logic [1:0]                    s_axil_rresp,
+    // queries: an id and one 32-bit index per logical table
+    input  logic                          s_query_valid,
+    output logic                          s_query_ready,
+    input  logic [31:0]                   s_query_id,
+    input  logic [T_MAX*32-1:0]           s_query_idx,
+    // results, in query order: the int32 logit or an error record
+    output logic                          m_result_valid,
+    input  logic                          m_result_ready,
+    output logic [31:0]                   m_result_id,
+    output logic [31:0]                   m_result_logit,
+    output logic [3:0]                    m_result_err,
+    output logic [7:0]                    m_result_err_table,
+    output logic [7:0]                    m_result_err_engine,
+    // memory: AXI4 read masters, flattened per channel
+    output logic [NUM_CH-1:0]             m_axi_arvalid,
+    input  logic [NUM_CH-1:0]             m_axi_arready,
+    output logic [NUM_CH-1:0][ADDR_W-1:0] m_axi_araddr,
+    output logic [NUM_CH-1:0][7:0]        m_axi_arlen,
+    output logic [NUM_CH-1:0][2:0]        m_axi_arsize,
+    output logic [NUM_CH-1:0][1:0]        m_axi_arburst,
+    output logic [NUM_CH-1:0][ID_W-1:0]   m_axi_arid,
+    input  logic [NUM_CH-1:0]             m_axi_rvalid,
+    output logic [NUM_CH-1:0]             m_axi_rready,
+    input  logic [NUM_CH-1:0][DATA_W-1:0] m_axi_rdata,
+    input  logic [NUM_CH-1:0][ID_W-1:0]   m_axi_rid,
+    input  logic [NUM_CH-1:0][1:0]        m_axi_rresp,
+    input  logic [NUM_CH-1:0]             m_axi_rlast
+);
+    localparam int DIM_W  = $clog2(MAX_DIM + 1);
+    localparam int NL_W   = $clog2(MAX_LAYERS + 1);
+    localparam int PE_W   = (P > 1) ? $clog2(P) : 1;
+    localparam int WA_W   = (WDEPTH > 1) ? $clog2(WDEPTH) : 1;
+    localparam int TAG_W  = 16;
+    localparam int NBEATS = (FEAT_MAX + FEAT_LANES - 1) / FEAT_LANES;
+    localparam int CNT_W  = 48;
+    localparam int CH_W   = (NUM_CH > 1) ? $clog2(NUM_CH) : 1;
+
+    // ---------------------------------------------------------------------
+    // CSRs
+    // ---------------------------------------------------------------------
+    logic              cfg_commit, soft_reset, dma_start, err_clear, perf_clear;
+    logic [7:0]        num_tables;
+    logic              desc_we;
+    logic [7:0]        desc_idx;
+    logic [184:0]      desc_data;
+    logic [3:0]        mlp_num_layers, mlp_shift;
+    logic [15:0]       mlp_in_dim;
+    logic [4*16-1:0]   mlp_out_dims;
+    logic [63:0]       dma_src;
+    logic [7:0]        dma_ch, dma_bank;
+    logic [1:0]        dma_target;
+    logic [31:0]       dma_words;
+    logic [15:0]       dma_nbanks;
+    logic              lk_cfg_ready, lk_cfg_bad;
+    logic [3:0]        lk_cfg_err_code;
+    logic [PID_W-1:0]  lk_cfg_err_table;
+    logic              busy, dma_busy, dma_err, mlp_cfg_bad;
+    logic              err_valid;
+    logic [16*64-1:0]  perf;
+
+    microrec_csr u_csr (
+        .clk, .rst_n,
+        .s_axil_awvalid, .s_axil_awready, .s_axil_awaddr, .s_axil_awprot,
+        .s_axil_wvalid, .s_axil_wready, .s_axil_wdata, .s_axil_wstrb,
+        .s_axil_bvalid, .s_axil_bready, .s_axil_bresp,
+        .s_axil_arvalid, .s_axil_arready, .s_axil_araddr, .s_axil_arprot,
+        .s_axil_rvalid, .s_axil_rready, .s_axil_rdata, .s_axil_rresp,
+        .cfg_commit, .soft_reset, .dma_start, .err_clear, .perf_clear,
+        .num_tables, .desc_we, .desc_idx, .desc_data,
+        .mlp_num_layers, .mlp_in_dim, .mlp_out_dims, .mlp_shift,
+        .dma_src, .dma_ch, .dma_target, .dma_bank, .dma_words, .dma_nbanks,
+        .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad || slot_bad),
+        .cfg_err_code(slot_bad ? CFG_BAD_SLOT : lk_cfg_err_code),
+        .cfg_err_table(slot_bad ? slot_bad_idx : 8'(lk_cfg_err_table)),
+        .busy, .dma_busy, .dma_err, .mlp_cfg_err(mlp_cfg_bad),
+        .err_valid, .err_code(m_result_err), .err_table(m_result_err_table),
+        .err_engine(m_result_err_engine), .err_qid(m_result_id),
+        .perf
+    );
+
+    // soft reset clears the datapath, not the CSRs
+    logic dp_rst_n;
+    assign dp_rst_n = rst_n && !soft_reset;
+
+    // a descriptor aimed past the table store is refused, and stays an error
+    // (every query answers ERR_BAD_CONFIG) until a soft reset
+    logic       slot_bad;
+    logic [7:0] slot_bad_idx;
+    always_ff @(posedge clk) begin
+        if (!dp_rst_n) begin
+            slot_bad     <= 1'b0;
+            slot_bad_idx <= '0;
+        end else if (desc_we && 32'(desc_idx) >= P_MAX && !slot_bad) begin
+            slot_bad     <= 1'b1;
+            slot_bad_idx <= desc_idx;
+        end
+    end
+
+    // the CSR block keeps the first error record itself
+    logic unused_err_clear;
+    assign unused_err_clear = err_clear;
+
+    // ---------------------------------------------------------------------
+    // lookup subsystem
+    // ---------------------------------------------------------------------
+    logic [NUM_CH-1:0]             lk_arvalid, lk_arready, lk_rvalid, lk_rready;
+    logic [NUM_CH-1:0][ADDR_W-1:0] lk_araddr;
+    logic [NUM_CH-1:0][7:0]        lk_arlen;
+    logic [NUM_CH-1:0][2:0]        lk_arsize;
+    logic [NUM_CH-1:0][1:0]        lk_arburst;
+    logic [NUM_CH-1:0][ID_W-1:0]   lk_arid;
+    logic                          bank_we;
+    logic [BSEL_W-1:0]             bank_sel;
+    logic [BWA_W-1:0]              bank_waddr;
+    logic [DATA_W-1:0]             bank_wdata;
+    logic                          feat_valid, feat_ready;
+    logic [31:0]                   feat_id;
+    logic [FEAT_MAX*16-1:0]        feat_data;
+    logic [3:0]                    feat_err;
+    logic [7:0]                    feat_err_table, feat_err_engine;
+    logic                          lk_busy;
+    logic [63:0]                   lk_cycles, lk_queries, lk_lookups_mem, lk_lookups_onchip, lk_beats,
+                                   lk_ar_stall, lk_in_stall, lk_out_stall, lk_errors, lk_ooo;
+    logic                          lk_unexpected_r;
+    logic [NUM_CH+NUM_BANKS-1:0][ID_W:0] lk_outstanding;
+
+    emb_lookup_top #(
+        .NUM_CH(NUM_CH), .NUM_BANKS(NUM_BANKS), .BANK_WORDS(BANK_WORDS), .QDEPTH(QDEPTH),
+        .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX), .DIM_MAX(DIM_MAX),
+        .FEAT_MAX(FEAT_MAX), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .QID_W(32)
+    ) u_lookup (
+        .clk, .rst_n(dp_rst_n),
+        .desc_we(desc_we && 32'(desc_idx) < P_MAX), .desc_waddr(PID_W'(desc_idx)),
+        .desc_wdata(desc_t'(desc_data)),
+        .cfg_num_logical(num_tables), .cfg_commit,
+        .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad), .cfg_err_code(lk_cfg_err_code),
+        .cfg_err_table(lk_cfg_err_table),
+        .bank_we, .bank_sel, .bank_waddr, .bank_wdata,
+        .s_query_valid, .s_query_ready, .s_query_id, .s_query_idx,
+        .m_feat_valid(feat_valid), .m_feat_ready(feat_ready), .m_feat_id(feat_id),
+        .m_feat_data(feat_data), .m_feat_err(feat_err), .m_feat_err_table(feat_err_table),
+        .m_feat_err_engine(feat_err_engine),
+        .m_axi_arvalid(lk_arvalid), .m_axi_arready(lk_arready), .m_axi_araddr(lk_araddr),
+        .m_axi_arlen(lk_arlen), .m_axi_arsize(lk_arsize), .m_axi_arburst(lk_arburst),
+        .m_axi_arid(lk_arid), .m_axi_rvalid(lk_rvalid), .m_axi_rready(lk_rready),
+        .m_axi_rdata, .m_axi_rid, .m_axi_rresp, .m_axi_rlast,
+        .perf_clear, .st_busy(lk_busy),
+        .perf_cycles(lk_cycles), .perf_queries(lk_queries), .perf_lookups_mem(lk_lookups_mem),
+        .perf_lookups_onchip(lk_lookups_onchip), .perf_beats(lk_beats), .perf_ar_stall(lk_ar_stall),
+        .perf_in_stall(lk_in_stall), .perf_out_stall(lk_out_stall), .perf_errors(lk_errors),
+        .perf_ooo(lk_ooo), .st_outstanding(lk_outstanding), .st_unexpected_r(lk_unexpected_r)
+    );
+
+    // ---------------------------------------------------------------------
+    // configuration DMA, sharing one channel with the lookup engines
+    // ---------------------------------------------------------------------
+    logic              dma_arvalid, dma_arready, dma_rvalid, dma_rready;
+    logic [ADDR_W-1:0] dma_araddr;
+    logic [7:0]        dma_arlen;
+    logic [2:0]        dma_arsize;
+    logic [1:0]        dma_arburst;
+    logic [ID_W-1:0]   dma_arid;
+    logic [7:0]        dma_ch_q;
+    logic              dma_go, dma_refused, dma_run_err;
+    logic [63:0]       dma_words_done;
+    logic              w_we, w_bias;
+    logic [PE_W-1:0]   w_pe;
+    logic [WA_W-1:0]   w_addr;
+    logic [U*16-1:0]   w_data;
+
+    // the DMA owns a channel only while nothing else uses the memory
+    assign dma_go = dma_start && !busy && 32'(dma_ch) < NUM_CH;
+
+    always_ff @(posedge clk) begin
+        if (!dp_rst_n) begin
+            dma_ch_q    <= '0;
+            dma_refused <= 1'b0;
+        end else if (dma_start) begin
+            dma_refused <= !dma_go;
+            if (dma_go) dma_ch_q <= dma_ch;
+        end
+    end
+    assign dma_err = dma_refused || dma_run_err;
+
+    config_dma #(
+        .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .U(U), .PE_W(PE_W), .WA_W(WA_W),
+        .NUM_BANKS(NUM_BANKS), .BSEL_W(BSEL_W), .BWA_W(BWA_W)
+    ) u_dma (
+        .clk, .rst_n(dp_rst_n), .start(dma_go), .src(dma_src), .target(dma_target),
+        .bank(dma_bank), .words(dma_words), .nbanks(dma_nbanks),
+        .busy(dma_busy), .err(dma_run_err), .words_done(dma_words_done),
+        .m_arvalid(dma_arvalid), .m_arready(dma_arready), .m_araddr(dma_araddr),
+        .m_arlen(dma_arlen), .m_arsize(dma_arsize), .m_arburst(dma_arburst), .m_arid(dma_arid),
+        .m_rvalid(dma_rvalid), .m_rready(dma_rready),
+        .m_rdata(m_axi_rdata[dma_ch_q[CH_W-1:0]]),
+        .m_rresp(m_axi_rresp[dma_ch_q[CH_W-1:0]]),
+        .m_rlast(m_axi_rlast[dma_ch_q[CH_W-1:0]]),
+        .mlp_we(w_we), .mlp_bias(w_bias), .mlp_pe(w_pe), .mlp_addr(w_addr), .mlp_data(w_data),
+        .bank_we, .bank_sel, .bank_waddr, .bank_wdata
+    );
+
+    always_comb begin
+        dma_arready = 1'b0;
+        dma_rvalid  = 1'b0;
+        for (int c = 0; c < NUM_CH; c++) begin
+            if (dma_busy && dma_ch_q == 8'(c)) begin
+                m_axi_arvalid[c] = dma_arvalid;
+                m_axi_araddr[c]  = dma_araddr;
+                m_axi_arlen[c]   = dma_arlen;
+                m_axi_arsize[c]  = dma_arsize;
+                m_axi_arburst[c] = dma_arburst;
+                m_axi_arid[c]    = dma_arid;
+                m_axi_rready[c]  = dma_rready;
+                lk_arready[c]    = 1'b0;
+                lk_rvalid[c]     = 1'b0;
+                dma_arready      = m_axi_arready[c];
+                dma_rvalid       = m_axi_rvalid[c];
+            end else begin
+                m_axi_arvalid[c] = lk_arvalid[c];
+                m_axi_araddr[c]  = lk_araddr[c];
+                m_axi_arlen[c]   = lk_arlen[c];
+                m_axi_arsize[c]  = lk_arsize[c];
+                m_axi_arburst[c] = lk_arburst[c];
+                m_axi_arid[c]    = lk_arid[c];
+                m_axi_rready[c]  = lk_rready[c];
+                lk_arready[c]    = m_axi_arready[c];
+                lk_rvalid[c]     = m_axi_rvalid[c];
+            end
+        end
+    end
+
+    // ---------------------------------------------------------------------
+    // MLP configuration: single F for every layer (contracts.md s.6)
+    // ---------------------------------------------------------------------
+    logic [MAX_LAYERS*DIM_W-1:0] cfg_out_dims;
+    logic [MAX_LAYERS*4-1:0]     cfg_shift;
+    logic                        mlp_engine_err, shape_bad;
+
+    always_comb begin
+        shape_bad = 32'(mlp_num_layers) > MAX_LAYERS || mlp_num_layers == 4'd0 ||
+                    32'(mlp_in_dim) > MAX_DIM || 32'(mlp_in_dim) > FEAT_MAX ||
+                    mlp_shift == 4'd0 || mlp_shift > 4'd14;
+        for (int l = 0; l < MAX_LAYERS; l++) begin
+            if (l < 4) begin
+                if (32'(mlp_out_dims[16*l +: 16]) > MAX_DIM) shape_bad = 1'b1;
+                cfg_out_dims[DIM_W*l +: DIM_W] = DIM_W'(mlp_out_dims[16*l +: 16]);
+            end else begin
+                cfg_out_dims[DIM_W*l +: DIM_W] = '0;
+            end
+            cfg_shift[4*l +: 4] = mlp_shift;
+        end
+    end
+    assign mlp_cfg_bad = shape_bad || mlp_engine_err;
+    logic  cfg_bypass;   // no query can be answered correctly: answer each with ERR_BAD_CONFIG
+    assign cfg_bypass  = mlp_cfg_bad || slot_bad;
+
+    // ---------------------------------------------------------------------
+    // feature serializer: a whole vector in, FEAT_LANES elements a beat out;
+    // each query's record waits in the pending FIFO for its logit
+    // ---------------------------------------------------------------------
+    typedef struct packed {
+        logic [31:0]      qid;
+        logic [3:0]       err;
+        logic [7:0]       err_table;
+        logic [7:0]       err_engine;
+        logic             bypass;     // never entered the MLP (illegal MLP config)
+        logic [TAG_W-1:0] tag;
+    } pend_t;
+
+    logic [NBEATS*FEAT_LANES*16-1:0] vec;
+    logic                            holding;
+    logic [DIM_W-1:0]                beat, nbeats;
+    logic [TAG_W-1:0]                tag_next, hold_tag;
+    logic                            pend_push, pend_pop, pend_full, pend_empty;
+    pend_t                           pend_in, pend_head;
+    logic                            mlp_feat_valid, mlp_feat_ready;
+    logic                            mlp_out_valid, mlp_out_ready, mlp_idle;
+    logic [31:0]                     mlp_out_logit;
+    logic [TAG_W-1:0]                mlp_out_tag;
+
+    assign nbeats     = DIM_W'((32'(mlp_in_dim) + FEAT_LANES - 1) / FEAT_LANES);
+    assign feat_ready = !holding && !pend_full;
+    assign pend_push  = feat_valid && feat_ready;
+    assign pend_in    = '{qid: feat_id, err: cfg_bypass && feat_err == ERR_NONE ? ERR_BAD_CONFIG : feat_err,
+                          err_table: feat_err_table, err_engine: feat_err_engine,
+                          bypass: cfg_bypass, tag: tag_next};
+
+    always_ff @(posedge clk) begin
+        if (!dp_rst_n) begin
+            holding  <= 1'b0;
+            beat     <= '0;
+            tag_next <= '0;
+        end else begin
+            if (pend_push) begin
+                tag_next <= tag_next + 1'b1;
+                holding  <= !cfg_bypass;
+                beat     <= '0;
+            end else if (mlp_feat_valid && mlp_feat_ready) begin
+                if (beat + 1'b1 == nbeats) holding <= 1'b0;
+                beat <= beat + 1'b1;
+            end
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        if (pend_push) begin
+            vec      <= (NBEATS*FEAT_LANES*16)'(feat_data);
+            hold_tag <= tag_next;
+        end
+    end
+
+    assign mlp_feat_valid = holding;
+
+    logic [$clog2(PEND_DEPTH + 1)-1:0] pend_count;
+    assign pend_full = 32'(pend_count) == PEND_DEPTH;
+
+    mlp_fifo #(.WIDTH($bits(pend_t)), .DEPTH(PEND_DEPTH)) u_pending (
+        .clk, .rst_n(dp_rst_n),
+        .push(pend_push), .push_data(pend_in),
+        .pop(pend_pop), .head(pend_head), .empty(pend_empty), .count(pend_count)
+    );
+
+    mlp_engine #(
+        .P(P), .U(U), .ACC_W(ACC_W), .MAX_LAYERS(MAX_LAYERS), .MAX_DIM(MAX_DIM),
+        .WDEPTH(WDEPTH), .BDEPTH(BDEPTH), .FEAT_LANES(FEAT_LANES), .ID_W(TAG_W), .CNT_W(CNT_W)
+    ) u_mlp (
+        .clk, .rst_n(dp_rst_n),
+        .cfg_num_layers(NL_W'(mlp_num_layers)), .cfg_in_dim(DIM_W'(mlp_in_dim)),
+        .cfg_out_dims, .cfg_shift, .cfg_err(mlp_engine_err), .idle(mlp_idle),
+        .w_we, .w_bias, .w_pe, .w_addr, .w_data,
+        .feat_valid(mlp_feat_valid), .feat_ready(mlp_feat_ready),
+        .feat_data(vec[32'(beat) * FEAT_LANES * 16 +: FEAT_LANES * 16]),
+        .feat_tag(hold_tag),
+        .out_valid(mlp_out_valid), .out_ready(mlp_out_ready), .out_logit(mlp_out_logit),
+        .out_tag(mlp_out_tag),
+        .perf_clear, .perf_cycles(mlp_perf_cycles), .perf_idle(mlp_perf_idle),
+        .perf_out_stall(mlp_perf_out_stall), .perf_busy(mlp_perf_busy), .perf_macs(mlp_perf_macs),
+        .perf_stall_dst(mlp_perf_stall_dst), .perf_stall_arr(mlp_perf_stall_arr),
+        .perf_sat(mlp_perf_sat), .perf_relu0(mlp_perf_relu0)
+    );
+
+    // ---------------------------------------------------------------------
+    // results in query order
+    // ---------------------------------------------------------------------
+    assign m_result_valid      = !pend_empty && (pend_head.bypass || mlp_out_valid);
+    assign mlp_out_ready       = !pend_empty && !pend_head.bypass && m_result_ready;
+    assign pend_pop            = m_result_valid && m_result_ready;
+    assign m_result_id         = pend_head.qid;
+    assign m_result_err        = pend_head.err;
+    assign m_result_err_table  = pend_head.err_table;
+    assign m_result_err_engine = pend_head.err_engine;
+    assign m_result_logit      = (pend_head.err != ERR_NONE) ? 32'd0 : mlp_out_logit;
+    assign err_valid           = pend_pop && pend_head.err != ERR_NONE;
+
+    // the MLP answers in input order; a different tag means the pipeline lost its place
+    always_ff @(posedge clk) begin
+        if (dp_rst_n && mlp_out_valid && mlp_out_ready) begin
+            assert (mlp_out_tag == pend_head.tag)
+            else $error("microrec_top: MLP result tag %0d but query tag %0d is next", mlp_out_tag,
+                        pend_head.tag);
+        end
+    end
+
+    assign busy = lk_busy || feat_valid || holding || !pend_empty || !mlp_idle || dma_busy;
+
+    // ---------------------------------------------------------------------
+    // performance counters (order: docs/csr map PERF0..15)
+    // ---------------------------------------------------------------------
+    logic [CNT_W-1:0]            mlp_perf_idle, mlp_perf_cycles, mlp_perf_out_stall;
+    logic [MAX_LAYERS*CNT_W-1:0] mlp_perf_busy, mlp_perf_macs, mlp_perf_stall_dst, mlp_perf_stall_arr,
+                                 mlp_perf_sat, mlp_perf_relu0;
+    logic [63:0]                 cnt_queries, cnt_results, cnt_out_stall;
+    logic [63:0]                 mlp_busy_sum, mlp_macs_sum;
+
+    always_comb begin
+        mlp_busy_sum = '0;
+        mlp_macs_sum = '0;
+        for (int l = 0; l < MAX_LAYERS; l++) begin
+            mlp_busy_sum = mlp_busy_sum + 64'(mlp_perf_busy[CNT_W*l +: CNT_W]);
+            mlp_macs_sum = mlp_macs_sum + 64'(mlp_perf_macs[CNT_W*l +: CNT_W]);
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        if (!dp_rst_n || perf_clear) begin
+            cnt_queries   <= '0;
+            cnt_results   <= '0;
+            cnt_out_stall <= '0;
+        end else begin
+            cnt_queries   <= cnt_queries + 64'(s_query_valid && s_query_ready);
+            cnt_results   <= cnt_results + 64'(pend_pop);
+            cnt_out_stall <= cnt_out_stall + 64'(m_result_valid && !m_result_ready);
+        end
+    end
+
+    assign perf = {64'(lk_unexpected_r), 64'(dma_words_done), 64'(mlp_perf_idle), mlp_macs_sum,
+                   mlp_busy_sum, lk_ooo, lk_errors, cnt_out_stall, lk_in_stall, lk_ar_stall,
+                   lk_beats, lk_lookups_onchip, lk_lookups_mem, cnt_results, cnt_queries, lk_cycles};
+
+    // counters the CSR map does not carry (the unit benches read them directly)
+    logic unused_top;
+    assign unused_top = ^{lk_queries, lk_out_stall, lk_outstanding, mlp_perf_cycles, mlp_perf_out_stall,
+                          mlp_perf_stall_dst, mlp_perf_stall_arr, mlp_perf_sat, mlp_perf_relu0};
+endmodule

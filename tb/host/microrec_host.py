@@ -1,0 +1,214 @@
+"""Host driver of the accelerator: what software on the host does, in Python.
+
+Given a model config it plans placement (models/placement.py), loads the
+memory model (table regions served procedurally; MLP weights, biases and
+on-chip table images written as DMA images), programs descriptors and layer
+shapes through the CSRs, runs the configuration DMAs, and then runs queries
+and reads counters. Usable from a pyuvm test or from a plain cocotb test;
+only the CSR bus and the memory model are needed.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from cocotb.triggers import ClockCycles, RisingEdge
+
+from models.config import ModelConfig
+from models.golden import mlp_weights
+from models.placement import TABLE_ALIGN
+from tb.lookup.layout import LookupBuild, LookupLayout
+from tb.mlp.mlp_layout import EngineBuild, bank_plan, ceil_div, weight_writes
+
+DMA_WEIGHTS, DMA_BIASES, DMA_BANK = 0, 1, 2
+PERF_COUNTERS = ["cycles", "queries", "results", "lookups_mem", "lookups_onchip", "mem_beats",
+                 "ar_stall", "in_stall", "out_stall", "lookup_errors", "ooo", "mlp_busy",
+                 "mlp_macs", "mlp_idle", "dma_words", "unexpected_r"]
+
+
+class HostError(RuntimeError):
+    """The accelerator refused a configuration; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class TopBuild:
+    """Build-time maxima of one microrec_tb_top build."""
+    lookup: LookupBuild = field(default_factory=LookupBuild)
+    mlp: EngineBuild = field(default_factory=EngineBuild)
+
+    def sv_parameters(self) -> dict:
+        m = self.mlp
+        return {**self.lookup.sv_parameters(), "P": m.P, "U": m.U, "MAX_LAYERS": m.MAX_LAYERS,
+                "MAX_DIM": m.MAX_DIM, "WDEPTH": m.WDEPTH, "BDEPTH": m.BDEPTH,
+                "FEAT_LANES": m.FEAT_LANES}
+
+    def to_dict(self) -> dict:
+        return {"lookup": asdict(self.lookup), "mlp": asdict(self.mlp)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TopBuild":
+        return cls(LookupBuild(**d["lookup"]), EngineBuild(**d["mlp"]))
+
+
+def pack_words(words: list[int], word_bytes: int) -> bytes:
+    return b"".join(int(w).to_bytes(word_bytes, "little") for w in words)
+
+
+class MicrorecHost:
+    """One accelerator instance: its CSRs (tb.csr CsrRegs) and memory (tb.hbm HbmMemory)."""
+
+    def __init__(self, dut, csr, mem, build: TopBuild, image_channel: int = 0):
+        self.dut = dut
+        self.csr = csr
+        self.mem = mem
+        self.build = build
+        self.image_channel = image_channel
+        self.cfg: ModelConfig | None = None
+        self.layout: LookupLayout | None = None
+        self.weights = None
+
+    # ------------------------------------------------------------------ images
+    def mlp_images(self, weights) -> tuple[bytes, int, bytes, int]:
+        """(weight image, words per bank, bias image, words per bank) for the DMA."""
+        b, lb = self.build.mlp, self.build.lookup
+        beat = lb.word_bytes
+        wbeats = ceil_div(b.U * 16, lb.data_w)
+        plan = bank_plan(b, [(np.shape(w)[1], np.shape(w)[0]) for w, _ in weights])
+        n_w = plan[-1]["wbase"] + plan[-1]["cycles"]
+        n_b = plan[-1]["bbase"] + plan[-1]["rounds"]
+        wimg = [[0] * n_w for _ in range(b.P)]
+        bimg = [[0] * n_b for _ in range(b.P)]
+        for is_bias, pe, addr, data in weight_writes(b, weights):
+            (bimg if is_bias else wimg)[pe][addr] = data
+        wbytes = pack_words([w for bank in wimg for w in bank], wbeats * beat)
+        bbytes = pack_words([w for bank in bimg for w in bank], beat)
+        return wbytes, n_w, bbytes, n_b
+
+    def image_base(self) -> int:
+        used = self.layout.placement.channel_bytes_used(self.image_channel)
+        return -(-used // TABLE_ALIGN) * TABLE_ALIGN + TABLE_ALIGN
+
+    # ------------------------------------------------------------------ CSR steps
+    async def status(self) -> dict:
+        return await self.csr.read_fields("STATUS")
+
+    async def wait_status(self, field: str, value: int, cycles: int = 200000) -> dict:
+        for _ in range(cycles // 16):
+            st = await self.status()
+            if st[field] == value:
+                return st
+            await ClockCycles(self.dut.clk, 16)
+        raise HostError(f"STATUS.{field} never became {value} within {cycles} cycles: {await self.status()}")
+
+    async def dma(self, src: int, target: int, words: int, nbanks: int, bank: int = 0) -> None:
+        await self.csr.write_dma_src(src)
+        await self.csr.write("DMA_CH", self.image_channel)
+        await self.csr.write("DMA_TARGET", target)
+        await self.csr.write("DMA_BANK", bank)
+        await self.csr.write("DMA_WORDS", words)
+        await self.csr.write("DMA_NBANKS", nbanks)
+        await self.csr.write_fields("CTRL", dma_start=1)
+        await ClockCycles(self.dut.clk, 2)
+        st = await self.wait_status("dma_busy", 0, cycles=50_000_000)
+        if st["dma_err"]:
+            raise HostError(f"DMA to target {target} (bank {bank}) from {src:#x} failed")
+
+    async def load_model(self, cfg: ModelConfig, pairs=(), weights=None, check: bool = True) -> LookupLayout:
+        """Place, load memory, program CSRs, run DMAs, commit; raise on any refusal."""
+        self.cfg = cfg
+        self.layout = LookupLayout(cfg, self.build.lookup, pairs=pairs)
+        self.weights = weights if weights is not None else mlp_weights(cfg)
+        lb = self.build.lookup
+        # the host owns the memory layout: bytes a previous model wrote (its DMA
+        # images) would otherwise shadow this model's procedural table rows
+        await self.mem.clear_overrides()
+        # procedural rows are a function of this model's seed and emb_shift
+        await self.mem.set_content(seed=cfg.seed, emb_shift=cfg.emb_shift)
+        # tables: the memory model serves their rows procedurally
+        await self.mem.set_regions(self.layout.hbm_regions())
+        # DMA images after the tables on the image channel
+        base = self.image_base()
+        wbytes, n_w, bbytes, n_b = self.mlp_images(self.weights)
+        images = [("weights", DMA_WEIGHTS, 0, wbytes, n_w, self.build.mlp.P),
+                  ("biases", DMA_BIASES, 0, bbytes, n_b, self.build.mlp.P)]
+        for bank, img in sorted(self.layout.bank_images().items()):
+            n = max(img) + 1
+            data = pack_words([img.get(a, 0) for a in range(n)], lb.word_bytes)
+            images.append((f"bank{bank}", DMA_BANK, bank, data, n, 1))
+        addr = base
+        plan = []
+        for name, target, bank, data, words, nbanks in images:
+            await self.mem.bulk_load(self.image_channel, addr, data)
+            plan.append((target, bank, addr, words, nbanks))
+            addr += -(-len(data) // TABLE_ALIGN) * TABLE_ALIGN
+        # lookup descriptors (every slot, so a previous model leaves nothing behind)
+        for p in range(lb.p_max):
+            await self.csr.write_descriptor(p, self.layout.words[p] if p < len(self.layout.words) else 0)
+        await self.csr.write("NUM_TABLES", cfg.num_tables)
+        await self.program_mlp(cfg)
+        for target, bank, src, words, nbanks in plan:
+            await self.dma(src, target, words, nbanks, bank)
+        await self.csr.write_fields("CTRL", commit=1)
+        await ClockCycles(self.dut.clk, 2)
+        st = await self.wait_status("cfg_ready", 1)
+        if check:
+            await self.check_config(st)
+        return self.layout
+
+    async def program_mlp(self, cfg: ModelConfig, shapes=None, frac_bits=None) -> None:
+        shapes = shapes or list(cfg.layer_shapes)
+        await self.csr.write("MLP_NUM_LAYERS", len(shapes))
+        await self.csr.write("MLP_IN_DIM", shapes[0][0])
+        for l in range(4):
+            await self.csr.write(f"MLP_OUT_DIM{l}", shapes[l][1] if l < len(shapes) else 0)
+        await self.csr.write("MLP_SHIFT", cfg.frac_bits if frac_bits is None else frac_bits)
+
+    async def check_config(self, st: dict | None = None) -> None:
+        st = st or await self.status()
+        if st["cfg_bad"]:
+            e = await self.csr.read_fields("CFG_ERR")
+            raise HostError(f"lookup configuration refused: code {e['code']} at table {e['table_id']}")
+        if st["mlp_cfg_err"]:
+            raise HostError("MLP layer shapes refused (above the build maxima or F outside 1..14)")
+
+    async def soft_reset(self) -> None:
+        await self.csr.write_fields("CTRL", soft_reset=1)
+        await ClockCycles(self.dut.clk, 2)
+
+    async def counters(self) -> dict:
+        return {name: await self.csr.read_perf(name) for name in PERF_COUNTERS if name != "unexpected_r"}
+
+    # ------------------------------------------------------------------ queries
+    async def run_queries(self, indices, backpressure: float = 0.0, rnd=None) -> list[dict]:
+        """Simple blocking driver for use outside pyuvm: all queries in, all results out."""
+        dut = self.dut
+        results: list[dict] = []
+        n = len(indices)
+
+        async def collect():
+            while len(results) < n:
+                ready = int(rnd is None or rnd.random() >= backpressure)
+                dut.m_result_ready.value = ready
+                await RisingEdge(dut.clk)
+                if ready and int(dut.m_result_valid.value):
+                    results.append({"qid": int(dut.m_result_id.value),
+                                    "logit": dut.m_result_logit.value.to_signed(),
+                                    "err": int(dut.m_result_err.value)})
+            dut.m_result_ready.value = 0
+
+        import cocotb
+        task = cocotb.start_soon(collect())
+        for q, row in enumerate(indices):
+            word = 0
+            for t, v in enumerate(row):
+                word |= (int(v) & 0xFFFFFFFF) << (32 * t)
+            dut.s_query_id.value = q
+            dut.s_query_idx.value = word
+            dut.s_query_valid.value = 1
+            while True:
+                await RisingEdge(dut.clk)
+                if int(dut.s_query_ready.value):
+                    break
+        dut.s_query_valid.value = 0
+        await task
+        return results

@@ -1,0 +1,231 @@
+"""cocotb/pyuvm end-to-end tests of the accelerator (run through tests/test_top.py).
+
+Everything a host does goes through the CSRs and the memory model: the
+host driver (tb/host/microrec_host.py) places the model, loads the DMA
+images, programs the descriptors and layer shapes and starts the DMAs.
+The build, model and knobs come from TOP_* environment variables.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import cocotb
+import pyuvm
+from cocotb.triggers import ClockCycles
+from pyuvm import ConfigDB, uvm_factory, uvm_test
+
+from models.config import load_config
+from tb.common.bench import Watchdog, start_clock_and_reset, test_seed
+from tb.csr.csr_agent import CsrBus, CsrRegs
+from tb.hbm.memory import HbmMemory
+from tb.host.microrec_host import MicrorecHost, TopBuild
+from tb.lookup.layout import LookupLayout, memory_config
+from tb.lookup.lookup_env import BadIndexSeq, UniformQuerySeq, ZipfQuerySeq
+from tb.top.top_env import TopEnv
+
+TIMEOUT_MS = 200
+
+
+def env_json(name, default):
+    raw = os.environ.get(name)
+    return json.loads(raw) if raw else default
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopRandomTest(uvm_test):
+    """Base test: load the model through the host driver, run random queries."""
+
+    in_idle_prob = 0.1
+    out_stall_prob = 0.2
+    expected_errors: list = []
+
+    def build_phase(self):
+        self.build = TopBuild.from_dict(env_json("TOP_BUILD", TopBuild().to_dict()))
+        self.configs = os.environ.get("TOP_CONFIG", "tiny").split(",")
+        self.cfg = load_config(self.configs[0])
+        cdb = ConfigDB()
+        cdb.set(None, "*", "model_cfg", self.cfg)
+        cdb.set(None, "*", "t_max", self.build.lookup.t_max)
+        cdb.set(None, "*", "num_queries", int(os.environ.get("TOP_QUERIES", "200")))
+        cdb.set(None, "*", "in_idle_prob", float(os.environ.get("TOP_IN_IDLE", self.in_idle_prob)))
+        cdb.set(None, "*", "out_stall_prob", float(os.environ.get("TOP_OUT_STALL", self.out_stall_prob)))
+        cdb.set(None, "*", "expected_errors", self.expected_errors)
+        cdb.set(None, "*", "configs", [os.path.basename(c).removesuffix(".json") for c in self.configs])
+        cdb.set(None, "*", "first_qid", 0)
+        cdb.set(None, "*", "fault_rows", {})
+        cdb.set(None, "*", "forced_error", None)
+        self.env = TopEnv("env", self)
+
+    # ---------------------------------------------------------------- helpers
+    def sent(self) -> int:
+        return ConfigDB().get(None, "", "first_qid")
+
+    def outstanding(self) -> str:
+        sb = self.env.scoreboard
+        return (f"  queries sent {self.sent()}, results checked {sb.checked}, "
+                f"waiting for a result {sb.sent_fifo.size()}")
+
+    async def bring_up(self):
+        dut = cocotb.top
+        for sig in ("s_query_valid", "m_result_ready", "hbm_cmd_valid", "s_axil_awvalid", "s_axil_wvalid",
+                    "s_axil_arvalid"):
+            getattr(dut, sig).value = 0
+        await start_clock_and_reset(dut.clk, dut.rst_n)
+        # memory timing needs the placement of the first model
+        layout = LookupLayout(self.cfg, self.build.lookup)
+        self.mem = HbmMemory(memory_config(layout, os.environ.get("TOP_PRESET", "ideal"),
+                                           latency=int(os.environ.get("TOP_LATENCY", "20")),
+                                           mhz=float(os.environ.get("TOP_MHZ", "140")),
+                                           rng_seed=test_seed()), dut)
+        await self.mem.start()
+        self.csr = CsrRegs(bus=CsrBus(dut, dut.clk, dut.rst_n))
+        self.host = MicrorecHost(dut, self.csr, self.mem, self.build)
+        ConfigDB().set(None, "*", "host", self.host)
+
+    async def traffic(self, seq, limit_cycles: int = 200_000):
+        """Run a sequence to completion: every query sent has its result checked."""
+        dut = cocotb.top
+        sb = self.env.scoreboard
+        dog = Watchdog(dut.clk, limit_cycles, self.outstanding, "top watchdog").start()
+        task = cocotb.start_soon(seq.start(self.env.seqr))
+        last = -1
+        while not task.done() or sb.checked < self.sent():
+            await ClockCycles(dut.clk, 64)
+            if sb.checked != last:
+                last = sb.checked
+                dog.kick()
+        dog.stop()
+
+    async def finish(self):
+        await ClockCycles(cocotb.top.clk, 8)
+        self.counters = await self.host.counters()
+        self.mem.check()
+        st = await self.host.status()
+        assert not (await self.csr.read_perf("unexpected_r")), "an R beat arrived for an ID not in flight"
+        self.mem.stop()
+        return st
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        await self.host.load_model(self.cfg)
+        await self.traffic(UniformQuerySeq.create("main_seq"))
+        await self.finish()
+        self.drop_objection()
+
+    def report_phase(self):
+        path = os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "perf.json")
+        with open(path, "w") as fh:
+            json.dump({"counters": getattr(self, "counters", {})}, fh)
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopZipfTest(TopRandomTest):
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(UniformQuerySeq, ZipfQuerySeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopReconfigTest(TopRandomTest):
+    """Every config in TOP_CONFIG in turn on one build: no rebuild between models."""
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        for name in self.configs:
+            cfg = load_config(name)
+            ConfigDB().set(None, "*", "model_cfg", cfg)
+            self.env.coverage.current = os.path.basename(name).removesuffix(".json")
+            await self.host.load_model(cfg)
+            await self.traffic(UniformQuerySeq.create(f"seq_{cfg.name}"))
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopBadIndexTest(TopRandomTest):
+    """Out-of-range indices end to end: an error record, the other queries exact."""
+
+    expected_errors = ["idx_range"]
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(UniformQuerySeq, BadIndexSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopAxiErrorTest(TopRandomTest):
+    """SLVERR on half of one table: those queries get the record, none is lost."""
+
+    expected_errors = ["slverr"]
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        layout = await self.host.load_model(self.cfg)
+        p = next(p for p, d in enumerate(layout.descs) if not d.onchip)
+        d = layout.descs[p]
+        await self.mem.set_faults(d.channel, err_ranges=[(d.base, d.base + (d.rows // 2) * d.stride, "SLVERR")])
+        ConfigDB().set(None, "*", "fault_rows", {p: (0, d.rows // 2, 2)})
+        await self.traffic(UniformQuerySeq.create("main_seq"))
+        await self.mem.clear_faults()
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopIllegalCsrTest(TopRandomTest):
+    """Illegal CSR values: each sets its status, every query still gets exactly one
+    answer (ERR_BAD_CONFIG), and a good configuration afterwards works again."""
+
+    expected_errors = ["bad_config"]
+
+    async def illegal_round(self, what: str, expect_status: str):
+        st = await self.host.status()
+        assert st[expect_status], f"{what}: STATUS.{expect_status} not set ({st})"
+        ConfigDB().set(None, "*", "forced_error", "bad_config")
+        ConfigDB().set(None, "*", "num_queries", 20)
+        await self.traffic(UniformQuerySeq.create(f"seq_{expect_status}"))
+        ConfigDB().set(None, "*", "forced_error", None)
+        self.logger.info(f"{what}: STATUS.{expect_status} set, 20 queries answered with bad_config")
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        host, csr = self.host, self.csr
+        n = int(os.environ.get("TOP_QUERIES", "200"))
+        # 1. MLP shapes above the build maxima
+        await host.load_model(self.cfg, check=False)
+        await csr.write("MLP_OUT_DIM0", self.build.mlp.MAX_DIM + 1)
+        await ClockCycles(cocotb.top.clk, 4)
+        await self.illegal_round("MLP layer above MAX_DIM", "mlp_cfg_err")
+        await host.program_mlp(self.cfg)
+        # 2. a product pairing a table that does not exist
+        bad = dict(host.layout.descs[0].to_dict(), is_product=1, lt_b=self.cfg.num_tables + 3,
+                   rows_b=2, dim_a=1)
+        from tb.lookup.descriptor import pack_desc
+        await csr.write_descriptor(0, pack_desc(bad))
+        await csr.write_fields("CTRL", commit=1)
+        await host.wait_status("cfg_ready", 1)
+        await self.illegal_round("product of a missing table", "cfg_bad")
+        # 3. a descriptor slot past the table store: sticky until soft reset
+        await host.load_model(self.cfg, check=False)
+        await csr.write_descriptor(self.build.lookup.p_max + 1, 0)
+        await self.illegal_round("descriptor slot >= P_MAX", "cfg_bad")
+        # recovery: soft reset, load again, exact results
+        await host.soft_reset()
+        await host.load_model(self.cfg)
+        ConfigDB().set(None, "*", "num_queries", n)
+        await self.traffic(UniformQuerySeq.create("seq_recovered"))
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=4 * TIMEOUT_MS, timeout_unit="ms")
+class TopThroughputTest(TopRandomTest):
+    """No idle input, no output stall: what the benchmark and `make sim` measure."""
+
+    in_idle_prob = 0.0
+    out_stall_prob = 0.0

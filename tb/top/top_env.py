@@ -1,0 +1,195 @@
+"""pyuvm environment of the whole accelerator (tb/hdl/microrec_tb_top.sv).
+
+Queries go in through the lookup bench's sequences and driver (same
+transaction, same stimulus classes); results come out through
+ResultMonitor; the scoreboard compares every logit with golden_infer() bit
+for bit, and every error record with the one the query must produce.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import cocotb
+import numpy as np
+from cocotb.triggers import RisingEdge
+from pyuvm import (
+    ConfigDB,
+    uvm_analysis_port,
+    uvm_component,
+    uvm_env,
+    uvm_sequencer,
+    uvm_subscriber,
+    uvm_tlm_analysis_fifo,
+)
+
+from models.golden import golden_infer
+from tb.common.bench import py_random
+from tb.common.fcov import Covergroup
+from tb.lookup.lookup_env import ERR_NAMES, QueryDriver, knob
+
+ERR_CODES = {v: k for k, v in ERR_NAMES.items()}
+
+
+class ResultMonitor(uvm_component):
+    """Drives m_result_ready (knob out_stall_prob); publishes each result record."""
+
+    def build_phase(self):
+        self.ap = uvm_analysis_port("ap", self)
+        self.dut = cocotb.top
+        self.stall_prob = knob("out_stall_prob", 0.0)
+        self.rnd = py_random(31)
+        self.count = 0
+
+    async def run_phase(self):
+        dut = self.dut
+        dut.m_result_ready.value = 0
+        while True:
+            ready = int(self.rnd.random() >= self.stall_prob)
+            dut.m_result_ready.value = ready
+            await RisingEdge(dut.clk)
+            if ready and int(dut.rst_n.value) and int(dut.m_result_valid.value):
+                self.count += 1
+                self.ap.write({"qid": int(dut.m_result_id.value),
+                               "logit": dut.m_result_logit.value.to_signed(),
+                               "err": int(dut.m_result_err.value),
+                               "err_table": int(dut.m_result_err_table.value),
+                               "err_engine": int(dut.m_result_err_engine.value),
+                               "cycle": int(dut.hbm_cycle.value)})
+
+
+class TopScoreboard(uvm_component):
+    """Every result against golden_infer(); error records against the cause injected."""
+
+    def build_phase(self):
+        self.sent_fifo = uvm_tlm_analysis_fifo("sent_fifo", self)
+        self.got_fifo = uvm_tlm_analysis_fifo("got_fifo", self)
+        self.sent_export = self.sent_fifo.analysis_export
+        self.got_export = self.got_fifo.analysis_export
+        self.checked_ap = uvm_analysis_port("checked_ap", self)
+        self.reset()
+
+    def reset(self):
+        """Forget everything in flight (after a soft reset)."""
+        self.checked = 0 if not hasattr(self, "checked") else self.checked
+        self.mismatches = [] if not hasattr(self, "mismatches") else self.mismatches
+        self.latencies = [] if not hasattr(self, "latencies") else self.latencies
+        self.errors_seen = getattr(self, "errors_seen", 0)
+        self.first_sent, self.last_out = getattr(self, "first_sent", 1 << 64), getattr(self, "last_out", 0)
+
+    def expected(self, item):
+        """(logit or None, acceptable error records {(code, physical table)})."""
+        host = knob("host", None)
+        forced = knob("forced_error", None)       # e.g. "bad_config": every query answers with it
+        if forced is not None:
+            return None, {(ERR_CODES[forced], None)}
+        layout = host.layout
+        errs = set()
+        if item.bad_table is not None:
+            errs.add((1, layout.expected_error_table(item.indices)))
+        for p, (lo, hi, code) in knob("fault_rows", {}).items():
+            d = layout.descs[p]
+            ia = int(item.indices[d.lt_a])
+            row = ia * d.rows_b + int(item.indices[d.lt_b]) if d.is_product else ia
+            if lo <= row < hi:
+                errs.add((code, p))
+        if errs:
+            return 0, errs
+        logit = int(golden_infer(host.cfg, item.indices[None, :], host.weights)[0])
+        return logit, set()
+
+    async def run_phase(self):
+        while True:
+            got = await self.got_fifo.get()
+            ok, item = self.sent_fifo.try_get()
+            if not ok:
+                self.mismatches.append(f"result for query id {got['qid']} that was never sent (duplicate?)")
+                self.logger.error(self.mismatches[-1])
+                continue
+            exp_logit, exp_errs = self.expected(item)
+            problems = []
+            if got["qid"] != item.qid:
+                problems.append(f"query id: expected {item.qid} got {got['qid']} (lost, duplicated or reordered)")
+            if exp_errs:
+                want = " or ".join(f"{ERR_NAMES[c]}" + (f" at physical table {p}" if p is not None else "")
+                                   for c, p in sorted(exp_errs, key=str))
+                match = any(got["err"] == c and (p is None or got["err_table"] == p) for c, p in exp_errs)
+                if not match:
+                    problems.append(f"error record: expected {want} got {ERR_NAMES.get(got['err'], got['err'])}"
+                                    f" at physical table {got['err_table']}")
+            elif got["err"]:
+                problems.append(f"error record {ERR_NAMES.get(got['err'], got['err'])} at physical table "
+                                f"{got['err_table']} engine {got['err_engine']} where none was expected")
+            elif got["logit"] != exp_logit:
+                problems.append(f"logit: expected {exp_logit} got {got['logit']} "
+                                f"(indices {item.indices.tolist()[:8]}...)")
+            if problems:
+                msg = f"MISMATCH query #{self.checked} id {item.qid}: " + "; ".join(problems)
+                self.logger.error(msg)
+                self.mismatches.append(msg)
+            self.checked += 1
+            self.errors_seen += int(got["err"] != 0)
+            self.latencies.append(got["cycle"] - item.t_sent)
+            self.first_sent = min(self.first_sent, item.t_sent)
+            self.last_out = max(self.last_out, got["cycle"])
+            self.checked_ap.write((item, got, exp_logit))
+
+    def check_phase(self):
+        left = self.sent_fifo.size()
+        assert not self.mismatches, f"{len(self.mismatches)} mismatches; first: {self.mismatches[0]}"
+        assert left == 0, f"{left} queries sent but never answered"
+        assert self.checked > 0, "scoreboard checked nothing"
+        self.logger.info(f"scoreboard: {self.checked} results matched golden_infer() bit for bit "
+                         f"({self.errors_seen} error records as expected)")
+
+    def report_phase(self):
+        lat = sorted(self.latencies) or [0]
+        pick = lambda q: lat[min(len(lat) - 1, int(len(lat) * q))]  # noqa: E731
+        path = os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "scoreboard.json")
+        with open(path, "w") as fh:
+            json.dump({"checked": self.checked, "mismatches": len(self.mismatches),
+                       "first_mismatch": self.mismatches[0] if self.mismatches else None,
+                       "errors": self.errors_seen, "latency_min": lat[0], "latency_median": pick(0.5),
+                       "latency_p99": pick(0.99), "latency_max": lat[-1],
+                       "first_sent": self.first_sent if self.checked else 0, "last_out": self.last_out}, fh)
+
+
+class TopCoverage(uvm_subscriber):
+    """Result classes, error records, configurations seen."""
+
+    def build_phase(self):
+        self.cg = Covergroup("top")
+        self.cg.point("logit", ["positive", "negative"], "sign of the int32 logit")
+        self.cg.point("error", ["none"] + list(knob("expected_errors", [])), "error records produced")
+        self.cg.point("config", list(knob("configs", ["tiny"])), "model configs run on one build")
+        self.current = knob("configs", ["tiny"])[0]
+
+    def write(self, tup):
+        item, got, exp_logit = tup
+        name = ERR_NAMES.get(got["err"], "other")
+        if name in self.cg.points["error"].hits:
+            self.cg.sample("error", name)
+        if not got["err"]:
+            self.cg.sample("logit", "positive" if got["logit"] >= 0 else "negative")
+        self.cg.sample("config", self.current)
+
+    def report_phase(self):
+        self.cg.save()
+        holes = self.cg.holes()
+        self.logger.info(f"functional coverage top: {self.cg.percent():.1f}% "
+                         f"({'no holes' if not holes else 'holes: ' + ', '.join(holes)})")
+
+
+class TopEnv(uvm_env):
+    def build_phase(self):
+        self.seqr = uvm_sequencer("seqr", self)
+        self.driver = QueryDriver.create("driver", self)
+        self.monitor = ResultMonitor.create("monitor", self)
+        self.scoreboard = TopScoreboard.create("scoreboard", self)
+        self.coverage = TopCoverage.create("coverage", self)
+
+    def connect_phase(self):
+        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
+        self.driver.ap.connect(self.scoreboard.sent_export)
+        self.monitor.ap.connect(self.scoreboard.got_export)
+        self.scoreboard.checked_ap.connect(self.coverage.analysis_export)
