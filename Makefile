@@ -8,6 +8,7 @@ STAMP      := $(VENV)/.requirements.stamp
 JOBS       ?= auto
 PROFILE    ?= smoke
 CONFIG     ?= microrec_small
+QUERIES    ?= 1000
 TEST       ?=
 SEED       ?= 1
 PYTEST     := $(VPY) -m pytest
@@ -20,7 +21,7 @@ help: ## list the targets
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo
-	@echo "  variables: PROFILE=smoke|nightly  TEST=<pytest node id>  SEED=<n>  CONFIG=<model>  JOBS=<n|auto>"
+	@echo "  variables: PROFILE=smoke|nightly  TEST=<pytest node id>  SEED=<n>  CONFIG=<model>  QUERIES=<n>  JOBS=<n|auto>"
 
 $(STAMP): requirements.txt
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -38,7 +39,7 @@ csr: $(STAMP) ## regenerate the CSR block, pyuvm register model, register map an
 
 sim: $(STAMP) ## the main job: run the most complete system that exists, print a summary
 	@sim/deps.sh ccache
-	$(VPY) -m sim.main --config $(CONFIG)
+	$(VPY) -m sim.main --config $(CONFIG) --queries $(QUERIES)
 
 test: $(STAMP) ## what CI runs: lint, model unit tests, RTL smoke tests
 	@sim/deps.sh ccache

@@ -83,18 +83,21 @@ class TopRandomTest(uvm_test):
         self.host = MicrorecHost(dut, self.csr, self.mem, self.build)
         ConfigDB().set(None, "*", "host", self.host)
 
-    async def traffic(self, seq, limit_cycles: int = 200_000):
+    async def traffic(self, seq, limit_cycles: int = 200_000, progress_every: int = 0):
         """Run a sequence to completion: every query sent has its result checked."""
         dut = cocotb.top
         sb = self.env.scoreboard
         dog = Watchdog(dut.clk, limit_cycles, self.outstanding, "top watchdog").start()
         task = cocotb.start_soon(seq.start(self.env.seqr))
-        last = -1
+        last, shown = -1, 0
         while not task.done() or sb.checked < self.sent():
             await ClockCycles(dut.clk, 64)
             if sb.checked != last:
                 last = sb.checked
                 dog.kick()
+            if progress_every and sb.checked >= shown + progress_every:
+                shown = sb.checked - sb.checked % progress_every
+                self.logger.info(f"[progress] {sb.checked} results checked, {len(sb.mismatches)} mismatches")
         dog.stop()
 
     async def finish(self):
@@ -229,3 +232,60 @@ class TopThroughputTest(TopRandomTest):
 
     in_idle_prob = 0.0
     out_stall_prob = 0.0
+
+
+@pyuvm.test(timeout_time=100_000, timeout_unit="ms")
+class TopSimTest(TopRandomTest):
+    """`make sim`: unloaded latency (one query at a time), then saturated
+    throughput over TOP_QUERIES queries; writes sim_result.json."""
+
+    in_idle_prob = 0.0
+    out_stall_prob = 0.0
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        self.logger.info("[progress] loading the model: memory images, descriptors, DMA ...")
+        layout = await self.host.load_model(self.cfg)
+        self.logger.info(f"[progress] model loaded ({len(layout.descs)} physical tables, "
+                         f"{layout.placement.dram_rounds} DRAM rounds)")
+        sb = self.env.scoreboard
+        n_lat = int(os.environ.get("TOP_LAT_QUERIES", "50"))
+        ConfigDB().set(None, "*", "num_queries", 1)
+        lat = []
+        for i in range(n_lat):
+            await self.traffic(UniformQuerySeq.create(f"lat{i}"))
+            lat.append(sb.latencies[-1])
+        self.logger.info(f"[progress] latency phase: {n_lat} queries one at a time, median "
+                         f"{sorted(lat)[len(lat) // 2]} cycles")
+        n = int(os.environ.get("TOP_QUERIES", "1000"))
+        ConfigDB().set(None, "*", "num_queries", n)
+        await self.mem.clear_stats()
+        c0 = await self.host.counters()
+        sb.first_sent, sb.last_out = 1 << 64, 0
+        await self.traffic(ZipfQuerySeq.create("throughput") if os.environ.get("TOP_ZIPF") else
+                           UniformQuerySeq.create("throughput"), progress_every=max(1, n // 10))
+        span = sb.last_out - sb.first_sent
+        c1 = await self.host.counters()
+        stats = [st.as_dict() for st in await self.mem.stats()]
+        await self.finish()
+        lat.sort()
+        pick = lambda q: lat[min(len(lat) - 1, int(len(lat) * q))]  # noqa: E731
+        delta = {k: c1[k] - c0.get(k, 0) for k in c1}
+        used = sorted({d.channel for d in layout.descs if not d.onchip})
+        util = {st["ch"]: st.get("utilization", 0.0) for st in stats if st["ch"] in used}
+        result = {
+            "config": self.cfg.name, "queries": sb.checked, "mismatches": len(sb.mismatches),
+            "latency_queries": n_lat, "latency_min": lat[0], "latency_median": pick(0.5),
+            "latency_p99": pick(0.99), "latency_max": lat[-1],
+            "throughput_queries": n, "throughput_cycles": span, "items_per_cycle": n / max(1, span),
+            "physical_tables": len(layout.descs), "lookups_per_query": len(layout.descs),
+            "dram_rounds": layout.placement.dram_rounds,
+            "dram_lookups_per_query": sum(1 for d in layout.descs if not d.onchip),
+            "channel_utilization": util, "counters": delta,
+            "mlp_lanes": self.build.mlp.P * self.build.mlp.U,
+            "mlp_utilization": delta["mlp_macs"] / max(1, delta["mlp_busy"] * self.build.mlp.P * self.build.mlp.U),
+        }
+        with open(os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "sim_result.json"), "w") as fh:
+            json.dump(result, fh, indent=1)
+        self.drop_objection()
