@@ -26,6 +26,7 @@ def lookup_dut(build: LookupBuild, defines: dict | None = None) -> Dut:
                  hdl / "lookup_tb_top.sv"),
         parameters=build.sv_parameters(),
         defines=defines or {},
+        includes=(TB_DIR / "hdl",),
         ports_only=True,
     )
 

@@ -29,7 +29,8 @@ def top_dut(build: TopBuild, defines: dict | None = None, name: str = "top") -> 
     return Dut(name="microrec_tb_top_" + name + "".join(f"_{d}" for d in (defines or {})),
                toplevel="microrec_tb_top",
                sources=tuple(dict.fromkeys(top_sources())),   # packages once, in order
-               parameters=build.sv_parameters(), defines=defines or {}, ports_only=True)
+               parameters=build.sv_parameters(), defines=defines or {},
+               includes=(TB_DIR / "hdl",), ports_only=True)
 
 
 def top_env(build: TopBuild, config="tiny", **kw) -> dict:

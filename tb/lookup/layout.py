@@ -123,6 +123,12 @@ class LookupLayout:
                 word[addr % wb: addr % wb + len(chunk)] = chunk
         return {b: {w: int.from_bytes(v, "little") for w, v in img.items()} for b, img in images.items()}
 
+    def physical_row(self, p: int, query) -> int:
+        """Row of physical table p that a query reads (the product index for a product)."""
+        d = self.descs[p]
+        ia = int(query[d.lt_a])
+        return ia * d.rows_b + int(query[d.lt_b]) if d.is_product else ia
+
     def expected_error_table(self, query) -> int | None:
         """The physical table of the first out-of-range index of a query (for one bad index)."""
         for p, d in enumerate(self.descs):
@@ -134,6 +140,25 @@ class LookupLayout:
                 return p
         return None
 
+    def failing_lookups(self, query, bad_table=None, fault_rows=None) -> dict[int, int]:
+        """{physical table: error code} of the lookups a query must see fail: an
+        out-of-range index (code 1) where ``bad_table`` was given one, and reads of
+        rows inside injected memory faults ``fault_rows`` {p: (lo row, hi row, code)}."""
+        failing = {}
+        if bad_table is not None:
+            failing[self.expected_error_table(query)] = 1
+        for p, (lo, hi, code) in (fault_rows or {}).items():
+            if p not in failing and lo <= self.physical_row(p, query) < hi:
+                failing[p] = code
+        return failing
+
+    def zero_failed(self, feats, failing) -> None:
+        """A failed lookup's features read as zero (in place on a logical feature vector)."""
+        offs = self.cfg.feature_offsets
+        for p in failing:
+            d = self.descs[p]
+            for lt, dim in ((d.lt_a, d.dim_a),) + (((d.lt_b, d.dim - d.dim_a),) if d.is_product else ()):
+                feats[offs[lt]:offs[lt] + dim] = 0
 
 def memory_config(layout: LookupLayout, preset: str = "ideal", latency: int = 20, mhz: float = 140.0,
                   rng_seed: int = 1) -> HbmConfig:

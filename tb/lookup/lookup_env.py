@@ -223,25 +223,14 @@ class LookupScoreboard(uvm_component):
         self.elem_k = np.concatenate([np.arange(t.dim) for t in self.cfg.tables])
         self.offs = offs
 
-    def physical_row(self, d, indices) -> int:
-        ia = int(indices[d.lt_a])
-        return ia * d.rows_b + int(indices[d.lt_b]) if d.is_product else ia
-
     def expected(self, item: QueryItem):
         """(features, acceptable error records {(code, physical table)}, or empty)."""
+        failing = self.layout.failing_lookups(item.indices, item.bad_table, self.fault_rows)
         idx = item.indices.copy()
-        failing = {}
         if item.bad_table is not None:
-            failing[self.layout.expected_error_table(item.indices)] = 1
             idx[item.bad_table] = 0     # its row must read as zeros; the rest as usual
-        for p, (lo, hi, code) in self.fault_rows.items():
-            if p not in failing and lo <= self.physical_row(self.layout.descs[p], item.indices) < hi:
-                failing[p] = code
         feats = gather(self.cfg, idx[None, :])[0].astype(np.int64)
-        for p in failing:
-            d = self.layout.descs[p]
-            for lt, dim in ((d.lt_a, d.dim_a),) + (((d.lt_b, d.dim - d.dim_a),) if d.is_product else ()):
-                feats[self.offs[lt]:self.offs[lt] + dim] = 0
+        self.layout.zero_failed(feats, failing)
         # several failing lookups: the record names whichever failed first
         return feats, {(code, p) for p, code in failing.items()}
 

@@ -67,15 +67,11 @@ class TopScoreboard(uvm_component):
         self.sent_export = self.sent_fifo.analysis_export
         self.got_export = self.got_fifo.analysis_export
         self.checked_ap = uvm_analysis_port("checked_ap", self)
-        self.reset()
-
-    def reset(self):
-        """Forget everything in flight (after a soft reset)."""
-        self.checked = 0 if not hasattr(self, "checked") else self.checked
-        self.mismatches = [] if not hasattr(self, "mismatches") else self.mismatches
-        self.latencies = [] if not hasattr(self, "latencies") else self.latencies
-        self.errors_seen = getattr(self, "errors_seen", 0)
-        self.first_sent, self.last_out = getattr(self, "first_sent", 1 << 64), getattr(self, "last_out", 0)
+        self.checked = 0
+        self.errors_seen = 0
+        self.mismatches: list[str] = []
+        self.latencies: list[int] = []
+        self.first_sent, self.last_out = 1 << 64, 0
 
     def expected(self, item):
         """(logit or None, acceptable error records {(code, physical table)})."""
@@ -83,16 +79,8 @@ class TopScoreboard(uvm_component):
         forced = knob("forced_error", None)       # e.g. "bad_config": every query answers with it
         if forced is not None:
             return None, {(ERR_CODES[forced], None)}
-        layout = host.layout
-        errs = set()
-        if item.bad_table is not None:
-            errs.add((1, layout.expected_error_table(item.indices)))
-        for p, (lo, hi, code) in knob("fault_rows", {}).items():
-            d = layout.descs[p]
-            ia = int(item.indices[d.lt_a])
-            row = ia * d.rows_b + int(item.indices[d.lt_b]) if d.is_product else ia
-            if lo <= row < hi:
-                errs.add((code, p))
+        failing = host.layout.failing_lookups(item.indices, item.bad_table, knob("fault_rows", {}))
+        errs = {(code, p) for p, code in failing.items()}
         if errs:
             return 0, errs
         logit = int(golden_infer(host.cfg, item.indices[None, :], host.weights)[0])
