@@ -53,6 +53,13 @@ class Covergroup:
     def to_dict(self) -> dict:
         return {p: {"description": cp.description, "bins": dict(cp.hits)} for p, cp in self.points.items()}
 
+    def report(self, logger) -> None:
+        """Save this test's bins and log the percentage and the holes by name."""
+        self.save()
+        holes = self.holes()
+        logger.info(f"functional coverage {self.name}: {self.percent():.1f}% "
+                    f"({'no holes' if not holes else 'holes: ' + ', '.join(holes)})")
+
     def save(self, directory: str | os.PathLike | None = None) -> Path | None:
         """Write ``fcov_<group>.json`` into the test's own directory."""
         directory = directory or os.environ.get("MICROREC_TEST_DIR")

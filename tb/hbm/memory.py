@@ -485,7 +485,4 @@ class HbmCoverage(uvm_subscriber):
             self._last_acc[t.ch] = max(last, t.t_accept)
 
     def report_phase(self):
-        self.cg.save()
-        holes = self.cg.holes()
-        self.logger.info(f"functional coverage hbm_mem: {self.cg.percent():.1f}% "
-                         f"({'no holes' if not holes else 'holes: ' + ', '.join(holes)})")
+        self.cg.report(self.logger)

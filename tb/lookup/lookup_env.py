@@ -339,10 +339,7 @@ class LookupCoverage(uvm_subscriber):
             self.cg.sample("error", name)
 
     def report_phase(self):
-        self.cg.save()
-        holes = self.cg.holes()
-        self.logger.info(f"functional coverage lookup: {self.cg.percent():.1f}% "
-                         f"({'no holes' if not holes else 'holes: ' + ', '.join(holes)})")
+        self.cg.report(self.logger)
 
 
 class LookupEnv(uvm_env):

@@ -395,10 +395,7 @@ class MacCoverage(uvm_subscriber):
         self.cg.sample("spacing", "with_idles" if item.idles else "back_to_back")
 
     def report_phase(self):
-        self.cg.save()
-        holes = self.cg.holes()
-        self.logger.info(f"functional coverage mac_pe: {self.cg.percent():.1f}% "
-                         f"({'no holes' if not holes else 'holes: ' + ', '.join(holes)})")
+        self.cg.report(self.logger)
 
 
 # --------------------------------------------------------------------------

@@ -558,10 +558,7 @@ class MlpCoverage(uvm_subscriber):
         self.cg.sample("logit_sat", "hi" if r > 2**31 - 1 else "lo" if r < -(2**31) else "none")
 
     def report_phase(self):
-        self.cg.save()
-        holes = self.cg.holes()
-        self.logger.info(f"functional coverage mlp_engine: {self.cg.percent():.1f}% "
-                         f"({'no holes' if not holes else 'holes: ' + ', '.join(holes)})")
+        self.cg.report(self.logger)
 
 
 # --------------------------------------------------------------------------

@@ -162,10 +162,7 @@ class TopCoverage(uvm_subscriber):
         self.cg.sample("config", self.current)
 
     def report_phase(self):
-        self.cg.save()
-        holes = self.cg.holes()
-        self.logger.info(f"functional coverage top: {self.cg.percent():.1f}% "
-                         f"({'no holes' if not holes else 'holes: ' + ', '.join(holes)})")
+        self.cg.report(self.logger)
 
 
 class TopEnv(uvm_env):
