@@ -10,6 +10,7 @@ from models.perf_model import (
     MlpArch,
     PerfParams,
     Sample,
+    Stage,
     calibrate,
     mlp_stages,
     predict,
@@ -145,3 +146,68 @@ def test_parameter_validation():
         predict(place(builtin("microrec_small")), mlp=MlpArch(pes=(1, 2, 3)))
     with pytest.raises(ValueError, match="fit"):
         calibrate([], fit=("clock_hz",))
+
+
+# ---- this project's engines: shared MLP array, lookup stage alone, issue cost ----
+
+def test_shared_mlp_matches_the_engine_bank_plan():
+    """One 128 x 24 array runs the layers in sequence: its interval is the sum of
+    beats x rounds of tb/mlp/mlp_layout.bank_plan (352-1024-512-256-1: 15*8 +
+    43*4 + 22*2 + 11*1 = 347 cycles)."""
+    from models.perf_model import ENGINE_MLP, mlp_macs
+    from tb.mlp.mlp_layout import EngineBuild, bank_plan
+
+    for name in ("tiny", "microrec_small", "microrec_large", "dlrm_kaggle"):
+        cfg = builtin(name)
+        plan = bank_plan(EngineBuild(P=128, U=24), cfg.layer_shapes)
+        assert mlp_macs(cfg, ENGINE_MLP) == [lp["cycles"] for lp in plan]
+    cfg = builtin("microrec_small")
+    assert sum(mlp_macs(cfg, ENGINE_MLP)) == 15 * 8 + 43 * 4 + 22 * 2 + 11 * 1 == 347
+    st = mlp_stages(cfg, ENGINE_MLP, PerfParams(layer_overhead=3, layer_interval_overhead=1))
+    assert [(s.name, s.latency, s.interval) for s in st] == [("mlp", 347 + 4 * 3, 347 + 4 * 1)]
+    r = predict(place(cfg), PerfParams(), ENGINE_MLP)
+    assert [s.name for s in r.stages] == ["lookup", "mlp"] and r.interval_cycles == 347
+
+
+def test_predict_lookup_is_the_lookup_stage(tiny_pl):
+    from models.perf_model import predict_lookup
+
+    full = predict(tiny_pl, PerfParams(), MlpArch(4, 4))
+    alone = predict_lookup(tiny_pl, PerfParams())
+    assert [s.name for s in alone.stages] == ["lookup"]
+    assert alone.stage("lookup") == full.stage("lookup")
+    assert alone.latency_cycles == 50 and alone.interval_cycles == 40
+
+
+def test_pipelined_channels_and_issue_cost():
+    """64 reads in flight: 3 one-beat lookups on a channel take lat + 3 beats,
+    plus lookup_issue per lookup after the first; the interval is the beats."""
+    from models.perf_model import predict_lookup
+
+    cfg = ModelConfig("p", [TableConfig(f"t{i}", 100, 8, "hbm", 0) for i in range(3)], [1])
+    pl = place(cfg)
+    p = PerfParams(outstanding=64, indices_per_beat=64, lookup_overhead=10, lat_hbm=20)
+    assert predict_lookup(pl, p).stage("lookup") == Stage("lookup", 10 + 1 + 20 + 3, 3)
+    q = replace(p, lookup_issue=2)
+    assert predict_lookup(pl, q).stage("lookup") == Stage("lookup", 10 + 1 + 20 + 3 + 2 * 2, 3 + 2 * 2)
+
+
+def test_calibrate_lookup_only_samples():
+    """Samples of the lookup stage alone (the lookup RTL bench) fit the memory
+    latencies, the fixed overhead and the issue cost; the MLP is ignored."""
+    from models.perf_model import predict_lookup
+
+    base = PerfParams(outstanding=64, onchip_outstanding=64, indices_per_beat=128)
+    truth = replace(base, lat_hbm=17, lat_ddr=23, lookup_overhead=19, lookup_issue=1)
+    samples = []
+    for name in ("microrec_small_47", "dlrm_kaggle"):
+        for h in (1, 8, 32):
+            pl = place(builtin(name), (), Platform(hbm_channels=h), respect_tiers=False,
+                       respect_channels=False)
+            samples.append(Sample(pl, MICROREC_MLP, predict_lookup(pl, truth).latency_cycles,
+                                  lookup_only=True))
+    cal = calibrate(samples, base, fit=("lat_hbm", "lat_ddr", "lookup_overhead", "lookup_issue"))
+    assert cal.max_rel_error < 0.02
+    for s in samples:
+        assert abs(predict_lookup(s.placement, cal.params).latency_cycles - s.latency_cycles) \
+            <= 0.02 * s.latency_cycles

@@ -229,6 +229,12 @@ extern "C" {
 #define MICROREC_CSR_REGS__CFG16_R_DESC_FBEBA8F9__VALUE_bw 16
 #define MICROREC_CSR_REGS__CFG16_R_DESC_FBEBA8F9__VALUE_reset 0x0
 
+// reg - microrec_csr_regs::LOOKUP_TIMEOUT_desc_ac0fcb96
+#define MICROREC_CSR_REGS__LOOKUP_TIMEOUT_DESC_AC0FCB96__VALUE_bm 0xffffffff
+#define MICROREC_CSR_REGS__LOOKUP_TIMEOUT_DESC_AC0FCB96__VALUE_bp 0
+#define MICROREC_CSR_REGS__LOOKUP_TIMEOUT_DESC_AC0FCB96__VALUE_bw 32
+#define MICROREC_CSR_REGS__LOOKUP_TIMEOUT_DESC_AC0FCB96__VALUE_reset 0x1000
+
 // reg - microrec_csr_regs::perf_lo_r
 #define MICROREC_CSR_REGS__PERF_LO_R__VALUE_bm 0xffffffff
 #define MICROREC_CSR_REGS__PERF_LO_R__VALUE_bp 0
@@ -272,7 +278,8 @@ typedef struct __attribute__ ((__packed__)) {
     uint32_t DMA_BANK;
     uint32_t DMA_WORDS;
     uint32_t DMA_NBANKS;
-    uint8_t RESERVED_7c_ff[0x84];
+    uint32_t LOOKUP_TIMEOUT;
+    uint8_t RESERVED_80_ff[0x80];
     uint32_t PERF_CYCLES_LO;
     uint32_t PERF_CYCLES_HI;
     uint32_t PERF_QUERIES_LO;

@@ -69,6 +69,7 @@ module microrec_csr #(
     output logic [7:0]        dma_bank,
     output logic [31:0]       dma_words,
     output logic [15:0]       dma_nbanks,
+    output logic [31:0]       lookup_timeout,
 
     // status
     input  logic              cfg_ready,
@@ -154,6 +155,7 @@ module microrec_csr #(
     assign dma_bank   = hwif_out.DMA_BANK.value.value;
     assign dma_words  = hwif_out.DMA_WORDS.value.value;
     assign dma_nbanks = hwif_out.DMA_NBANKS.value.value;
+    assign lookup_timeout = hwif_out.LOOKUP_TIMEOUT.value.value;
 
     // ------------------------------------------------------- error record
     logic        err_sticky_q;

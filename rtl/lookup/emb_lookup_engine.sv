@@ -28,6 +28,7 @@ module emb_lookup_engine
     input  logic                          rst_n,
     // configuration (stable while cfg_ready)
     input  logic                          cfg_ready,
+    input  logic [31:0]                   cfg_timeout,   // stuck-channel watchdog, 0 = off
     input  logic [K_W:0]                  list_count,
     input  logic [LIST_MAX-1:0][PID_W-1:0] list,
     output logic [PID_W-1:0]              desc_p,
@@ -70,7 +71,8 @@ module emb_lookup_engine
     output logic                          st_ar_stall,   // AR valid, not ready
     output logic [ID_W:0]                 st_outstanding,
     output logic                          st_unexpected_r, // R beat for an ID not in flight
-    output logic                          st_ooo          // a read completed before an older one
+    output logic                          st_ooo,         // a read completed before an older one
+    output logic                          st_dead         // the watchdog declared the channel stuck
 );
     localparam int OUTS       = 1 << ID_W;
     localparam int BEAT_BYTES = DATA_W / 8;
@@ -146,10 +148,50 @@ module emb_lookup_engine
         end
     end
 
+    // ---------------------------------------------------------------------
+    // stuck-channel watchdog: reads outstanding and no R beat for
+    // cfg_timeout cycles -> the channel is dead until reset (a soft reset in
+    // the top): outstanding reads fail one by one with ERR_TIMEOUT, later
+    // lookups fail at once without a read, so no query waits forever.
+    // ---------------------------------------------------------------------
+    logic [31:0]     stall_cnt;
+    logic            dead;
+    logic            flush_emit;     // this cycle the result port carries a flushed read
+    logic [ID_W-1:0] flush_id;
+    logic            flush_any;
+    always_comb begin
+        flush_id  = '0;
+        flush_any = 1'b0;
+        for (int i = OUTS - 1; i >= 0; i--) begin
+            if (ent_busy[i]) begin
+                flush_id  = ID_W'(i);
+                flush_any = 1'b1;
+            end
+        end
+    end
+    assign st_dead    = dead;
+
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            stall_cnt <= '0;
+            dead      <= 1'b0;
+        end else begin
+            if (m_rvalid || !(|ent_busy)) begin
+                stall_cnt <= '0;
+            end else if (stall_cnt != 32'hFFFF_FFFF) begin
+                stall_cnt <= stall_cnt + 32'd1;
+            end
+            if (cfg_timeout != 32'd0 && stall_cnt >= cfg_timeout) begin
+                dead <= 1'b1;
+            end
+        end
+    end
+
     // index-error results wait here until the result port is free
     logic              xerr_valid;
     logic [SLOT_W-1:0] xerr_slot;
     logic [PID_W-1:0]  xerr_p;
+    logic [3:0]        xerr_code;
     logic [8:0]        xerr_dim, xerr_dim_a;
     logic [15:0]       xerr_off_a, xerr_off_b;
 
@@ -193,8 +235,9 @@ module emb_lookup_engine
     logic fire_err;
 
     assign ar_free   = !m_arvalid || m_arready;
-    assign fire_read = have_work && idx_ok && ar_free && free_any;
-    assign fire_err  = have_work && !idx_ok && (!xerr_valid);
+    assign fire_read = have_work && idx_ok && !dead && ar_free && free_any;
+    assign fire_err  = have_work && (!idx_ok || dead) && (!xerr_valid);
+    assign flush_emit = dead && flush_any && !r_done;
     assign fire      = fire_read || fire_err;
     assign st_issue  = fire;
     assign st_ar_stall = m_arvalid && !m_arready;
@@ -254,6 +297,9 @@ module emb_lookup_engine
             if (r_done) begin
                 ent_busy[m_rid] <= 1'b0;
             end
+            if (flush_emit) begin
+                ent_busy[flush_id] <= 1'b0;
+            end
             if (fire_read) begin
                 ent_busy[free_id] <= 1'b1;
             end
@@ -285,13 +331,14 @@ module emb_lookup_engine
             xerr_valid <= 1'b0;
         end else if (fire_err) begin
             xerr_valid <= 1'b1;
-        end else if (xerr_valid && !r_done) begin
+        end else if (xerr_valid && !r_done && !flush_emit) begin
             xerr_valid <= 1'b0;
         end
     end
 
     always_ff @(posedge clk) begin
         if (fire_err) begin
+            xerr_code  <= idx_ok ? ERR_TIMEOUT : ERR_IDX_RANGE;
             xerr_slot  <= idx_slot;
             xerr_p     <= desc_p;
             xerr_dim   <= desc.dim;
@@ -308,7 +355,7 @@ module emb_lookup_engine
         if (!rst_n) begin
             res_valid <= 1'b0;
         end else begin
-            res_valid <= r_done || xerr_valid;
+            res_valid <= r_done || flush_emit || xerr_valid;
         end
     end
 
@@ -323,10 +370,19 @@ module emb_lookup_engine
             res_dim_a <= ent_dim_a[m_rid];
             res_off_a <= ent_off_a[m_rid];
             res_off_b <= ent_off_b[m_rid];
+        end else if (flush_emit) begin
+            res_slot  <= ent_slot[flush_id];
+            res_p     <= ent_p[flush_id];
+            res_err   <= ERR_TIMEOUT;
+            res_row   <= '0;
+            res_dim   <= ent_dim[flush_id];
+            res_dim_a <= ent_dim_a[flush_id];
+            res_off_a <= ent_off_a[flush_id];
+            res_off_b <= ent_off_b[flush_id];
         end else if (xerr_valid) begin
             res_slot  <= xerr_slot;
             res_p     <= xerr_p;
-            res_err   <= ERR_IDX_RANGE;
+            res_err   <= xerr_code;
             res_row   <= '0;
             res_dim   <= xerr_dim;
             res_dim_a <= xerr_dim_a;

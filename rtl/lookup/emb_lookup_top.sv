@@ -34,6 +34,7 @@ module emb_lookup_top
     input  desc_t                             desc_wdata,
     input  logic [7:0]                        cfg_num_logical,
     input  logic                              cfg_commit,
+    input  logic [31:0]                       cfg_timeout,   // stuck-channel watchdog (cycles, 0 = off)
     output logic                              cfg_ready,
     output logic                              cfg_bad,
     output logic [3:0]                        cfg_err_code,
@@ -84,7 +85,8 @@ module emb_lookup_top
     output logic [63:0]                       perf_errors,
     output logic [63:0]                       perf_ooo,
     output logic [NUM_ENG-1:0][ID_W:0]        st_outstanding,
-    output logic                              st_unexpected_r
+    output logic                              st_unexpected_r,
+    output logic [NUM_ENG-1:0]                st_dead          // engines the watchdog declared stuck
 );
     localparam int QSEQ_W   = SLOT_W + 1;
     localparam int LK_W     = $clog2(LIST_MAX);
@@ -177,7 +179,7 @@ module emb_lookup_top
             .QDEPTH(QDEPTH), .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX),
             .DIM_MAX(DIM_MAX), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W)
         ) u_engine (
-            .clk, .rst_n, .cfg_ready,
+            .clk, .rst_n, .cfg_ready, .cfg_timeout,
             .list_count(list_count[e]), .list(list[e]),
             .desc_p(eng_desc_p[e]), .desc(eng_desc[e]),
             .q_tail, .q_next(eng_q_next[e]),
@@ -191,7 +193,8 @@ module emb_lookup_top
             .res_p(res_p[e]), .res_row(res_row[e]), .res_dim(res_dim[e]),
             .res_dim_a(res_dim_a[e]), .res_off_a(res_off_a[e]), .res_off_b(res_off_b[e]),
             .st_issue(st_issue[e]), .st_beat(st_beat[e]), .st_ar_stall(st_ar_stall[e]),
-            .st_outstanding(st_outstanding[e]), .st_unexpected_r(st_unexp[e]), .st_ooo(st_ooo[e])
+            .st_outstanding(st_outstanding[e]), .st_unexpected_r(st_unexp[e]), .st_ooo(st_ooo[e]),
+            .st_dead(st_dead[e])
         );
 
         if (e < NUM_CH) begin : g_mem

@@ -117,6 +117,7 @@ module microrec_top
     logic [1:0]        dma_target;
     logic [31:0]       dma_words;
     logic [15:0]       dma_nbanks;
+    logic [31:0]       lookup_timeout;
     logic              lk_cfg_ready, lk_cfg_bad;
     logic [3:0]        lk_cfg_err_code;
     logic [PID_W-1:0]  lk_cfg_err_table;
@@ -134,7 +135,7 @@ module microrec_top
         .cfg_commit, .soft_reset, .dma_start, .err_clear, .perf_clear,
         .num_tables, .desc_we, .desc_idx, .desc_data,
         .mlp_num_layers, .mlp_in_dim, .mlp_out_dims, .mlp_shift,
-        .dma_src, .dma_ch, .dma_target, .dma_bank, .dma_words, .dma_nbanks,
+        .dma_src, .dma_ch, .dma_target, .dma_bank, .dma_words, .dma_nbanks, .lookup_timeout,
         .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad || slot_bad),
         .cfg_err_code(slot_bad ? CFG_BAD_SLOT : lk_cfg_err_code),
         .cfg_err_table(slot_bad ? slot_bad_idx : 8'(lk_cfg_err_table)),
@@ -189,6 +190,7 @@ module microrec_top
                                    lk_ar_stall, lk_in_stall, lk_out_stall, lk_errors, lk_ooo;
     logic                          lk_unexpected_r;
     logic [NUM_CH+NUM_BANKS-1:0][ID_W:0] lk_outstanding;
+    logic [NUM_CH+NUM_BANKS-1:0]         lk_dead;   // visible as ERR_TIMEOUT records naming the engine
 
     emb_lookup_top #(
         .NUM_CH(NUM_CH), .NUM_BANKS(NUM_BANKS), .BANK_WORDS(BANK_WORDS), .QDEPTH(QDEPTH),
@@ -198,7 +200,7 @@ module microrec_top
         .clk, .rst_n(dp_rst_n),
         .desc_we(desc_we && 32'(desc_idx) < P_MAX), .desc_waddr(PID_W'(desc_idx)),
         .desc_wdata(desc_t'(desc_data)),
-        .cfg_num_logical(num_tables), .cfg_commit,
+        .cfg_num_logical(num_tables), .cfg_commit, .cfg_timeout(lookup_timeout),
         .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad), .cfg_err_code(lk_cfg_err_code),
         .cfg_err_table(lk_cfg_err_table),
         .bank_we, .bank_sel, .bank_waddr, .bank_wdata,
@@ -214,7 +216,8 @@ module microrec_top
         .perf_cycles(lk_cycles), .perf_queries(lk_queries), .perf_lookups_mem(lk_lookups_mem),
         .perf_lookups_onchip(lk_lookups_onchip), .perf_beats(lk_beats), .perf_ar_stall(lk_ar_stall),
         .perf_in_stall(lk_in_stall), .perf_out_stall(lk_out_stall), .perf_errors(lk_errors),
-        .perf_ooo(lk_ooo), .st_outstanding(lk_outstanding), .st_unexpected_r(lk_unexpected_r)
+        .perf_ooo(lk_ooo), .st_outstanding(lk_outstanding), .st_unexpected_r(lk_unexpected_r),
+        .st_dead(lk_dead)
     );
 
     // ---------------------------------------------------------------------
@@ -465,6 +468,6 @@ module microrec_top
 
     // counters the CSR map does not carry (the unit benches read them directly)
     logic unused_top;
-    assign unused_top = ^{lk_queries, lk_out_stall, lk_outstanding, mlp_perf_cycles, mlp_perf_out_stall,
+    assign unused_top = ^{lk_dead, lk_queries, lk_out_stall, lk_outstanding, mlp_perf_cycles, mlp_perf_out_stall,
                           mlp_perf_stall_dst, mlp_perf_stall_arr, mlp_perf_sat, mlp_perf_relu0};
 endmodule

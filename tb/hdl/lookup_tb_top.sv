@@ -32,6 +32,7 @@ module lookup_tb_top
     input  logic [$bits(desc_t)-1:0] desc_wdata,
     input  logic [7:0]               cfg_num_logical,
     input  logic                     cfg_commit,
+    input  logic [31:0]              cfg_timeout,
     output logic                     cfg_ready,
     output logic                     cfg_bad,
     output logic [3:0]               cfg_err_code,
@@ -56,6 +57,7 @@ module lookup_tb_top
     output logic [10*64-1:0]         perf,
     output logic [NUM_ENG*(ID_W+1)-1:0] st_outstanding,
     output logic                     st_unexpected_r,
+    output logic [NUM_ENG-1:0]       st_dead,
     `include "hbm_ctrl_ports.svh"
 );
     logic [NUM_CH-1:0]             arvalid, arready, rvalid, rready, rlast;
@@ -74,7 +76,7 @@ module lookup_tb_top
     ) u_dut (
         .clk, .rst_n,
         .desc_we, .desc_waddr, .desc_wdata(desc_t'(desc_wdata)),
-        .cfg_num_logical, .cfg_commit, .cfg_ready, .cfg_bad, .cfg_err_code, .cfg_err_table,
+        .cfg_num_logical, .cfg_commit, .cfg_timeout, .cfg_ready, .cfg_bad, .cfg_err_code, .cfg_err_table,
         .bank_we, .bank_sel, .bank_waddr, .bank_wdata,
         .s_query_valid, .s_query_ready, .s_query_id, .s_query_idx,
         .m_feat_valid, .m_feat_ready, .m_feat_id, .m_feat_data, .m_feat_err,
@@ -89,7 +91,7 @@ module lookup_tb_top
         .perf_in_stall(perf[6*64 +: 64]), .perf_out_stall(perf[7*64 +: 64]),
         .perf_errors(perf[8*64 +: 64]), .perf_ooo(perf[9*64 +: 64]),
         .perf_clear(1'b0), .st_busy(),
-        .st_outstanding(st_outstanding), .st_unexpected_r
+        .st_outstanding(st_outstanding), .st_unexpected_r, .st_dead
     );
 
     `include "hbm_read_only.svh"

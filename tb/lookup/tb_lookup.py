@@ -57,6 +57,7 @@ async def program_lookup(dut, layout: LookupLayout) -> None:
             await RisingEdge(dut.clk)
     dut.bank_we.value = 0
     dut.cfg_num_logical.value = layout.cfg.num_tables
+    dut.cfg_timeout.value = int(os.environ.get("LOOKUP_TIMEOUT", "4096"))
     dut.cfg_commit.value = 1
     await RisingEdge(dut.clk)
     dut.cfg_commit.value = 0
@@ -212,3 +213,23 @@ class LookupAxiErrorTest(LookupUniformTest):
             by_ch.setdefault(d.channel, []).append((d.base + lo * d.stride, d.base + hi * d.stride, resp))
         for ch, ranges in by_ch.items():
             await mem.set_faults(ch, err_ranges=ranges)
+
+
+@pyuvm.test(timeout_time=40, timeout_unit="ms")
+class LookupStuckChannelTest(LookupUniformTest):
+    """One memory channel accepts reads and never answers: the engine's
+    watchdog fails them with ERR_TIMEOUT, then answers later lookups on that
+    channel at once; queries not touching it stay exact (none here: every
+    query reads every table, so every query carries the timeout record)."""
+
+    expected_errors = ["timeout"]
+
+    def build_phase(self):
+        super().build_phase()
+        mem = [p for p, d in enumerate(self.layout.descs) if not d.onchip]
+        self.stuck_ch = self.layout.descs[mem[0]].channel
+        ConfigDB().set(None, "*", "fault_rows", {p: (0, d.rows, 4) for p, d in enumerate(self.layout.descs)
+                                                if not d.onchip and d.channel == self.stuck_ch})
+
+    async def setup_memory(self, mem):
+        await mem.set_faults(self.stuck_ch, stuck="no_response")

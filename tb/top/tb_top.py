@@ -289,3 +289,32 @@ class TopSimTest(TopRandomTest):
         with open(os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "sim_result.json"), "w") as fh:
             json.dump(result, fh, indent=1)
         self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopStuckChannelTest(TopRandomTest):
+    """A channel that stops answering: ERR_TIMEOUT records within LOOKUP_TIMEOUT
+    cycles, nothing hangs; a soft reset and a reload bring exact results back."""
+
+    expected_errors = ["timeout"]
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        layout = await self.host.load_model(self.cfg)
+        await self.csr.write("LOOKUP_TIMEOUT", 300)
+        ch = next(d.channel for d in layout.descs if not d.onchip)
+        await self.mem.set_faults(ch, stuck="no_response")
+        ConfigDB().set(None, "*", "fault_rows", {p: (0, d.rows, 4) for p, d in enumerate(layout.descs)
+                                                if not d.onchip and d.channel == ch})
+        ConfigDB().set(None, "*", "num_queries", 40)
+        await self.traffic(UniformQuerySeq.create("stuck"))
+        # recovery: the channel answers again, soft reset clears the dead engine
+        await self.mem.clear_faults()
+        ConfigDB().set(None, "*", "fault_rows", {})
+        await self.host.soft_reset()
+        await self.host.load_model(self.cfg)
+        ConfigDB().set(None, "*", "num_queries", int(os.environ.get("TOP_QUERIES", "200")))
+        await self.traffic(UniformQuerySeq.create("recovered"))
+        await self.finish()
+        self.drop_objection()

@@ -255,6 +255,7 @@ module microrec_csr_regs (
         logic DMA_BANK;
         logic DMA_WORDS;
         logic DMA_NBANKS;
+        logic LOOKUP_TIMEOUT;
         logic PERF_CYCLES_LO;
         logic PERF_CYCLES_HI;
         logic PERF_QUERIES_LO;
@@ -391,6 +392,9 @@ module microrec_csr_regs (
         decoded_reg_strb.DMA_NBANKS = cpuif_req_masked & (cpuif_addr == 9'h78);
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h78);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h78);
+        decoded_reg_strb.LOOKUP_TIMEOUT = cpuif_req_masked & (cpuif_addr == 9'h7c);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h7c);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h7c);
         decoded_reg_strb.PERF_CYCLES_LO = cpuif_req_masked & (cpuif_addr == 9'h100) & !cpuif_req_is_wr;
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h100);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h100) & !cpuif_req_is_wr;
@@ -661,6 +665,12 @@ module microrec_csr_regs (
                 logic load_next;
             } value;
         } DMA_NBANKS;
+        struct {
+            struct {
+                logic [31:0] next;
+                logic load_next;
+            } value;
+        } LOOKUP_TIMEOUT;
     } field_combo_t;
     field_combo_t field_combo;
 
@@ -797,6 +807,11 @@ module microrec_csr_regs (
                 logic [15:0] value;
             } value;
         } DMA_NBANKS;
+        struct {
+            struct {
+                logic [31:0] value;
+            } value;
+        } LOOKUP_TIMEOUT;
     } field_storage_t;
     field_storage_t field_storage;
 
@@ -1462,6 +1477,29 @@ module microrec_csr_regs (
         end
     end
     assign hwif_out.DMA_NBANKS.value.value = field_storage.DMA_NBANKS.value.value;
+    // Field: microrec_csr_regs.LOOKUP_TIMEOUT.value
+    always_comb begin
+        automatic logic [31:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.LOOKUP_TIMEOUT.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.LOOKUP_TIMEOUT && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.LOOKUP_TIMEOUT.value.value & ~decoded_wr_biten[31:0]) | (decoded_wr_data[31:0] & decoded_wr_biten[31:0]);
+            load_next_c = '1;
+        end
+        field_combo.LOOKUP_TIMEOUT.value.next = next_c;
+        field_combo.LOOKUP_TIMEOUT.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.LOOKUP_TIMEOUT.value.value <= 32'h1000;
+        end else begin
+            if(field_combo.LOOKUP_TIMEOUT.value.load_next) begin
+                field_storage.LOOKUP_TIMEOUT.value.value <= field_combo.LOOKUP_TIMEOUT.value.next;
+            end
+        end
+    end
+    assign hwif_out.LOOKUP_TIMEOUT.value.value = field_storage.LOOKUP_TIMEOUT.value.value;
     assign hwif_out.PERF_CYCLES_LO.value.swacc = decoded_reg_strb.PERF_CYCLES_LO;
     assign hwif_out.PERF_QUERIES_LO.value.swacc = decoded_reg_strb.PERF_QUERIES_LO;
     assign hwif_out.PERF_RESULTS_LO.value.swacc = decoded_reg_strb.PERF_RESULTS_LO;
@@ -1601,6 +1639,9 @@ module microrec_csr_regs (
         end
         if(rd_mux_addr == 9'h78) begin
             readback_data_var[15:0] = field_storage.DMA_NBANKS.value.value;
+        end
+        if(rd_mux_addr == 9'h7c) begin
+            readback_data_var[31:0] = field_storage.LOOKUP_TIMEOUT.value.value;
         end
         if(rd_mux_addr == 9'h100) begin
             readback_data_var[31:0] = hwif_in.PERF_CYCLES_LO.value.next;

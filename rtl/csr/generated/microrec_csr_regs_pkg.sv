@@ -592,6 +592,14 @@ package microrec_csr_regs_pkg;
     } microrec_csr_regs__DMA_NBANKS__out_t;
 
     typedef struct {
+        logic [31:0] value;
+    } microrec_csr_regs__LOOKUP_TIMEOUT__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__LOOKUP_TIMEOUT__value__out_t value;
+    } microrec_csr_regs__LOOKUP_TIMEOUT__out_t;
+
+    typedef struct {
         logic swacc;
     } microrec_csr_regs__PERF_CYCLES_LO__value__out_t;
 
@@ -744,6 +752,7 @@ package microrec_csr_regs_pkg;
         microrec_csr_regs__DMA_BANK__out_t DMA_BANK;
         microrec_csr_regs__DMA_WORDS__out_t DMA_WORDS;
         microrec_csr_regs__DMA_NBANKS__out_t DMA_NBANKS;
+        microrec_csr_regs__LOOKUP_TIMEOUT__out_t LOOKUP_TIMEOUT;
         microrec_csr_regs__PERF_CYCLES_LO__out_t PERF_CYCLES_LO;
         microrec_csr_regs__PERF_QUERIES_LO__out_t PERF_QUERIES_LO;
         microrec_csr_regs__PERF_RESULTS_LO__out_t PERF_RESULTS_LO;

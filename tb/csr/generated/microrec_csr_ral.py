@@ -393,6 +393,17 @@ class microrec_csr_regs__cfg16_r_desc_fbeba8f9(uvm_reg):
         self.value.configure(self, 16, 0, "RW", False, 0x0, True, True, False)
 
 
+# Reg - microrec_csr_regs::LOOKUP_TIMEOUT_desc_ac0fcb96
+class microrec_csr_regs__LOOKUP_TIMEOUT_desc_ac0fcb96(uvm_reg):
+
+    def __init__(self, name: str = "LOOKUP_TIMEOUT"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 32, 0, "RW", False, 0x1000, True, True, False)
+
+
 # Reg - microrec_csr_regs::perf_lo_r
 class microrec_csr_regs__perf_lo_r(uvm_reg):
 
@@ -450,6 +461,7 @@ class microrec_csr_regs(uvm_reg_block):
         self.DMA_BANK = microrec_csr_regs__cfg8_r_desc_ac82f9bb("DMA_BANK")
         self.DMA_WORDS = microrec_csr_regs__cfg32_r_desc_5a212e7a("DMA_WORDS")
         self.DMA_NBANKS = microrec_csr_regs__cfg16_r_desc_fbeba8f9("DMA_NBANKS")
+        self.LOOKUP_TIMEOUT = microrec_csr_regs__LOOKUP_TIMEOUT_desc_ac0fcb96("LOOKUP_TIMEOUT")
         self.PERF_CYCLES_LO = microrec_csr_regs__perf_lo_r("PERF_CYCLES_LO")
         self.PERF_CYCLES_HI = microrec_csr_regs__perf_hi_r("PERF_CYCLES_HI")
         self.PERF_QUERIES_LO = microrec_csr_regs__perf_lo_r("PERF_QUERIES_LO")
@@ -636,6 +648,11 @@ class microrec_csr_regs(uvm_reg_block):
 
         self.DMA_NBANKS.build()
         self.get_default_map().add_reg(self.DMA_NBANKS, 0x78, "RW")
+        self.LOOKUP_TIMEOUT = microrec_csr_regs__LOOKUP_TIMEOUT_desc_ac0fcb96("LOOKUP_TIMEOUT")
+        self.LOOKUP_TIMEOUT.configure(self, None, "")
+
+        self.LOOKUP_TIMEOUT.build()
+        self.get_default_map().add_reg(self.LOOKUP_TIMEOUT, 0x7c, "RW")
         self.PERF_CYCLES_LO = microrec_csr_regs__perf_lo_r("PERF_CYCLES_LO")
         self.PERF_CYCLES_LO.configure(self, None, "")
 
