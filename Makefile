@@ -14,7 +14,7 @@ SEED       ?= 1
 PYTEST     := $(VPY) -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps csr sim test lint regress coverage waves bench bench-hbm bench-mlp bench-lookup clean
+.PHONY: help venv deps csr sim test lint regress coverage waves bench bench-model bench-hbm bench-mlp bench-lookup clean
 
 help: ## list the targets
 	@echo "MicroRec-style recommendation accelerator: RTL, pyuvm benches, golden model"
@@ -63,7 +63,11 @@ waves: $(STAMP) ## rerun one test with FST waves: make waves TEST=<node id> SEED
 	$(PYTEST) -p no:xdist -q "$(TEST)" --seed $(SEED) --waves
 	@echo "waves: build/tests/*/dump.fst (newest):"; ls -t build/tests/*/dump.fst 2>/dev/null | head -1
 
-bench: bench-lookup bench-mlp bench-hbm ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
+bench: bench-model bench-lookup bench-mlp bench-hbm ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
+
+bench-model: $(STAMP) ## lookup RTL vs performance model: 4 models x channels x Cartesian on/off, plots
+	@sim/deps.sh ccache
+	$(VPY) -m sim.bench
 
 bench-lookup: $(STAMP) ## lookup latency/throughput (ideal and u280 memory) vs MicroRec
 	@sim/deps.sh ccache

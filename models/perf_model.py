@@ -17,11 +17,31 @@ Stages (one query flows through them in order; queries overlap):
   takes `ceil(L / o) * lat + B` cycles (the rounds term plus the bandwidth
   term) and can accept a new query every `max(B, ceil(L * lat / o))`
   cycles. The stage takes the slowest channel plus `lookup_overhead`.
+  With `outstanding` >= the lookups of every channel (this project's lookup
+  RTL: one AXI ID per read, 64 IDs) a channel's latency is one memory
+  latency plus its beats: DRAM rounds cost bus cycles, not memory
+  latencies. `lookup_issue` adds cycles per lookup beyond the first
+  (engine issue rate, DRAM bank conflicts), fitted to RTL runs.
 - MLP layer l (in -> out) on P_l PEs of U MAC lanes: `ceil(out / P_l) *
   ceil(in / U)` cycles of MACs, plus `layer_overhead` cycles of latency
   (PE pipeline, requantize, hand-off); the interval is the MAC cycles plus
-  `layer_interval_overhead`.
+  `layer_interval_overhead`. With `MlpArch(shared=True)` (this project's
+  MLP engine: one P x U array runs the layers one after another, the bank
+  plan of tb/mlp/mlp_layout.py) the layers form one stage whose interval
+  is the sum of their MAC cycles.
 Latency = sum of the stage latencies; throughput = 1 / max stage interval.
+
+DRAM refresh (optional, off by default): a memory channel c with refresh
+interval tREFI, blackout tRFC and phase c * step (the HBM model's rule:
+a read that would start inside [k*tREFI - phase, +tRFC) waits for its
+end) delays a query arriving at time t by the rest of the blackout. The
+lookup latency is then the median over arrival times t (uniform over the
+refresh period) of max over channels (channel latency + its refresh wait):
+with 32 staggered HBM channels some channel is always refreshing, so the
+median query waits for one; with a few channels most queries do not.
+
+`predict_lookup` gives the lookup stage alone (what the lookup RTL bench
+measures); `Sample(lookup_only=True)` calibrates against it.
 """
 
 from __future__ import annotations
@@ -48,6 +68,13 @@ class PerfParams:
     onchip_outstanding: int = 1      # reads in flight per on-chip bank
     indices_per_beat: int = 8        # 32-bit indices per query-stream beat
     lookup_overhead: int = 8         # decode, address, feature assembly
+    lookup_issue: int = 0            # extra cycles per lookup after a channel's first
+    hbm_refi: int = 0                # HBM refresh interval tREFI, cycles (0: no refresh)
+    hbm_rfc: int = 0                 # HBM refresh blackout tRFC, cycles
+    hbm_ref_step: int = 0            # refresh phase of AXI channel c: c * step (staggered)
+    ddr_refi: int = 0                # the same for DDR channels
+    ddr_rfc: int = 0
+    ddr_ref_step: int = 0
     layer_overhead: int = 4          # per MLP layer latency beyond the MACs
     layer_interval_overhead: int = 0  # per MLP layer interval beyond the MACs
 
@@ -83,6 +110,7 @@ class MlpArch:
     """
     pes: int | tuple[int, ...] = 16
     lanes: int = 8
+    shared: bool = False   # one array for all layers, run in sequence (our mlp_engine)
 
     def pes_for(self, num_layers: int) -> list[int]:
         if isinstance(self.pes, int):
@@ -97,6 +125,8 @@ class MlpArch:
 
 
 MICROREC_MLP = MlpArch(pes=(128, 128, 32, 1), lanes=8)
+# This project's MLP engine (sim/main.py): one array of 128 PEs x 24 lanes = 3072 MAC lanes.
+ENGINE_MLP = MlpArch(pes=128, lanes=24, shared=True)
 
 
 @dataclass(frozen=True)
@@ -177,29 +207,68 @@ class LookupProfile:
         return cls(pl.cfg.num_tables, chans)
 
 
+REFRESH_HORIZON = 1 << 16   # arrival times sampled for the refresh median (cycles)
+
+
+def refresh_waits(channels: Sequence[tuple[int, str]], params: PerfParams) -> np.ndarray | None:
+    """Refresh wait [channel, t] for arrival times t over one common refresh
+    period (capped at REFRESH_HORIZON); None when no channel refreshes.
+    `channels`: (AXI channel index, tier) of the memory channels in use."""
+    spec = []
+    for ch, tier in channels:
+        refi, rfc, step = ((params.hbm_refi, params.hbm_rfc, params.hbm_ref_step) if tier == "hbm"
+                           else (params.ddr_refi, params.ddr_rfc, params.ddr_ref_step))
+        spec.append((refi, rfc, (ch * step) % refi if refi else 0))
+    refis = [r for r, f, _ in spec if r and f]
+    if not refis:
+        return None
+    horizon = min(math.lcm(*refis), REFRESH_HORIZON)
+    t = np.arange(horizon)
+    out = np.zeros((len(spec), horizon), dtype=np.int64)
+    for i, (refi, rfc, phase) in enumerate(spec):
+        if refi and rfc:
+            ph = (t + phase) % refi
+            out[i] = np.where(ph < rfc, rfc - ph, 0)
+    return out
+
+
 def lookup_stage(profile: LookupProfile, params: PerfParams) -> tuple[Stage, dict[str, int]]:
     per: dict[str, int] = {}
     lat_max, iv_max = 0, 0
+    mem: list[tuple[int, str, int]] = []
     for label, tier, n, beats in profile.channels:
         o = params.onchip_outstanding if tier == "onchip" else params.outstanding
         lat = params.latency(tier)
-        c_lat = -(-n // o) * lat + beats
-        c_iv = max(beats, -(-n * lat // o))
+        c_lat = -(-n // o) * lat + beats + (n - 1) * params.lookup_issue
+        c_iv = max(beats + (n - 1) * params.lookup_issue, -(-n * lat // o))
         per[label] = c_lat
         lat_max, iv_max = max(lat_max, c_lat), max(iv_max, c_iv)
+        if tier != "onchip":
+            mem.append((int(label[2:]), tier, c_lat))   # label "ch<AXI index>"
+    waits = refresh_waits([(c, t) for c, t, _ in mem], params) if mem else None
+    if waits is not None:
+        onchip_max = max([v for k, v in per.items() if k.startswith("bank")], default=0)
+        per_t = (np.array([c for _, _, c in mem])[:, None] + waits).max(axis=0)
+        lat_max = max(onchip_max, int(np.ceil(np.median(per_t))))
     in_beats = -(-profile.num_tables // params.indices_per_beat)
     return Stage("lookup", params.lookup_overhead + in_beats + lat_max,
                  max(in_beats, iv_max)), per
 
 
+def mlp_macs(cfg: ModelConfig, mlp: MlpArch) -> list[int]:
+    """MAC cycles per layer: ceil(out / P) rounds x ceil(in / U) beats (the bank plan)."""
+    return [math.ceil(fan_out / p) * math.ceil(fan_in / mlp.lanes)
+            for (fan_in, fan_out), p in zip(cfg.layer_shapes, mlp.pes_for(len(cfg.layer_shapes)))]
+
+
 def mlp_stages(cfg: ModelConfig, mlp: MlpArch, params: PerfParams) -> list[Stage]:
-    out = []
-    for layer, ((fan_in, fan_out), p) in enumerate(zip(cfg.layer_shapes,
-                                                       mlp.pes_for(len(cfg.layer_shapes)))):
-        macs = math.ceil(fan_out / p) * math.ceil(fan_in / mlp.lanes)
-        out.append(Stage(f"mlp{layer}", macs + params.layer_overhead,
-                         macs + params.layer_interval_overhead))
-    return out
+    macs = mlp_macs(cfg, mlp)
+    if mlp.shared:
+        n = len(macs)
+        return [Stage("mlp", sum(macs) + n * params.layer_overhead,
+                      sum(macs) + n * params.layer_interval_overhead)]
+    return [Stage(f"mlp{layer}", m + params.layer_overhead, m + params.layer_interval_overhead)
+            for layer, m in enumerate(macs)]
 
 
 def predict(placement: Placement, params: PerfParams | None = None,
@@ -212,10 +281,19 @@ def predict(placement: Placement, params: PerfParams | None = None,
                     placement.onchip_rounds)
 
 
+def predict_lookup(placement: Placement, params: PerfParams | None = None) -> PerfResult:
+    """The lookup stage alone (what the lookup subsystem RTL measures)."""
+    params = params or PerfParams()
+    prof = LookupProfile.from_placement(placement, params.bus_bytes)
+    return _predict(placement.cfg, prof, params, None, placement.dram_rounds,
+                    placement.onchip_rounds)
+
+
 def _predict(cfg, prof, params, mlp, dram_rounds, onchip_rounds) -> PerfResult:
+    """mlp None: the lookup stage only."""
     look, per = lookup_stage(prof, params)
-    return PerfResult(params, [look] + mlp_stages(cfg, mlp, params), dram_rounds,
-                      onchip_rounds, per)
+    stages = [look] + (mlp_stages(cfg, mlp, params) if mlp is not None else [])
+    return PerfResult(params, stages, dram_rounds, onchip_rounds, per)
 
 
 def predict_config(cfg: ModelConfig, pairs=(), platform: Platform | None = None,
@@ -234,6 +312,7 @@ class Sample:
     mlp: MlpArch = field(default_factory=MlpArch)
     latency_cycles: float | None = None
     interval_cycles: float | None = None
+    lookup_only: bool = False   # measured the lookup stage alone (lookup RTL bench)
 
 
 @dataclass
@@ -246,22 +325,25 @@ class Calibration:
         return max((abs(e) for pair in self.errors for e in pair if e is not None), default=0.0)
 
 
-CALIBRATABLE = ("lat_hbm", "lat_ddr", "lat_onchip", "lookup_overhead", "layer_overhead",
-                "layer_interval_overhead")
+CALIBRATABLE = ("lat_hbm", "lat_ddr", "lat_onchip", "lookup_overhead", "lookup_issue",
+                "layer_overhead", "layer_interval_overhead")
 LINEAR = ("lookup_overhead", "layer_overhead")  # latency is linear in these
 
 
 def calibrate(samples: Sequence[Sample], params: PerfParams | None = None,
               fit: Sequence[str] = ("lat_hbm", "lookup_overhead", "layer_overhead"),
-              max_iter: int = 50) -> Calibration:
+              max_iter: int = 50, starts: Sequence[dict] = ()) -> Calibration:
     """Fit integer parameters `fit` to measured cycles (least squared relative error).
 
     Latency is linear in `lookup_overhead` and `layer_overhead`: those are
     solved by least squares (then the best integer neighbour) for every trial
     value of the others, which are searched by coordinate descent with
-    doubling/halving steps. Parameters not in `fit` stay as given. Returns
-    the fitted params and the relative errors (predicted - measured) /
-    measured per sample.
+    doubling/halving steps. Parameters not in `fit` stay as given.
+    `starts`: further starting points (dicts of parameter values) for the
+    descent, the best result kept (once refresh and the max over channels
+    enter, the loss is piecewise constant in the latencies and one descent
+    can stop in a local minimum). Returns the fitted params and the
+    relative errors (predicted - measured) / measured per sample.
     """
     params = params or PerfParams()
     for f in fit:
@@ -275,7 +357,7 @@ def calibrate(samples: Sequence[Sample], params: PerfParams | None = None,
     def errors(p: PerfParams):
         out = []
         for s, prof, dr, orr in prepared:
-            r = _predict(s.placement.cfg, prof, p, s.mlp, dr, orr)
+            r = _predict(s.placement.cfg, prof, p, None if s.lookup_only else s.mlp, dr, orr)
             el = None if s.latency_cycles is None else \
                 (r.latency_cycles - s.latency_cycles) / s.latency_cycles
             ei = None if s.interval_cycles is None else \
@@ -294,8 +376,10 @@ def calibrate(samples: Sequence[Sample], params: PerfParams | None = None,
         for s, prof, dr, orr in prepared:
             if s.latency_cycles is None:
                 continue
-            base = _predict(s.placement.cfg, prof, zero, s.mlp, dr, orr).latency_cycles
-            coef = {"lookup_overhead": 1, "layer_overhead": len(s.placement.cfg.layer_shapes)}
+            base = _predict(s.placement.cfg, prof, zero, None if s.lookup_only else s.mlp,
+                            dr, orr).latency_cycles
+            coef = {"lookup_overhead": 1,
+                    "layer_overhead": 0 if s.lookup_only else len(s.placement.cfg.layer_shapes)}
             rows.append([coef[f] / s.latency_cycles for f in lin])
             rhs.append((s.latency_cycles - base) / s.latency_cycles)
         if not rows:
@@ -310,7 +394,15 @@ def calibrate(samples: Sequence[Sample], params: PerfParams | None = None,
                 best, best_loss = q, lq
         return best, best_loss
 
-    best, best_loss = fit_linear(params)
+    results = [_descend(replace(params, **st), nonlin, fit_linear, max_iter)
+               for st in [{}] + list(starts)]
+    best = min(results, key=lambda r: r[1])[0]
+    return Calibration(best, errors(best))
+
+
+def _descend(start: PerfParams, nonlin, fit_linear, max_iter: int) -> tuple[PerfParams, float]:
+    """Coordinate descent over `nonlin` (doubling/halving integer steps)."""
+    best, best_loss = fit_linear(start)
     for _ in range(max_iter):
         improved = False
         for f in nonlin:
@@ -328,4 +420,4 @@ def calibrate(samples: Sequence[Sample], params: PerfParams | None = None,
                 step = step * 2 if moved else step // 2
         if not improved:
             break
-    return Calibration(best, errors(best))
+    return best, best_loss

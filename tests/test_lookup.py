@@ -98,3 +98,12 @@ def test_lookup_injected_bug_is_caught(bug, seed):
     run_test(lookup_dut(TINY_BUILD, {bug: 1}), "tb.lookup.tb_lookup", testcase="LookupUniformTest",
              seed=seed, extra_env=lookup_env(TINY_BUILD, queries=40), expect_fail=True,
              expect_in_log="MISMATCH")
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+def test_lookup_assertion_fires(seed):
+    """An AR payload that moves before ARREADY must trip the engine's SVA (not just the memory model)."""
+    run_test(lookup_dut(TINY_BUILD, {"LOOKUP_BUG_AR_UNSTABLE": 1}), "tb.lookup.tb_lookup",
+             testcase="LookupBackpressureTest", seed=seed, extra_env=lookup_env(TINY_BUILD, queries=40),
+             expect_fail=True, expect_in_log="AR changed or dropped before ARREADY")

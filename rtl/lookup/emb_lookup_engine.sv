@@ -395,6 +395,22 @@ module emb_lookup_engine
     logic unused_desc;
     assign unused_desc = ^{desc.valid, desc.onchip, desc.channel};
 
+    // ---------------------------------------------------------------------
+    // protocol assertions (active in every simulation: Verilator --assert)
+    // ---------------------------------------------------------------------
+    // AXI: a read request, once valid, stays valid and unchanged until taken
+    a_ar_stable: assert property (@(posedge clk) disable iff (!rst_n)
+        m_arvalid && !m_arready |=> m_arvalid && $stable(m_araddr) && $stable(m_arlen) && $stable(m_arid))
+        else $error("emb_lookup_engine: AR changed or dropped before ARREADY");
+    // an ARID is never reused while its read is in flight
+    a_id_free: assert property (@(posedge clk) disable iff (!rst_n) fire_read |-> !ent_busy[free_id])
+        else $error("emb_lookup_engine: ARID %0d reused while in flight", free_id);
+
+`ifdef LOOKUP_BUG_AR_UNSTABLE
+    // injected bug: the address moves while AR waits for ready (assertion must fire)
+    always_ff @(posedge clk) if (m_arvalid && !m_arready) m_araddr[5] <= !m_araddr[5];
+`endif
+
     always_comb begin
         st_outstanding = '0;
         for (int i = 0; i < OUTS; i++) begin

@@ -269,6 +269,13 @@ module emb_lookup_top
 
     assign st_busy = !ring_empty;
 
+    // the feature stream holds its vector until taken; the ring never overflows
+    a_feat_stable: assert property (@(posedge clk) disable iff (!rst_n)
+        m_feat_valid && !m_feat_ready |=> m_feat_valid && $stable(m_feat_id) && $stable(m_feat_err))
+        else $error("emb_lookup_top: feature vector dropped or changed before ready");
+    a_ring_bound: assert property (@(posedge clk) disable iff (!rst_n) (q_tail - q_head) <= QSEQ_W'(QDEPTH))
+        else $error("emb_lookup_top: query ring holds more than QDEPTH queries");
+
     always_ff @(posedge clk) begin
         if (!rst_n || perf_clear) begin
             perf_cycles         <= '0;

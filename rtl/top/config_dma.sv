@@ -151,6 +151,10 @@ module config_dma #(
         end
     end
 
+    a_ar_stable: assert property (@(posedge clk) disable iff (!rst_n)
+        m_arvalid && !m_arready |=> m_arvalid && $stable(m_araddr) && $stable(m_arlen))
+        else $error("config_dma: AR changed or dropped before ARREADY");
+
     // the completed word: earlier beats from the buffer, the last from the bus
     logic [WORD_W-1:0] word_now;
     always_comb begin

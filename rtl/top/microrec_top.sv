@@ -430,6 +430,18 @@ module microrec_top
         end
     end
 
+    // results hold until taken; the pending FIFO never under/overflows
+    a_result_stable: assert property (@(posedge clk) disable iff (!dp_rst_n)
+        m_result_valid && !m_result_ready |=> m_result_valid && $stable(m_result_id) &&
+                                              $stable(m_result_err) && $stable(m_result_logit))
+        else $error("microrec_top: result dropped or changed before ready");
+    a_pend_no_underflow: assert property (@(posedge clk) disable iff (!dp_rst_n) pend_pop |-> !pend_empty)
+        else $error("microrec_top: result popped with no query pending");
+    a_pend_no_overflow: assert property (@(posedge clk) disable iff (!dp_rst_n) pend_push |-> !pend_full)
+        else $error("microrec_top: pending FIFO overflow");
+    a_dma_one_owner: assert property (@(posedge clk) disable iff (!dp_rst_n) dma_busy |-> !lk_busy)
+        else $error("microrec_top: the DMA and the lookup engines share a channel");
+
     assign busy = lk_busy || feat_valid || holding || !pend_empty || !mlp_idle || dma_busy;
 
     // ---------------------------------------------------------------------
