@@ -55,6 +55,7 @@ class TopRandomTest(uvm_test):
         cdb.set(None, "*", "first_qid", 0)
         cdb.set(None, "*", "fault_rows", {})
         cdb.set(None, "*", "forced_error", None)
+        cdb.set(None, "*", "csr_bus", CsrBus(cocotb.top, cocotb.top.clk, cocotb.top.rst_n))
         self.env = TopEnv("env", self)
 
     # ---------------------------------------------------------------- helpers
@@ -79,7 +80,8 @@ class TopRandomTest(uvm_test):
                                            mhz=float(os.environ.get("TOP_MHZ", "140")),
                                            rng_seed=test_seed()), dut)
         await self.mem.start()
-        self.csr = CsrRegs(bus=CsrBus(dut, dut.clk, dut.rst_n))
+        # named registers of the generated pyuvm model, accessed through its frontdoor
+        self.csr = CsrRegs(agent=self.env.csr_agent)
         self.host = MicrorecHost(dut, self.csr, self.mem, self.build)
         ConfigDB().set(None, "*", "host", self.host)
 

@@ -26,6 +26,7 @@ from pyuvm import (
 from models.golden import golden_infer
 from tb.common.bench import py_random
 from tb.common.fcov import Covergroup
+from tb.csr.csr_agent import CsrAgent
 from tb.lookup.lookup_env import ERR_NAMES, QueryDriver, knob
 
 ERR_CODES = {v: k for k, v in ERR_NAMES.items()}
@@ -172,6 +173,8 @@ class TopEnv(uvm_env):
         self.monitor = ResultMonitor.create("monitor", self)
         self.scoreboard = TopScoreboard.create("scoreboard", self)
         self.coverage = TopCoverage.create("coverage", self)
+        # CSR accesses go through the generated register model's frontdoor and this agent
+        self.csr_agent = CsrAgent.create("csr_agent", self)
 
     def connect_phase(self):
         self.driver.seq_item_port.connect(self.seqr.seq_item_export)
