@@ -55,6 +55,7 @@ RW_PORTS = {
     "DMA_BANK": ("dma_bank", 0),
     "DMA_WORDS": ("dma_words", 0),
     "DMA_NBANKS": ("dma_nbanks", 0),
+    "LOOKUP_TIMEOUT": ("lookup_timeout", 0),
 }
 
 STATUS_INPUTS = {  # STATUS field -> input port (err_sticky is internal)
@@ -159,7 +160,7 @@ class CsrBaseTest(uvm_test):
 # --------------------------------------------------------------------------
 @pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 class CsrIdTest(CsrBaseTest):
-    """ID / VERSION constants, and every register's reset value (rw regs 0)."""
+    """ID / VERSION constants, and every register's reset value (from the register model: rw regs 0, LOOKUP_TIMEOUT 4096)."""
 
     async def check(self, dut):
         check("ID", await self.csr.read("ID"), 0x4D524543)
