@@ -14,7 +14,7 @@ SEED       ?= 1
 PYTEST     := $(VPY) -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps csr sim test lint regress coverage waves bench bench-model bench-hbm bench-mlp bench-lookup clean
+.PHONY: help venv deps csr sim test lint regress coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup clean
 
 help: ## list the targets
 	@echo "MicroRec-style recommendation accelerator: RTL, pyuvm benches, golden model"
@@ -56,6 +56,10 @@ regress: $(STAMP) ## tests x seeds in parallel: PROFILE=smoke (default) or night
 coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged; lcov + HTML report
 	@sim/deps.sh ccache lcov
 	$(VPY) -m sim.coverage run --jobs $(JOBS)
+
+mutate: $(STAMP) ## RTL mutation check: 20 mutants one at a time vs the fast benches; kill rate and survivors
+	@sim/deps.sh ccache
+	$(VPY) -m sim.mutate --jobs $(JOBS)
 
 waves: $(STAMP) ## rerun one test with FST waves: make waves TEST=<node id> SEED=<n>
 	@test -n "$(TEST)" || { echo "usage: make waves TEST=<pytest node id> SEED=<n>"; exit 2; }

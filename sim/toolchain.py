@@ -11,7 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-RTL_DIR = ROOT / "rtl"
+# MICROREC_RTL_DIR lets `make mutate` point every bench at a mutated copy of rtl/
+RTL_DIR = Path(os.environ.get("MICROREC_RTL_DIR", ROOT / "rtl"))
 TB_DIR = ROOT / "tb"
 BUILD_ROOT = Path(os.environ.get("MICROREC_BUILD", ROOT / "build"))
 
