@@ -41,8 +41,8 @@ MUTATIONS = [
     Mutation("pe_round_off_by_one", "mlp/mac_pe.sv", "(cfg_frac_bits - 4'd1)", "(cfg_frac_bits - 4'd0)", MAC),
     Mutation("pe_sat16_bound", "mlp/mac_pe.sv", "hi16 = shifted > (ACC_W+1)'(32767);",
              "hi16 = shifted > (ACC_W+1)'(32768);", MAC),
-    Mutation("pe_relu_sign", "mlp/mac_pe.sv", "out_relu_zero <= cfg_relu && !cfg_out32 && y_sat[31];",
-             "out_relu_zero <= cfg_relu && !cfg_out32 && y_sat[30];", MAC),
+    Mutation("pe_relu_on_logit", "mlp/mac_pe.sv", "out_y         <= (cfg_relu && !cfg_out32 && y_sat[31]) ? '0 : y_sat;",
+             "out_y         <= (cfg_relu && y_sat[31]) ? '0 : y_sat;", MAC),
     Mutation("pe_bias_stuck", "mlp/mac_pe.sv", "s1_bias <= $signed(in_bias);", "s1_bias <= $signed({in_bias[31:1], 1'b0});", MAC),
     # lookup engine
     Mutation("eng_idx_bound", "lookup/emb_lookup_engine.sv", "idx_ok = idx_a < desc.rows;",
@@ -80,7 +80,11 @@ MUTATIONS = [
 ]
 
 # why a surviving mutant is acceptable (name -> reason); empty means every survivor is a gap
-SURVIVOR_REASONS: dict[str, str] = {}
+SURVIVOR_REASONS: dict[str, str] = {
+    "gather_first_error": "which of two lookups failing in one query is named is unspecified (contracts.md s.5); "
+                          "the scoreboards accept any failing table",
+    "ring_full_off_by_one": "one ring slot fewer changes throughput only; cycle counts are benchmarked, not asserted",
+}
 
 
 def run_mutant(m: Mutation, jobs: str) -> dict:
@@ -98,7 +102,13 @@ def run_mutant(m: Mutation, jobs: str) -> dict:
     t0 = time.time()
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     last = (proc.stdout.strip().splitlines() or [""])[-1]
-    status = "killed" if proc.returncode == 1 else "survived" if proc.returncode == 0 else "error"
+    # pytest -x under xdist exits 2 on the first failure, so read the summary line
+    if " failed" in last:
+        status = "killed"
+    elif proc.returncode == 0 and " passed" in last:
+        status = "survived"
+    else:
+        status = "error"
     shutil.rmtree(work / "build", ignore_errors=True)   # builds are large; keep the mutated source
     return {"name": m.name, "file": m.file, "status": status, "pytest": last, "seconds": round(time.time() - t0)}
 

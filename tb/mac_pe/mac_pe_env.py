@@ -138,7 +138,8 @@ class MacRoundingSeq(MacBaseSeq):
         count = self.knob("num_items", 200)
         for i in range(count):
             f = rnd.randint(1, 14)
-            whole = rnd.randint(-40000, 40000)
+            # half the time right at the int16 saturation edges (found by `make mutate`)
+            whole = rnd.choice([rnd.randint(-40000, 40000), 32766, 32767, 32768, -32767, -32768, -32769])
             frac = rnd.choice([1 << (f - 1), (1 << (f - 1)) - 1, (1 << (f - 1)) + 1, 0])
             acc = whole * (1 << f) + frac
             # the bias carries the accumulator; one zero product keeps the beat path live
