@@ -38,7 +38,7 @@ def lookup_env(build: LookupBuild, config="tiny", **kw) -> dict:
 
 
 TESTS = ["LookupUniformTest", "LookupZipfTest", "LookupEdgeTest", "LookupBackpressureTest",
-         "LookupBadIndexTest", "LookupAxiErrorTest", "LookupStuckChannelTest"]
+         "LookupBadIndexTest", "LookupAxiErrorTest", "LookupStuckChannelTest", "LookupBadConfigTest"]
 
 
 @pytest.mark.rtl

@@ -179,7 +179,10 @@ module emb_lookup_top
             .QDEPTH(QDEPTH), .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX),
             .DIM_MAX(DIM_MAX), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W)
         ) u_engine (
-            .clk, .rst_n, .cfg_ready, .cfg_timeout,
+            // under an illegal config the gather answers every query at once with
+            // ERR_BAD_CONFIG, so the engines must not read for it: their results
+            // would land in ring slots already handed to later queries
+            .clk, .rst_n, .cfg_ready(cfg_ready && !cfg_bad), .cfg_timeout,
             .list_count(list_count[e]), .list(list[e]),
             .desc_p(eng_desc_p[e]), .desc(eng_desc[e]),
             .q_tail, .q_next(eng_q_next[e]),

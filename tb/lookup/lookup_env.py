@@ -241,6 +241,17 @@ class LookupScoreboard(uvm_component):
             if not ok:
                 self.mismatches.append(f"feature vector for query id {got['qid']} that was never sent")
                 continue
+            forced = knob("forced_error", None)   # every query must answer with this code
+            if forced is not None:
+                if got["err"] != forced or got["qid"] != item.qid:
+                    msg = (f"MISMATCH query #{self.checked} id {item.qid}: expected error record "
+                           f"{ERR_NAMES.get(forced)} got {ERR_NAMES.get(got['err'], got['err'])} (id {got['qid']})")
+                    self.logger.error(msg)
+                    self.mismatches.append(msg)
+                self.checked += 1
+                self.errors_seen += int(got["err"] != 0)
+                self.checked_ap.write((item, got))
+                continue
             exp, exp_errs = self.expected(item)
             problems = []
             if got["qid"] != item.qid:

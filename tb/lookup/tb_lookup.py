@@ -233,3 +233,92 @@ class LookupStuckChannelTest(LookupUniformTest):
 
     async def setup_memory(self, mem):
         await mem.set_faults(self.stuck_ch, stuck="no_response")
+
+
+# illegal descriptor -> (field changes, lookup_pkg::cfg_err_e code the config block must report)
+BAD_DESCRIPTORS = {
+    "engine": ({"channel": 200}, 1),
+    "stride": ({"stride_log2": 13}, 2),
+    "dim": ({"dim": "DIM_MAX+1", "stride_log2": 12}, 3),
+    "table_id": ({"lt_a": 250}, 4),
+    "feature": ({"feat_off_a": "FEAT_MAX"}, 5),
+    "base": ({"base": 0x1000 + 64, "onchip": 0}, 6),
+    "rows": ({"rows": 0}, 7),
+}
+
+
+@pyuvm.test(timeout_time=40, timeout_unit="ms")
+class LookupBadConfigTest(LookupUniformTest):
+    """Each kind of illegal descriptor: cfg_bad with its reason and table, every
+    query answered with ERR_BAD_CONFIG (none lost, none hanging), then a good
+    configuration gives exact results again."""
+
+    expected_errors = ["bad_config"]
+
+    async def run_phase(self):
+        from tb.lookup.descriptor import pack_desc
+        self.raise_objection()
+        dut = cocotb.top
+        for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid"):
+            getattr(dut, sig).value = 0
+        await start_clock_and_reset(dut.clk, dut.rst_n)
+        self.mem = HbmMemory(self.hbm_config(), dut)
+        await self.mem.start()
+        await self.mem.set_regions(self.layout.hbm_regions())
+        await program_lookup(dut, self.layout)
+        sb = self.env.scoreboard
+        p = next(i for i, d in enumerate(self.layout.descs) if not d.onchip)
+        good = self.layout.descs[p].to_dict()
+        limits = {"DIM_MAX+1": self.build.dim_max + 1, "FEAT_MAX": self.build.feat_max}
+        for kind, (change, code) in BAD_DESCRIPTORS.items():
+            bad = dict(good, **{k: limits.get(v, v) for k, v in change.items()})
+            await self.commit_one(p, pack_desc(bad))
+            assert int(dut.cfg_bad.value), f"{kind}: illegal descriptor accepted"
+            assert int(dut.cfg_err_code.value) == code, \
+                f"{kind}: cfg_err_code {int(dut.cfg_err_code.value)}, expected {code}"
+            assert int(dut.cfg_err_table.value) == p, f"{kind}: cfg_err_table {int(dut.cfg_err_table.value)}"
+            ConfigDB().set(None, "*", "forced_error", 5)
+            ConfigDB().set(None, "*", "num_queries", 8)
+            await self.run_seq(UniformQuerySeq.create(f"bad_{kind}"))
+            self.logger.info(f"illegal descriptor '{kind}': cfg_err_code {code}, 8 queries answered bad_config")
+        # a good configuration again: exact results
+        await self.commit_one(p, pack_desc(good))
+        assert not int(dut.cfg_bad.value), "good descriptor still rejected"
+        ConfigDB().set(None, "*", "forced_error", None)
+        ConfigDB().set(None, "*", "num_queries", 60)
+        await self.run_seq(UniformQuerySeq.create("recovered"))
+        self.perf = read_perf(dut)
+        self.hbm_stats = []
+        self.mem.check()
+        self.mem.stop()
+        self.drop_objection()
+
+    async def commit_one(self, p, word):
+        dut = cocotb.top
+        dut.desc_we.value = 1
+        dut.desc_waddr.value = p
+        dut.desc_wdata.value = word
+        await RisingEdge(dut.clk)
+        dut.desc_we.value = 0
+        dut.cfg_commit.value = 1
+        await RisingEdge(dut.clk)
+        dut.cfg_commit.value = 0
+        await ClockCycles(dut.clk, 2)
+        for _ in range(self.build.p_max + 16):
+            await RisingEdge(dut.clk)
+            if int(dut.cfg_ready.value):
+                return
+        raise AssertionError("lookup config never became ready after commit")
+
+    async def run_seq(self, seq):
+        dut = cocotb.top
+        sb = self.env.scoreboard
+        dog = Watchdog(dut.clk, 20000, self.outstanding, "lookup watchdog").start()
+        task = cocotb.start_soon(seq.start(self.env.seqr))
+        last = -1
+        while not task.done() or sb.checked < self.sent_count():
+            await ClockCycles(dut.clk, 32)
+            if sb.checked != last:
+                last = sb.checked
+                dog.kick()
+        dog.stop()
