@@ -106,6 +106,9 @@ class TopScoreboard(uvm_component):
                 if not match:
                     problems.append(f"error record: expected {want} got {ERR_NAMES.get(got['err'], got['err'])}"
                                     f" at physical table {got['err_table']}")
+                elif got["logit"] != 0:
+                    # an error record carries logit 0, never a value computed from zeroed rows
+                    problems.append(f"error record with logit {got['logit']}, expected 0 (found by make mutate)")
             elif got["err"]:
                 problems.append(f"error record {ERR_NAMES.get(got['err'], got['err'])} at physical table "
                                 f"{got['err_table']} engine {got['err_engine']} where none was expected")
