@@ -217,7 +217,7 @@ class TopIllegalCsrTest(TopRandomTest):
         await self.illegal_round("product of a missing table", "cfg_bad")
         # 3. a descriptor slot past the table store: sticky until soft reset
         await host.load_model(self.cfg, check=False)
-        await csr.write_descriptor(self.build.lookup.p_max + 1, 0)
+        await csr.write_descriptor(self.build.lookup.p_max, 0)   # the first slot past the store
         await self.illegal_round("descriptor slot >= P_MAX", "cfg_bad")
         # recovery: soft reset, load again, exact results
         await host.soft_reset()
