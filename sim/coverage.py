@@ -213,7 +213,7 @@ def main(argv=None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run RTL tests with coverage, then report")
     r.add_argument("--jobs", default="auto")
-    r.add_argument("--marker", default="rtl and not mutant")
+    r.add_argument("--marker", default="rtl and not mutant and not fullsize")
     sub.add_parser("report", help="merge and report existing coverage files")
     args = ap.parse_args(argv)
     if args.cmd == "run":

@@ -81,6 +81,7 @@ SMALL_BUILD = LookupBuild(num_ch=34, num_banks=4, bank_words=16384, qdepth=64, p
 
 
 @pytest.mark.rtl
+@pytest.mark.fullsize
 @pytest.mark.parametrize("testcase", ["LookupZipfTest"])
 def test_lookup_microrec_small(testcase, seed):
     run_test(lookup_dut(SMALL_BUILD), "tb.lookup.tb_lookup", testcase=testcase, seed=seed,

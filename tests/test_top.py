@@ -67,6 +67,7 @@ def test_top_reconfigure_without_rebuild(seed):
 
 
 @pytest.mark.rtl
+@pytest.mark.fullsize
 def test_top_microrec_small_1000_queries(seed):
     run_test(top_dut(SMALL_TOP, name="small"), "tb.top.tb_top", testcase="TopThroughputTest", seed=seed,
              extra_env=top_env(SMALL_TOP, "microrec_small", queries=1000, preset="u280"))
