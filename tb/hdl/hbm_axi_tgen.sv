@@ -6,7 +6,9 @@
 // Python can check it from models/tables.py) and checks RLAST.
 // Behavioural testbench model: int/longint arithmetic is mixed with port widths on purpose.
 /* verilator lint_off WIDTH */
-module hbm_axi_tgen #(
+module hbm_axi_tgen
+  import hbm_pkg::*;
+#(
   parameter int DATA_W = 256,
   parameter int ID_W   = 6,
   parameter int ADDR_W = 34
@@ -46,14 +48,6 @@ module hbm_axi_tgen #(
   logic [31:0] rng, arng;
   longint unsigned issued, seq, outstanding, cur_beats;
 
-  function automatic logic [31:0] xs32(input logic [31:0] s_in);
-    logic [31:0] s;
-    s = s_in;
-    s = s ^ (s << 13);
-    s = s ^ (s >> 17);
-    s = s ^ (s << 5);
-    return s;
-  endfunction
 
   function automatic logic chance(input longint unsigned p);
     if (p == 0) return 1'b0;

@@ -177,14 +177,6 @@ module hbm_channel
   int unsigned       vq_id, vq_len, vq_size, vq_burst;
 
   // ------------------------------------------------------------------ helpers
-  function automatic logic [31:0] xs32(input logic [31:0] s_in);
-    logic [31:0] s;
-    s = s_in;
-    s = s ^ (s << 13);
-    s = s ^ (s >> 17);
-    s = s ^ (s << 5);
-    return s;
-  endfunction
 
   // true with probability p/65536
   function automatic logic chance(input longint unsigned p);

@@ -10,6 +10,16 @@ package hbm_pkg;
   localparam logic [31:0] TABLE_MUL = 32'h9E3779B9;
   localparam logic [31:0] PAIR_MUL  = 32'h85EBCA6B;
 
+  // xorshift32: the models' fault/backpressure randomness (not the table contents)
+  function automatic logic [31:0] xs32(input logic [31:0] s_in);
+    logic [31:0] s;
+    s = s_in;
+    s = s ^ (s << 13);
+    s = s ^ (s >> 17);
+    s = s ^ (s << 5);
+    return s;
+  endfunction
+
   function automatic logic [31:0] mix32(input logic [31:0] x_in);
     logic [31:0] x;
     x = x_in;
