@@ -57,6 +57,11 @@ module config_dma #(
     output logic [DATA_W-1:0] bank_wdata
 );
     localparam int BEAT_LG = $clog2(DATA_W / 8);
+
+    // a bias travels in the low 32 bits of an MLP word: narrower words would cut it
+    if (U < 2) begin : g_bad_u
+        $error("config_dma: U=%0d; MLP words must be at least 32 bits (U >= 2)", U);
+    end
     localparam int OB_W    = $clog2(MAX_BURSTS + 1);
 
     logic [1:0]  tgt;

@@ -157,6 +157,9 @@ class QueryDriver(uvm_driver):
                 await RisingEdge(dut.clk)
                 if int(dut.s_query_ready.value):
                     break
+                # a full ring can stall for thousands of cycles: sleep until ready
+                # rises instead of waking every cycle (the handshake is the next edge)
+                await RisingEdge(dut.s_query_ready)
             item.t_sent = int(dut.hbm_cycle.value)   # the memory model's cycle counter
             dut.s_query_valid.value = 0
             self.ap.write(item)
