@@ -1,13 +1,15 @@
 """Runs the pyuvm bench of the lookup subsystem (tb/lookup) against the HBM model."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from sim.runner import Dut, run_test
 from sim.toolchain import RTL_DIR, TB_DIR
-from tb.lookup.layout import LookupBuild
+from models.config import load_config
+from tb.lookup.layout import LookupBuild, LookupLayout
 
 # a small build for tiny-shaped models: fast to compile and to simulate
 TINY_BUILD = LookupBuild(num_ch=4, num_banks=2, bank_words=512, qdepth=16, p_max=8, list_max=8,
@@ -38,7 +40,7 @@ def lookup_env(build: LookupBuild, config="tiny", **kw) -> dict:
 
 
 TESTS = ["LookupUniformTest", "LookupZipfTest", "LookupEdgeTest", "LookupBackpressureTest",
-         "LookupBadIndexTest", "LookupAxiErrorTest", "LookupStuckChannelTest", "LookupBadConfigTest"]
+         "LookupBadIndexTest", "LookupAxiErrorTest", "LookupStuckChannelTest", "LookupBadConfigTest", "LookupCapacityTest"]
 
 
 @pytest.mark.rtl
@@ -46,6 +48,22 @@ TESTS = ["LookupUniformTest", "LookupZipfTest", "LookupEdgeTest", "LookupBackpre
 def test_lookup_tiny(testcase, seed):
     run_test(lookup_dut(TINY_BUILD), "tb.lookup.tb_lookup", testcase=testcase, seed=seed,
              extra_env=lookup_env(TINY_BUILD, queries=150))
+
+
+# bank 0 exactly full: tiny's 100-row x 16 B on-chip table ends on the last word of a
+# 50-word bank (not a power of two), so edge queries read the last word and a
+# table one row longer must be rejected (CFG_BAD_EXTENT)
+BANK_FULL_BUILD = dataclasses.replace(TINY_BUILD, bank_words=50)
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("testcase", ["LookupEdgeTest", "LookupBadConfigTest"])
+def test_lookup_bank_full(testcase, seed):
+    layout = LookupLayout(load_config("tiny"), BANK_FULL_BUILD)
+    last = max(d.base + d.rows * d.stride for d in layout.descs if d.onchip and d.channel == 0)
+    assert last == BANK_FULL_BUILD.bank_words * BANK_FULL_BUILD.word_bytes, "bank 0 is no longer exactly full"
+    run_test(lookup_dut(BANK_FULL_BUILD), "tb.lookup.tb_lookup", testcase=testcase, seed=seed,
+             extra_env=lookup_env(BANK_FULL_BUILD, queries=100))
 
 
 # several tables per channel (4 on the one HBM channel), rows of 2..64 elements

@@ -137,7 +137,8 @@ module emb_lookup_top
 
     lookup_config #(
         .NUM_CH(NUM_CH), .NUM_BANKS(NUM_BANKS), .P_MAX(P_MAX), .LIST_MAX(LIST_MAX),
-        .T_MAX(T_MAX), .DIM_MAX(DIM_MAX), .FEAT_MAX(FEAT_MAX)
+        .T_MAX(T_MAX), .DIM_MAX(DIM_MAX), .FEAT_MAX(FEAT_MAX),
+        .BANK_BYTES(BANK_WORDS * DATA_W / 8), .ADDR_W(ADDR_W)
     ) u_config (
         .clk, .rst_n, .desc_we, .desc_waddr, .desc_wdata,
         .num_logical(cfg_num_logical), .commit(cfg_commit), .ring_empty,

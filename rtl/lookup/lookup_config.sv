@@ -14,6 +14,8 @@ module lookup_config
     parameter int T_MAX     = 16,
     parameter int DIM_MAX   = 64,
     parameter int FEAT_MAX  = 256,
+    parameter int BANK_BYTES = 32768,  // bytes of one on-chip bank
+    parameter int ADDR_W    = 34,      // memory byte address width
     parameter int NUM_ENG   = NUM_CH + NUM_BANKS,
     parameter int PID_W     = $clog2(P_MAX),
     parameter int K_W       = $clog2(LIST_MAX),
@@ -58,6 +60,11 @@ module lookup_config
     logic [31:0]      eng;
     logic [ENG_W-1:0] eng_i;
     logic [3:0]       check;
+    logic [63:0]      d_end;     // one past the last byte of the table
+    logic [63:0]      d_limit;   // one past the last byte its engine can address
+
+    assign d_end   = 64'(d.base) + (64'(d.rows) << d.stride_log2);
+    assign d_limit = d.onchip ? 64'(BANK_BYTES) : (64'd1 << ADDR_W);
 
     assign d   = descs[scan_p[PID_W-1:0]];
     assign eng   = d.onchip ? 32'(NUM_CH) + 32'(d.channel) : 32'(d.channel);
@@ -84,6 +91,8 @@ module lookup_config
             check = CFG_BAD_BASE;
         end else if (d.rows == 32'd0 || (d.is_product && d.rows_b == 32'd0)) begin
             check = CFG_BAD_ROWS;
+        end else if (d_end > d_limit) begin
+            check = CFG_BAD_EXTENT;
         end else if (32'(list_count[eng_i]) >= LIST_MAX) begin
             check = CFG_LIST_OVERFLOW;
         end

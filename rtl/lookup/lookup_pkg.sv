@@ -41,7 +41,8 @@ package lookup_pkg;
         CFG_BAD_BASE      = 4'd6,  // memory table not 4 KiB aligned
         CFG_BAD_ROWS      = 4'd7,  // rows or rows_b zero
         CFG_LIST_OVERFLOW = 4'd8,  // more tables on one engine than LIST_MAX
-        CFG_BAD_SLOT      = 4'd9   // a descriptor written to a slot >= P_MAX (top level)
+        CFG_BAD_SLOT      = 4'd9,  // a descriptor written to a slot >= P_MAX (top level)
+        CFG_BAD_EXTENT    = 4'd10  // the table runs past its bank / the address space
     } cfg_err_e;
 
 endpackage

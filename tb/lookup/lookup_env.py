@@ -177,12 +177,13 @@ class FeatureMonitor(uvm_component):
         self.rnd = py_random(22)
         self.count = 0
         self.last_seen_cycle = 0
+        self.hold = False   # a test may stall the output completely
 
     async def run_phase(self):
         dut = self.dut
         dut.m_feat_ready.value = 0
         while True:
-            ready = int(self.rnd.random() >= self.stall_prob)
+            ready = int(not self.hold and self.rnd.random() >= self.stall_prob)
             dut.m_feat_ready.value = ready
             await RisingEdge(dut.clk)
             if ready and int(dut.rst_n.value) and int(dut.m_feat_valid.value):

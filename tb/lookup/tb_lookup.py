@@ -235,6 +235,37 @@ class LookupStuckChannelTest(LookupUniformTest):
         await mem.set_faults(self.stuck_ch, stuck="no_response")
 
 
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupCapacityTest(LookupUniformTest):
+    """With the feature output stalled, the query ring accepts exactly QDEPTH
+    queries and then holds s_query_ready low (contracts.md s.5); released, every
+    query is answered exactly."""
+
+    async def run_phase(self):
+        dut = cocotb.top
+        self.env.monitor.hold = True
+        accepted = 0
+        blocked = 0
+
+        async def count_and_release():
+            nonlocal accepted, blocked
+            while blocked < 200:
+                await RisingEdge(dut.clk)
+                if int(dut.s_query_valid.value) and int(dut.s_query_ready.value):
+                    accepted += 1
+                    blocked = 0
+                elif int(dut.rst_n.value) and int(dut.cfg_ready.value):
+                    blocked += 1
+            assert accepted == self.build.qdepth, \
+                f"query ring accepted {accepted} queries with the output stalled, expected QDEPTH={self.build.qdepth}"
+            assert int(dut.s_query_valid.value), "the driver ran out of queries before the ring filled"
+            self.logger.info(f"ring full after exactly {accepted} = QDEPTH queries; releasing the output")
+            self.env.monitor.hold = False
+
+        cocotb.start_soon(count_and_release())
+        await super().run_phase()
+
+
 # illegal descriptor -> (field changes, lookup_pkg::cfg_err_e code the config block must report)
 BAD_DESCRIPTORS = {
     "engine": ({"channel": 200}, 1),
@@ -244,6 +275,9 @@ BAD_DESCRIPTORS = {
     "feature": ({"feat_off_a": "FEAT_MAX"}, 5),
     "base": ({"base": 0x1000 + 64, "onchip": 0}, 6),
     "rows": ({"rows": 0}, 7),
+    # one row past the end of on-chip bank 0 / of the ADDR_W memory address space
+    "extent_bank": ({"onchip": 1, "channel": 0, "base": 0, "rows": "BANK_ROWS+1"}, 10),
+    "extent_memory": ({"base": "ADDR_END-4096", "rows": "4096/STRIDE+1"}, 10),
 }
 
 
@@ -269,7 +303,10 @@ class LookupBadConfigTest(LookupUniformTest):
         sb = self.env.scoreboard
         p = next(i for i, d in enumerate(self.layout.descs) if not d.onchip)
         good = self.layout.descs[p].to_dict()
-        limits = {"DIM_MAX+1": self.build.dim_max + 1, "FEAT_MAX": self.build.feat_max}
+        stride = 1 << good["stride_log2"]
+        limits = {"DIM_MAX+1": self.build.dim_max + 1, "FEAT_MAX": self.build.feat_max,
+                  "BANK_ROWS+1": self.build.bank_words * self.build.word_bytes // stride + 1,
+                  "ADDR_END-4096": (1 << self.build.addr_w) - 4096, "4096/STRIDE+1": 4096 // stride + 1}
         for kind, (change, code) in BAD_DESCRIPTORS.items():
             bad = dict(good, **{k: limits.get(v, v) for k, v in change.items()})
             await self.commit_one(p, pack_desc(bad))
