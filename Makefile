@@ -14,7 +14,7 @@ SEED       ?= 1
 PYTEST     := $(VPY) -m pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps csr sim test lint regress coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup clean
+.PHONY: help venv deps csr sim test testplan lint regress coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup clean
 
 help: ## list the targets
 	@echo "MicroRec-style recommendation accelerator: RTL, pyuvm benches, golden model"
@@ -41,10 +41,16 @@ sim: $(STAMP) ## the main job: run the most complete system that exists, print a
 	@sim/deps.sh ccache
 	$(VPY) -m sim.main --config $(CONFIG) --queries $(QUERIES)
 
-test: $(STAMP) ## what CI runs: lint, model unit tests, RTL smoke tests
+test: $(STAMP) ## what CI runs: lint, model unit tests, RTL smoke tests; then each testplan feature's status
 	@sim/deps.sh ccache
 	$(MAKE) --no-print-directory lint
-	$(PYTEST) -n $(JOBS) -q tests
+	@mkdir -p build
+	rc=0; $(PYTEST) -n $(JOBS) -q tests --junitxml=build/test-results.xml || rc=$$?; \
+	$(VPY) -m sim.testplan --results build/test-results.xml || [ $$rc -ne 0 ] || rc=1; \
+	exit $$rc
+
+testplan: $(STAMP) ## check docs/testplan.toml (every test it names exists), then each feature's status from the latest results
+	$(VPY) -m sim.testplan --check --status
 
 lint: $(STAMP) ## verilator --lint-only -Wall on all of rtl/
 	$(VPY) -m sim.lint

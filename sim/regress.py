@@ -4,7 +4,7 @@ Profiles (OpenTitan style): ``smoke`` is fixed-seed and quick, ``nightly``
 reseeds from the clock (or ``--base-seed``) and runs many more seeds,
 including tests marked slow. Prints a per-test table, writes JUnit XML and a
 Markdown summary, and for each failure the one command that reruns it with
-its seed and waves.
+its seed and waves; then each testplan feature's status (sim/testplan.py).
 """
 from __future__ import annotations
 
@@ -85,6 +85,21 @@ def summarize(rows: list[dict], profile: str, base_seed: int, seeds: int, wall: 
     return "\n".join(lines), len(failed)
 
 
+def print_testplan_status(junit: Path, out: Path) -> None:
+    """Per-feature status of this regression (docs/testplan.toml), printed and
+    written to ``out``/testplan_status.md and .json. Features with no RTL test
+    in the profile show NOT RUN; the regression's exit status is its tests'."""
+    from . import testplan
+
+    try:
+        text, _ = testplan.report([junit], out_dir=out, title="testplan status of this regression")
+    except Exception as exc:  # noqa: BLE001 - a broken testplan must not hide the regression result
+        print(f"\nregress: no testplan status: {exc}")
+        return
+    print()
+    print(text)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--profile", default="smoke", choices=sorted(PROFILES))
@@ -119,6 +134,7 @@ def main(argv=None) -> int:
     print()
     print(text)
     print(f"\nJUnit: {junit}\nsummary: {out / 'summary.md'}")
+    print_testplan_status(junit, out)
     if not rows:
         print("regress: zero tests ran; that is a failure")
         return 1
