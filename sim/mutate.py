@@ -77,6 +77,10 @@ MUTATIONS = [
              "assign m_result_logit      = mlp_out_logit;", TOP),
     Mutation("top_slot_check", "top/microrec_top.sv", "end else if (desc_we && 32'(desc_idx) >= P_MAX && !slot_bad) begin",
              "end else if (desc_we && 32'(desc_idx) > P_MAX && !slot_bad) begin", TOP),
+    Mutation("top_no_drain", "top/microrec_top.sv", "assign dp_rst_n = rst_n && !soft_reset && !draining;",
+             "assign dp_rst_n = rst_n && !soft_reset;", "test_top_tiny and ResetMid"),
+    Mutation("top_dma_loss_ignored", "top/microrec_top.sv", "else if (dma_data_lost) dma_bad <= 1'b1;",
+             "else if (1'b0) dma_bad <= 1'b1;", "test_top_tiny and DmaError"),
     Mutation("dma_word_beats", "top/config_dma.sv", "assign word_done = r_fire && (beat_in_word + 1 == wbeats);",
              "assign word_done = r_fire && (beat_in_word == wbeats);", TOP),
 ]

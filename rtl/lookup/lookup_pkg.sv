@@ -42,7 +42,8 @@ package lookup_pkg;
         CFG_BAD_ROWS      = 4'd7,  // rows or rows_b zero
         CFG_LIST_OVERFLOW = 4'd8,  // more tables on one engine than LIST_MAX
         CFG_BAD_SLOT      = 4'd9,  // a descriptor written to a slot >= P_MAX (top level)
-        CFG_BAD_EXTENT    = 4'd10  // the table runs past its bank / the address space
+        CFG_BAD_EXTENT    = 4'd10, // the table runs past its bank / the address space
+        CFG_DMA_FAILED    = 4'd11  // a DMA lost words (error response); until soft reset (top level)
     } cfg_err_e;
 
 endpackage

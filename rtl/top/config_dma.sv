@@ -31,6 +31,7 @@ module config_dma #(
     input  logic [15:0]       nbanks,
     output logic              busy,
     output logic              err,         // sticky until the next start
+    output logic              data_lost,   // a beat came back with an error: words were not written
     output logic [63:0]       words_done,  // total words written since reset
     // AXI4 read master
     output logic              m_arvalid,
@@ -101,11 +102,13 @@ module config_dma #(
         if (!rst_n) begin
             busy         <= 1'b0;
             err          <= 1'b0;
+            data_lost    <= 1'b0;
             m_arvalid    <= 1'b0;
             bursts_out   <= '0;
             words_done   <= '0;
         end else if (start && !busy) begin
-            err <= bad_request;
+            err       <= bad_request;
+            data_lost <= 1'b0;
             if (!bad_request) begin
                 busy         <= 1'b1;
                 tgt          <= target;
@@ -135,7 +138,10 @@ module config_dma #(
             // data channel: assemble words, write them out
             if (r_fire) begin
                 beats_got <= beats_got + 64'd1;
-                if (m_rresp != 2'b00) err <= 1'b1;   // EXOKAY on a plain read is wrong too
+                if (m_rresp != 2'b00) begin   // EXOKAY on a plain read is wrong too
+                    err       <= 1'b1;
+                    data_lost <= 1'b1;
+                end
                 word_buf[32'(beat_in_word) * DATA_W +: DATA_W] <= m_rdata;
                 if (word_done) begin
                     beat_in_word <= '0;

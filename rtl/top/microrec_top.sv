@@ -136,9 +136,9 @@ module microrec_top
         .num_tables, .desc_we, .desc_idx, .desc_data,
         .mlp_num_layers, .mlp_in_dim, .mlp_out_dims, .mlp_shift,
         .dma_src, .dma_ch, .dma_target, .dma_bank, .dma_words, .dma_nbanks, .lookup_timeout,
-        .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad || slot_bad),
-        .cfg_err_code(slot_bad ? CFG_BAD_SLOT : lk_cfg_err_code),
-        .cfg_err_table(slot_bad ? slot_bad_idx : 8'(lk_cfg_err_table)),
+        .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad || slot_bad || dma_bad),
+        .cfg_err_code(slot_bad ? CFG_BAD_SLOT : dma_bad ? CFG_DMA_FAILED : lk_cfg_err_code),
+        .cfg_err_table((slot_bad || dma_bad) ? slot_bad_idx : 8'(lk_cfg_err_table)),
         .busy, .dma_busy, .dma_err, .mlp_cfg_err(mlp_cfg_bad),
         .err_valid, .err_code(m_result_err), .err_table(m_result_err_table),
         .err_engine(m_result_err_engine), .err_qid(m_result_id),
@@ -146,13 +146,57 @@ module microrec_top
     );
 
     // soft reset clears the datapath, not the CSRs
-    logic dp_rst_n;
-    assign dp_rst_n = rst_n && !soft_reset;
+    // Soft reset also quiesces the memory masters: the datapath stays in reset
+    // until every burst accepted before it has returned its last beat (drained
+    // with RREADY high and dropped), so no stale beat can answer a read issued
+    // afterwards with the same ARID. A channel that never answers is given up
+    // after LOOKUP_TIMEOUT cycles (0: wait forever).
+    logic dp_rst_n, draining, drain_give_up, all_quiet;
+    logic [31:0] drain_cycles;
+    logic [NUM_CH-1:0][9:0] rd_bursts;   // bursts in flight per channel; hard reset only
+    assign dp_rst_n = rst_n && !soft_reset && !draining;
+    assign drain_give_up = draining && lookup_timeout != 32'd0 && drain_cycles >= lookup_timeout;
+
+    always_comb begin
+        all_quiet = 1'b1;
+        for (int c = 0; c < NUM_CH; c++) begin
+            if (rd_bursts[c] != 10'd0) all_quiet = 1'b0;
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            rd_bursts <= '0;
+        end else if (drain_give_up) begin
+            rd_bursts <= '0;
+        end else begin
+            for (int c = 0; c < NUM_CH; c++) begin
+                rd_bursts[c] <= rd_bursts[c] + 10'(m_axi_arvalid[c] && m_axi_arready[c])
+                              - 10'(m_axi_rvalid[c] && m_axi_rready[c] && m_axi_rlast[c] && rd_bursts[c] != 10'd0);
+            end
+        end
+    end
+
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            draining     <= 1'b0;
+            drain_cycles <= '0;
+        end else if (soft_reset) begin
+            draining     <= 1'b1;
+            drain_cycles <= '0;
+        end else if (draining) begin
+            if (all_quiet || drain_give_up) draining <= 1'b0;
+            drain_cycles <= drain_cycles + 32'd1;
+        end
+    end
 
     // a descriptor aimed past the table store is refused, and stays an error
     // (every query answers ERR_BAD_CONFIG) until a soft reset
     logic       slot_bad;
     logic [7:0] slot_bad_idx;
+    // a DMA that lost words left weights or a bank partly stale: the same
+    // treatment, so no query is answered from half-loaded images
+    logic       dma_bad;
     always_ff @(posedge clk) begin
         if (!dp_rst_n) begin
             slot_bad     <= 1'b0;
@@ -230,7 +274,7 @@ module microrec_top
     logic [1:0]        dma_arburst;
     logic [ID_W-1:0]   dma_arid;
     logic [7:0]        dma_ch_q;
-    logic              dma_go, dma_refused, dma_run_err;
+    logic              dma_go, dma_refused, dma_run_err, dma_data_lost;
     logic [63:0]       dma_words_done;
     logic              w_we, w_bias;
     logic [PE_W-1:0]   w_pe;
@@ -251,13 +295,18 @@ module microrec_top
     end
     assign dma_err = dma_refused || dma_run_err;
 
+    always_ff @(posedge clk) begin
+        if (!dp_rst_n) dma_bad <= 1'b0;
+        else if (dma_data_lost) dma_bad <= 1'b1;
+    end
+
     config_dma #(
         .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .U(U), .PE_W(PE_W), .WA_W(WA_W),
         .NUM_BANKS(NUM_BANKS), .BSEL_W(BSEL_W), .BWA_W(BWA_W)
     ) u_dma (
         .clk, .rst_n(dp_rst_n), .start(dma_go), .src(dma_src), .target(dma_target),
         .bank(dma_bank), .words(dma_words), .nbanks(dma_nbanks),
-        .busy(dma_busy), .err(dma_run_err), .words_done(dma_words_done),
+        .busy(dma_busy), .err(dma_run_err), .data_lost(dma_data_lost), .words_done(dma_words_done),
         .m_arvalid(dma_arvalid), .m_arready(dma_arready), .m_araddr(dma_araddr),
         .m_arlen(dma_arlen), .m_arsize(dma_arsize), .m_arburst(dma_arburst), .m_arid(dma_arid),
         .m_rvalid(dma_rvalid), .m_rready(dma_rready),
@@ -279,7 +328,7 @@ module microrec_top
                 m_axi_arsize[c]  = dma_arsize;
                 m_axi_arburst[c] = dma_arburst;
                 m_axi_arid[c]    = dma_arid;
-                m_axi_rready[c]  = dma_rready;
+                m_axi_rready[c]  = dma_rready || draining;
                 lk_arready[c]    = 1'b0;
                 lk_rvalid[c]     = 1'b0;
                 dma_arready      = m_axi_arready[c];
@@ -291,7 +340,7 @@ module microrec_top
                 m_axi_arsize[c]  = lk_arsize[c];
                 m_axi_arburst[c] = lk_arburst[c];
                 m_axi_arid[c]    = lk_arid[c];
-                m_axi_rready[c]  = lk_rready[c];
+                m_axi_rready[c]  = lk_rready[c] || draining;
                 lk_arready[c]    = m_axi_arready[c];
                 lk_rvalid[c]     = m_axi_rvalid[c];
             end
@@ -321,7 +370,7 @@ module microrec_top
     end
     assign mlp_cfg_bad = shape_bad || mlp_engine_err;
     logic  cfg_bypass;   // no query can be answered correctly: answer each with ERR_BAD_CONFIG
-    assign cfg_bypass  = mlp_cfg_bad || slot_bad;
+    assign cfg_bypass  = mlp_cfg_bad || slot_bad || dma_bad;
 
     // ---------------------------------------------------------------------
     // feature serializer: a whole vector in, FEAT_LANES elements a beat out;
@@ -442,7 +491,7 @@ module microrec_top
     a_dma_one_owner: assert property (@(posedge clk) disable iff (!dp_rst_n) dma_busy |-> !lk_busy)
         else $error("microrec_top: the DMA and the lookup engines share a channel");
 
-    assign busy = lk_busy || feat_valid || holding || !pend_empty || !mlp_idle || dma_busy;
+    assign busy = lk_busy || feat_valid || holding || !pend_empty || !mlp_idle || dma_busy || draining;
 
     // ---------------------------------------------------------------------
     // performance counters (order: docs/csr map PERF0..15)

@@ -137,6 +137,7 @@ class MicrorecHost:
             images.append((f"bank{bank}", DMA_BANK, bank, data, n, 1))
         addr = base
         plan = []
+        self.dma_plan = plan   # (target, bank, src, words, nbanks) per image, for fault tests
         for name, target, bank, data, words, nbanks in images:
             await self.mem.bulk_load(self.image_channel, addr, data)
             plan.append((target, bank, addr, words, nbanks))
@@ -172,8 +173,10 @@ class MicrorecHost:
             raise HostError("MLP layer shapes refused (above the build maxima or F outside 1..14)")
 
     async def soft_reset(self) -> None:
+        """Reset the datapath; returns once reads in flight have drained (STATUS.busy low)."""
         await self.csr.write_fields("CTRL", soft_reset=1)
         await ClockCycles(self.dut.clk, 2)
+        await self.wait_status("busy", 0)
 
     async def counters(self) -> dict:
         return {name: await self.csr.read_perf(name) for name in PERF_COUNTERS if name != "unexpected_r"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 
 import cocotb
 import pyuvm
@@ -19,7 +20,7 @@ from models.config import load_config
 from tb.common.bench import Watchdog, start_clock_and_reset, test_seed
 from tb.csr.csr_agent import CsrBus, CsrRegs
 from tb.hbm.memory import HbmMemory
-from tb.host.microrec_host import MicrorecHost, TopBuild
+from tb.host.microrec_host import DMA_BANK, HostError, MicrorecHost, TopBuild
 from tb.lookup.layout import LookupLayout, memory_config
 from tb.lookup.lookup_env import BadIndexSeq, UniformQuerySeq, ZipfQuerySeq
 from tb.top.top_env import TopEnv
@@ -92,7 +93,7 @@ class TopRandomTest(uvm_test):
         dog = Watchdog(dut.clk, limit_cycles, self.outstanding, "top watchdog").start()
         task = cocotb.start_soon(seq.start(self.env.seqr))
         last, shown = -1, 0
-        while not task.done() or sb.checked < self.sent():
+        while not task.done() or sb.checked + sb.dropped < self.sent():
             await ClockCycles(dut.clk, 64)
             if sb.checked != last:
                 last = sb.checked
@@ -187,9 +188,12 @@ class TopIllegalCsrTest(TopRandomTest):
 
     expected_errors = ["bad_config"]
 
-    async def illegal_round(self, what: str, expect_status: str):
+    async def illegal_round(self, what: str, expect_status: str, code: int | None = None):
         st = await self.host.status()
         assert st[expect_status], f"{what}: STATUS.{expect_status} not set ({st})"
+        if code is not None:
+            got = (await self.csr.read_fields("CFG_ERR"))["code"]
+            assert got == code, f"{what}: CFG_ERR.code {got}, expected {code}"
         ConfigDB().set(None, "*", "forced_error", "bad_config")
         ConfigDB().set(None, "*", "num_queries", 20)
         await self.traffic(UniformQuerySeq.create(f"seq_{expect_status}"))
@@ -214,16 +218,101 @@ class TopIllegalCsrTest(TopRandomTest):
         await csr.write_descriptor(0, pack_desc(bad))
         await csr.write_fields("CTRL", commit=1)
         await host.wait_status("cfg_ready", 1)
-        await self.illegal_round("product of a missing table", "cfg_bad")
+        await self.illegal_round("product of a missing table", "cfg_bad", code=4)
+        # 2b. a descriptor outside memory: the table runs past the end of the address space
+        p = next(i for i, d in enumerate(host.layout.descs) if not d.onchip)
+        good = host.layout.descs[p].to_dict()
+        bad = dict(good, base=(1 << self.build.lookup.addr_w) - 4096, rows=4096 // (1 << good["stride_log2"]) + 1)
+        await host.load_model(self.cfg, check=False)
+        await csr.write_descriptor(p, pack_desc(bad))
+        await csr.write_fields("CTRL", commit=1)
+        await host.wait_status("cfg_ready", 1)
+        await self.illegal_round("descriptor outside memory", "cfg_bad", code=10)
         # 3. a descriptor slot past the table store: sticky until soft reset
         await host.load_model(self.cfg, check=False)
         await csr.write_descriptor(self.build.lookup.p_max, 0)   # the first slot past the store
-        await self.illegal_round("descriptor slot >= P_MAX", "cfg_bad")
+        await self.illegal_round("descriptor slot >= P_MAX", "cfg_bad", code=9)
         # recovery: soft reset, load again, exact results
         await host.soft_reset()
         await host.load_model(self.cfg)
         ConfigDB().set(None, "*", "num_queries", n)
         await self.traffic(UniformQuerySeq.create("seq_recovered"))
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopDmaErrorTest(TopRandomTest):
+    """A DMA that reads SLVERR (weights) or DECERR (an on-chip bank image): STATUS.dma_err,
+    CFG_ERR.code 11, every query answered ERR_BAD_CONFIG (never from half-loaded
+    images) until a soft reset and a reload, then exact results."""
+
+    expected_errors = ["bad_config"]
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        host, csr = self.host, self.csr
+        await host.load_model(self.cfg)
+        plan = list(host.dma_plan)
+        targets = [("SLVERR", plan[0])] + [("DECERR", step) for step in plan if step[0] == DMA_BANK][:1]
+        for resp, (target, bank, src, words, nbanks) in targets:
+            # one bad beat in the middle of the image
+            mid = src + (words * nbanks // 2) * 32
+            await self.mem.set_faults(host.image_channel, err_ranges=[(mid, mid + 32, resp)])
+            try:
+                await host.dma(src, target, words, nbanks, bank)
+                raise AssertionError(f"DMA over a {resp} beat reported no error")
+            except HostError:
+                pass
+            st = await host.status()
+            assert st["dma_err"] and st["cfg_bad"], f"{resp} DMA: STATUS {st}"
+            code = (await csr.read_fields("CFG_ERR"))["code"]
+            assert code == 11, f"{resp} DMA: CFG_ERR.code {code}, expected 11 (DMA lost words)"
+            await self.mem.clear_faults()
+            ConfigDB().set(None, "*", "forced_error", "bad_config")
+            ConfigDB().set(None, "*", "num_queries", 20)
+            await self.traffic(UniformQuerySeq.create(f"after_{resp}"))
+            ConfigDB().set(None, "*", "forced_error", None)
+            self.logger.info(f"DMA target {target} bank {bank} with a {resp} beat: dma_err, CFG_ERR.code 11, "
+                             "20 queries answered bad_config")
+            # recovery
+            await host.soft_reset()
+            await host.load_model(self.cfg)
+            ConfigDB().set(None, "*", "num_queries", 60)
+            await self.traffic(UniformQuerySeq.create(f"recovered_{resp}"))
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopResetMidTrafficTest(TopRandomTest):
+    """Soft resets while queries are in flight (reads outstanding on the memory, results
+    stalled): the queries in flight are dropped, nothing stale comes out afterwards, and
+    after a reload every later query is answered exactly once and correctly."""
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        host, sb = self.host, self.env.scoreboard
+        dut = cocotb.top
+        await host.load_model(self.cfg)
+        rnd = random.Random(test_seed())
+        ConfigDB().set(None, "*", "num_queries", 100)
+        for r in range(3):
+            task = cocotb.start_soon(self.traffic(UniformQuerySeq.create(f"seq{r}")))
+            target = sb.checked + sb.dropped + rnd.randint(10, 60)
+            while sb.checked + sb.dropped < target or self.sent() - sb.checked - sb.dropped < 4:
+                assert not task.done(), f"round {r}: the traffic ended before the reset point"
+                await ClockCycles(dut.clk, 1)
+            await host.soft_reset()
+            dropped = sb.flush_in_flight()
+            self.logger.info(f"soft reset {r} at result {sb.checked}: {dropped} queries in flight dropped")
+            assert dropped >= 1, "no query was in flight at the reset"
+            await host.load_model(self.cfg)
+            await task       # the rest of the round after the reload: exact
+        await self.traffic(UniformQuerySeq.create("after"))
+        assert sb.dropped > 0
         await self.finish()
         self.drop_objection()
 
