@@ -40,7 +40,8 @@ def lookup_env(build: LookupBuild, config="tiny", **kw) -> dict:
 
 
 TESTS = ["LookupUniformTest", "LookupZipfTest", "LookupEdgeTest", "LookupBackpressureTest",
-         "LookupBadIndexTest", "LookupAxiErrorTest", "LookupStuckChannelTest", "LookupBadConfigTest", "LookupCapacityTest"]
+         "LookupBadIndexTest", "LookupAxiErrorTest", "LookupStuckChannelTest", "LookupBadConfigTest", "LookupCapacityTest",
+         "LookupRandomConfigTest"]
 
 
 @pytest.mark.rtl
@@ -75,7 +76,7 @@ WIDE_CONFIG = str(TB_DIR / "lookup" / "configs" / "wide_rows.json")
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("testcase", ["LookupUniformTest", "LookupBackpressureTest", "LookupBadIndexTest",
-                                      "LookupAxiErrorTest"])
+                                      "LookupAxiErrorTest", "LookupRandomConfigTest"])
 def test_lookup_wide_rows(testcase, seed):
     run_test(lookup_dut(WIDE_BUILD), "tb.lookup.tb_lookup", testcase=testcase, seed=seed,
              extra_env=lookup_env(WIDE_BUILD, WIDE_CONFIG, queries=120))

@@ -60,6 +60,12 @@ class QueryItem(uvm_sequence_item):
         return f"Query(id={self.qid}, idx={self.indices.tolist()[:8]}{'...' if len(self.indices) > 8 else ''})"
 
 
+def query_id(n: int) -> int:
+    """The id of the n-th query of a test: a bijection of the 32-bit counter, so ids stay
+    unique but every bit of the id paths toggles (ids are opaque to the RTL)."""
+    return (n * 0x9E3779B1 + 0x7F4A7C15) & 0xFFFFFFFF
+
+
 class QueryBaseSeq(uvm_sequence):
     """Sends rows of an index matrix as queries; subclasses choose the matrix."""
 
@@ -72,7 +78,7 @@ class QueryBaseSeq(uvm_sequence):
         first = knob("first_qid", 0)
         idx = self.indices(cfg, n)
         for i, row in enumerate(idx):
-            item = QueryItem(f"q{first + i}", qid=first + i, indices=row)
+            item = QueryItem(f"q{first + i}", qid=query_id(first + i), indices=row)
             await self.start_item(item)
             await self.finish_item(item)
         ConfigDB().set(None, "*", "first_qid", first + len(idx))
@@ -116,7 +122,7 @@ class BadIndexSeq(QueryBaseSeq):
                 bad = int(g.integers(0, cfg.num_tables))
                 row = row.copy()
                 row[bad] = cfg.tables[bad].rows + int(g.integers(0, 3)) * int(g.integers(0, 2**20))
-            item = QueryItem(f"q{first + i}", qid=first + i, indices=row, bad_table=bad)
+            item = QueryItem(f"q{first + i}", qid=query_id(first + i), indices=row, bad_table=bad)
             await self.start_item(item)
             await self.finish_item(item)
         ConfigDB().set(None, "*", "first_qid", first + n)
@@ -212,8 +218,7 @@ class LookupScoreboard(uvm_component):
         self.sent_export = self.sent_fifo.analysis_export
         self.got_export = self.got_fifo.analysis_export
         self.checked_ap = uvm_analysis_port("checked_ap", self)
-        self.cfg = knob("model_cfg", None)
-        self.layout = knob("layout", None)
+        self.set_model(knob("model_cfg", None), knob("layout", None))
         self.fault_rows = knob("fault_rows", {})   # physical table -> (lo row, hi row, err code)
         self.checked = 0
         self.errors_seen = 0
@@ -221,11 +226,14 @@ class LookupScoreboard(uvm_component):
         self.first_sent = 1 << 64
         self.last_out = 0
         self.mismatches: list[str] = []
-        offs = self.cfg.feature_offsets
+
+    def set_model(self, cfg, layout) -> None:
+        """The model the following queries run against (tests that reconfigure call this)."""
+        self.cfg, self.layout = cfg, layout
         # feature element -> (logical table, element within its row)
-        self.elem_table = np.concatenate([np.full(t.dim, i) for i, t in enumerate(self.cfg.tables)])
-        self.elem_k = np.concatenate([np.arange(t.dim) for t in self.cfg.tables])
-        self.offs = offs
+        self.elem_table = np.concatenate([np.full(t.dim, i) for i, t in enumerate(cfg.tables)])
+        self.elem_k = np.concatenate([np.arange(t.dim) for t in cfg.tables])
+        self.offs = cfg.feature_offsets
 
     def expected(self, item: QueryItem):
         """(features, acceptable error records {(code, physical table)}, or empty)."""

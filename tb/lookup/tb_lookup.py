@@ -11,6 +11,7 @@ import json
 import os
 
 import cocotb
+import numpy as np
 import pyuvm
 from cocotb.triggers import ClockCycles, RisingEdge
 from pyuvm import ConfigDB, uvm_factory, uvm_test
@@ -143,6 +144,19 @@ class LookupUniformTest(uvm_test):
         self.mem.stop()
         self.drop_objection()
 
+    async def run_seq(self, seq):
+        dut = cocotb.top
+        sb = self.env.scoreboard
+        dog = Watchdog(dut.clk, 20000, self.outstanding, "lookup watchdog").start()
+        task = cocotb.start_soon(seq.start(self.env.seqr))
+        last = -1
+        while not task.done() or sb.checked < self.sent_count():
+            await ClockCycles(dut.clk, 32)
+            if sb.checked != last:
+                last = sb.checked
+                dog.kick()
+        dog.stop()
+
     def sent_count(self) -> int:
         return ConfigDB().get(None, "", "first_qid")
 
@@ -266,6 +280,46 @@ class LookupCapacityTest(LookupUniformTest):
         await super().run_phase()
 
 
+@pyuvm.test(timeout_time=60, timeout_unit="ms")
+class LookupRandomConfigTest(LookupUniformTest):
+    """Many random legal models (tables, rows, dims, tiers, channels, a Cartesian pair)
+    committed one after another to the same build, each checked with queries."""
+
+    in_idle_prob = 0.1
+    out_stall_prob = 0.2
+
+    async def run_phase(self):
+        from tb.lookup.random_config import random_layout
+        self.raise_objection()
+        dut = cocotb.top
+        for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid"):
+            getattr(dut, sig).value = 0
+        await start_clock_and_reset(dut.clk, dut.rst_n)
+        self.mem = HbmMemory(self.hbm_config(), dut)
+        await self.mem.start()
+        g = np.random.default_rng(test_seed())
+        sb = self.env.scoreboard
+        for k in range(int(os.environ.get("LOOKUP_RANDOM_CONFIGS", "12"))):
+            layout = random_layout(g, self.build, name=f"random{k}")
+            cfg = layout.cfg
+            await self.mem.set_content(seed=cfg.seed, emb_shift=cfg.emb_shift)
+            await self.mem.set_regions(layout.hbm_regions())
+            await program_lookup(dut, layout)
+            assert not int(dut.cfg_bad.value), (f"random config {k} rejected: code {int(dut.cfg_err_code.value)} "
+                                               f"table {int(dut.cfg_err_table.value)}: {cfg.to_dict()}")
+            ConfigDB().set(None, "*", "model_cfg", cfg)
+            ConfigDB().set(None, "*", "num_queries", 25)
+            sb.set_model(cfg, layout)
+            await self.run_seq(UniformQuerySeq.create(f"random{k}"))
+            self.logger.info(f"random config {k}: {cfg.num_tables} tables, {len(layout.descs)} physical, "
+                             f"feature {cfg.feature_len}, 25 queries exact")
+        self.perf = read_perf(dut)
+        self.hbm_stats = []
+        self.mem.check()
+        self.mem.stop()
+        self.drop_objection()
+
+
 # illegal descriptor -> (field changes, lookup_pkg::cfg_err_e code the config block must report)
 BAD_DESCRIPTORS = {
     "engine": ({"channel": 200}, 1),
@@ -346,16 +400,3 @@ class LookupBadConfigTest(LookupUniformTest):
             if int(dut.cfg_ready.value):
                 return
         raise AssertionError("lookup config never became ready after commit")
-
-    async def run_seq(self, seq):
-        dut = cocotb.top
-        sb = self.env.scoreboard
-        dog = Watchdog(dut.clk, 20000, self.outstanding, "lookup watchdog").start()
-        task = cocotb.start_soon(seq.start(self.env.seqr))
-        last = -1
-        while not task.done() or sb.checked < self.sent_count():
-            await ClockCycles(dut.clk, 32)
-            if sb.checked != last:
-                last = sb.checked
-                dog.kick()
-        dog.stop()
