@@ -41,7 +41,7 @@ def lookup_env(build: LookupBuild, config="tiny", **kw) -> dict:
 
 TESTS = ["LookupUniformTest", "LookupZipfTest", "LookupEdgeTest", "LookupBackpressureTest",
          "LookupBadIndexTest", "LookupAxiErrorTest", "LookupStuckChannelTest", "LookupBadConfigTest", "LookupCapacityTest",
-         "LookupRandomConfigTest"]
+         "LookupRandomConfigTest", "LookupSerialTest"]
 
 
 @pytest.mark.rtl
@@ -76,7 +76,7 @@ WIDE_CONFIG = str(TB_DIR / "lookup" / "configs" / "wide_rows.json")
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("testcase", ["LookupUniformTest", "LookupBackpressureTest", "LookupBadIndexTest",
-                                      "LookupAxiErrorTest", "LookupRandomConfigTest"])
+                                      "LookupAxiErrorTest", "LookupRandomConfigTest", "LookupSerialTest"])
 def test_lookup_wide_rows(testcase, seed):
     run_test(lookup_dut(WIDE_BUILD), "tb.lookup.tb_lookup", testcase=testcase, seed=seed,
              extra_env=lookup_env(WIDE_BUILD, WIDE_CONFIG, queries=120))

@@ -280,6 +280,32 @@ class LookupCapacityTest(LookupUniformTest):
         await super().run_phase()
 
 
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupSerialTest(LookupUniformTest):
+    """One query at a time (each waits for the previous result): the unloaded path,
+    where a channel has only its own tables' reads in flight (1 or a few)."""
+
+    async def run_phase(self):
+        self.raise_objection()
+        dut = cocotb.top
+        for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid"):
+            getattr(dut, sig).value = 0
+        await start_clock_and_reset(dut.clk, dut.rst_n)
+        self.mem = HbmMemory(self.hbm_config(), dut)
+        await self.mem.start()
+        await self.mem.set_regions(self.layout.hbm_regions())
+        await program_lookup(dut, self.layout)
+        ConfigDB().set(None, "*", "num_queries", 1)
+        for i in range(30):
+            await self.run_seq(EdgeQuerySeq.create(f"serial{i}") if i % 2 else UniformQuerySeq.create(f"serial{i}"))
+        self.perf = read_perf(dut)
+        self.hbm_stats = [s.as_dict() for s in await self.mem.stats()]
+        self.env.coverage.sample_run(self.perf, self.hbm_stats)
+        self.mem.check()
+        self.mem.stop()
+        self.drop_objection()
+
+
 @pyuvm.test(timeout_time=60, timeout_unit="ms")
 class LookupRandomConfigTest(LookupUniformTest):
     """Many random legal models (tables, rows, dims, tiers, channels, a Cartesian pair)
