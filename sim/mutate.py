@@ -58,6 +58,8 @@ MUTATIONS = [
              "        end else begin\n            m_arvalid <= 1'b0;", LOOK),
     # lookup config and gather
     Mutation("cfg_dim_check", "lookup/lookup_config.sv", "32'(d.dim) > DIM_MAX", "32'(d.dim) > DIM_MAX + 1", LOOKW),
+    Mutation("cfg_commit_admits", "lookup/lookup_config.sv", "assign cfg_draining = state == S_WAIT;",
+             "assign cfg_draining = 1'b0;", LOOK),
     Mutation("cfg_list_count", "lookup/lookup_config.sv", "list_count[eng_i] + 1'b1;", "list_count[eng_i] + 2'd2;", LOOK),
     Mutation("gather_offset_b", "lookup/feature_gather.sv", "return 32'(off_b) + 32'(kk) - 32'(dim_a);",
              "return 32'(off_b) + 32'(kk) - 32'(dim_a) + 32'd1;", LOOKW),
@@ -68,8 +70,8 @@ MUTATIONS = [
              "assign ring_full     = (q_tail - q_head) == QSEQ_W'(QDEPTH - 1);", LOOK),
     Mutation("bank_decerr_bound", "lookup/onchip_table_ram.sv", "if (32'(cur_word) < WORDS) begin",
              "if (32'(cur_word) < WORDS - 1) begin", "test_lookup_bank_full"),
-    Mutation("cfg_extent_bound", "lookup/lookup_config.sv", "end else if (d_end > d_limit) begin",
-             "end else if (d_end >= d_limit) begin", "test_lookup_bank_full"),
+    Mutation("cfg_extent_bound", "lookup/lookup_config.sv", "assign d_outside = d.onchip ? (d_end > 46'(BANK_BYTES))",
+             "assign d_outside = d.onchip ? (d_end >= 46'(BANK_BYTES))", "test_lookup_bank_full"),
     # MLP engine and top
     Mutation("fifo_count", "mlp/mlp_fifo.sv", "count <= count + CW'(push) - CW'(pop && !empty);",
              "count <= count + CW'(push) - CW'(pop);", MLP),

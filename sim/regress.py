@@ -9,6 +9,7 @@ its seed and waves; then each testplan feature's status (sim/testplan.py).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -23,8 +24,9 @@ from .toolchain import BUILD_ROOT, ROOT
 PROFILES = {
     "smoke": {"seeds": 2, "markers": "rtl and not slow", "reseed": False,
               "about": "every RTL test, 2 fixed seeds"},
-    "nightly": {"seeds": 10, "markers": "rtl", "reseed": True,
-                "about": "every RTL test incl. slow ones, 10 fresh seeds"},
+    "nightly": {"seeds": 10, "markers": "rtl and not mutant", "reseed": True, "random_timing": True,
+                "about": "every RTL test incl. slow and full-size ones (not the injected-bug builds), "
+                         "10 fresh seeds, memory timing and backpressure drawn from each seed"},
 }
 
 SEED_RE = re.compile(r"seed(\d+)")
@@ -123,7 +125,11 @@ def main(argv=None) -> int:
     print(f"regress: profile {args.profile} ({prof['about']}), base seed {base}")
     print("  " + " ".join(cmd), flush=True)
     t0 = time.time()
-    proc = subprocess.run(cmd, cwd=ROOT)
+    env = dict(os.environ)
+    if prof.get("random_timing"):
+        env["MICROREC_RANDOM_TIMING"] = "1"
+        os.environ["MICROREC_RANDOM_TIMING"] = "1"   # so the printed rerun commands carry it
+    proc = subprocess.run(cmd, cwd=ROOT, env=env)
     wall = time.time() - t0
     if not junit.exists():
         print(f"regress: pytest wrote no JUnit file (exit {proc.returncode})")

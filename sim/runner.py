@@ -170,7 +170,9 @@ def current_test_name(default: str) -> str:
 
 def rerun_command(nodeid: str, seed: int | None) -> str:
     seed_part = f" SEED={seed}" if seed is not None else ""
-    return f"make waves TEST={shlex.quote(nodeid)}{seed_part}"
+    # soak runs draw timing from the seed only in this mode: the rerun must use it too
+    soak = "MICROREC_RANDOM_TIMING=1 " if os.environ.get("MICROREC_RANDOM_TIMING") == "1" else ""
+    return f"{soak}make waves TEST={shlex.quote(nodeid)}{seed_part}"
 
 
 def run_test(
@@ -185,7 +187,7 @@ def run_test(
     plusargs: Sequence[str] = (),
     extra_env: Mapping[str, str] | None = None,
     expect_fail: bool = False,
-    expect_in_log: str | None = None,
+    expect_in_log: str | Sequence[str] | None = None,
 ) -> RunResult:
     """Build if needed, run ``module`` (a ``tb_*`` cocotb module), check results.
 
@@ -259,9 +261,12 @@ def run_test(
     ok = tests > 0 and failed == 0
     if expect_fail:
         caught = tests > 0 and failed > 0
-        if caught and expect_in_log and expect_in_log not in log.read_text(errors="replace"):
+        wanted = [expect_in_log] if isinstance(expect_in_log, str) else list(expect_in_log or [])
+        text = log.read_text(errors="replace") if caught and wanted else ""
+        missing = [w for w in wanted if w not in text]
+        if caught and missing:
             raise SimFailure(_report(result, nodeid, seed, f"the bench failed, but not with "
-                                     f"{expect_in_log!r} in its log", waves))
+                                     f"{missing[0]!r} in its log", waves))
         if caught:
             return result
         raise SimFailure(_report(result, nodeid, seed, "expected the bench to FAIL (injected bug) "

@@ -54,7 +54,8 @@ def test_lookup_tiny(testcase, seed):
 # bank 0 exactly full: tiny's 100-row x 16 B on-chip table ends on the last word of a
 # 50-word bank (not a power of two), so edge queries read the last word and a
 # table one row longer must be rejected (CFG_BAD_EXTENT)
-BANK_FULL_BUILD = dataclasses.replace(TINY_BUILD, bank_words=50)
+# (LIST_MAX 4 < P_MAX 8, so the list-overflow check can fire too)
+BANK_FULL_BUILD = dataclasses.replace(TINY_BUILD, bank_words=50, list_max=4)
 
 
 @pytest.mark.rtl
@@ -118,6 +119,16 @@ def test_lookup_injected_bug_is_caught(bug, seed):
     run_test(lookup_dut(TINY_BUILD, {bug: 1}), "tb.lookup.tb_lookup", testcase="LookupUniformTest",
              seed=seed, extra_env=lookup_env(TINY_BUILD, queries=40), expect_fail=True,
              expect_in_log="MISMATCH")
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+def test_lookup_hang_is_reported(seed):
+    """A stuck channel with the RTL watchdog off (LOOKUP_TIMEOUT=0) hangs the DUT: the bench
+    watchdog must fail the test within its 20000-cycle limit and name the stuck reads."""
+    run_test(lookup_dut(TINY_BUILD), "tb.lookup.tb_lookup", testcase="LookupStuckChannelTest", seed=seed,
+             extra_env=lookup_env(TINY_BUILD, queries=40, timeout=0), expect_fail=True,
+             expect_in_log=["lookup watchdog: no progress for 20000 cycles", "reads outstanding"])
 
 
 @pytest.mark.rtl

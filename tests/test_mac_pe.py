@@ -41,3 +41,14 @@ def test_mac_pe_injected_bug_is_caught(bug, seed):
                       seed=seed, extra_env={"MAC_PE_LANES": "4", "MAC_PE_ITEMS": "60"},
                       expect_fail=True, expect_in_log="MISMATCH", coverage=False)
     assert result.failed >= 1
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+def test_runner_fails_a_run_with_zero_tests(seed):
+    """The safety net of sim/runner.py: a run that selects no cocotb test (a typo in a
+    test name, an import error) is a failure, although the simulator exits cleanly."""
+    from sim.runner import SimFailure
+    with pytest.raises(SimFailure, match="no cocotb test ran"):
+        run_test(mac_pe_dut(1), "tb.mac_pe.tb_mac_pe", testcase="NoSuchTest", seed=seed,
+                 extra_env={"MAC_PE_LANES": "1"})

@@ -101,10 +101,11 @@ module emb_lookup_top
     logic [31:0]       idx_mem [QDEPTH][T_MAX];
     logic [QID_W-1:0]  qid_mem [QDEPTH];
     logic              ring_full, ring_empty, q_accept, q_emit;
+    logic              cfg_draining;
 
     assign ring_empty    = q_head == q_tail;
     assign ring_full     = (q_tail - q_head) == QSEQ_W'(QDEPTH);
-    assign s_query_ready = cfg_ready && !ring_full;
+    assign s_query_ready = cfg_ready && !cfg_draining && !ring_full;
     assign q_accept      = s_query_valid && s_query_ready;
 
     always_ff @(posedge clk) begin
@@ -143,7 +144,7 @@ module emb_lookup_top
         .clk, .rst_n, .desc_we, .desc_waddr, .desc_wdata,
         .num_logical(cfg_num_logical), .commit(cfg_commit), .ring_empty,
         .rd_p(eng_desc_p), .rd_desc(eng_desc),
-        .cfg_ready, .cfg_bad, .cfg_err_code, .cfg_err_p(cfg_err_table),
+        .cfg_ready, .cfg_draining, .cfg_bad, .cfg_err_code, .cfg_err_p(cfg_err_table),
         .n_lookups, .list_count, .list
     );
 

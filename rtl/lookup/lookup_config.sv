@@ -34,6 +34,7 @@ module lookup_config
     output desc_t [NUM_ENG-1:0]                        rd_desc,
     // built lists
     output logic                                       cfg_ready,
+    output logic                                       cfg_draining, // committed, in-flight queries finishing
     output logic                                       cfg_bad,
     output logic [3:0]                                 cfg_err_code,
     output logic [PID_W-1:0]                           cfg_err_p,
@@ -55,16 +56,19 @@ module lookup_config
 
     typedef enum logic [1:0] {S_IDLE, S_WAIT, S_SCAN} state_e;
     state_e           state;
+    // new queries wait from the commit on, so the ring empties even under steady traffic
+    assign cfg_draining = state == S_WAIT;
     logic [PID_W:0]   scan_p;
     desc_t            d;
     logic [31:0]      eng;
     logic [ENG_W-1:0] eng_i;
     logic [3:0]       check;
-    logic [63:0]      d_end;     // one past the last byte of the table
-    logic [63:0]      d_limit;   // one past the last byte its engine can address
+    // one past the last byte of the table: a 40-bit base plus up to 2^32 rows of 4 KiB
+    logic [45:0]      d_end;
+    logic             d_outside;
 
-    assign d_end   = 64'(d.base) + (64'(d.rows) << d.stride_log2);
-    assign d_limit = d.onchip ? 64'(BANK_BYTES) : (64'd1 << ADDR_W);
+    assign d_end     = 46'(d.base) + (46'(d.rows) << d.stride_log2);
+    assign d_outside = d.onchip ? (d_end > 46'(BANK_BYTES)) : (d_end > (46'd1 << ADDR_W));
 
     assign d   = descs[scan_p[PID_W-1:0]];
     assign eng   = d.onchip ? 32'(NUM_CH) + 32'(d.channel) : 32'(d.channel);
@@ -91,7 +95,7 @@ module lookup_config
             check = CFG_BAD_BASE;
         end else if (d.rows == 32'd0 || (d.is_product && d.rows_b == 32'd0)) begin
             check = CFG_BAD_ROWS;
-        end else if (d_end > d_limit) begin
+        end else if (d_outside) begin
             check = CFG_BAD_EXTENT;
         end else if (32'(list_count[eng_i]) >= LIST_MAX) begin
             check = CFG_LIST_OVERFLOW;

@@ -26,6 +26,21 @@ def py_random(stream: int = 0) -> random.Random:
     return random.Random(test_seed() * 1000003 + stream)
 
 
+RANDOM_STIMULUS_ENV = "MICROREC_RANDOM_TIMING"
+
+
+def random_stimulus() -> dict | None:
+    """Soak mode (``MICROREC_RANDOM_TIMING=1``, set by ``make regress PROFILE=nightly``):
+    the memory timing (ideal at a random latency, or u280 HBM, which reorders across
+    IDs and refreshes) and the input idle / output stall probabilities are drawn from
+    the test seed, so each seed of a test meets different timing. None otherwise."""
+    if os.environ.get(RANDOM_STIMULUS_ENV) != "1":
+        return None
+    r = random.Random(test_seed() * 7919 + 17)
+    return {"preset": r.choice(["ideal", "u280"]), "latency": r.randint(1, 150),
+            "in_idle": r.choice([0.0, 0.1, 0.3, 0.6]), "out_stall": r.choice([0.0, 0.2, 0.5, 0.8])}
+
+
 async def start_clock_and_reset(clk, rst_n, cycles: int = 5) -> None:
     Clock(clk, CLK_PERIOD_NS, unit="ns").start()
     rst_n.value = 0

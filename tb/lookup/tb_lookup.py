@@ -7,6 +7,7 @@ override of its sequence, or with knobs changed.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -17,7 +18,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from pyuvm import ConfigDB, uvm_factory, uvm_test
 
 from models.config import load_config
-from tb.common.bench import Watchdog, start_clock_and_reset, test_seed
+from tb.common.bench import Watchdog, random_stimulus, start_clock_and_reset, test_seed
 from tb.hbm.config import HbmConfig
 from tb.hbm.memory import HbmMemory
 from tb.lookup.layout import LookupBuild, LookupLayout, memory_config
@@ -92,24 +93,46 @@ class LookupUniformTest(uvm_test):
         cdb.set(None, "*", "t_max", self.build.t_max)
         cdb.set(None, "*", "feat_max", self.build.feat_max)
         cdb.set(None, "*", "num_queries", int(os.environ.get("LOOKUP_QUERIES", "200")))
-        cdb.set(None, "*", "in_idle_prob", float(os.environ.get("LOOKUP_IN_IDLE", self.in_idle_prob)))
-        cdb.set(None, "*", "out_stall_prob", float(os.environ.get("LOOKUP_OUT_STALL", self.out_stall_prob)))
+        self.soak = random_stimulus()
+        in_idle = float(os.environ.get("LOOKUP_IN_IDLE", self.in_idle_prob))
+        out_stall = float(os.environ.get("LOOKUP_OUT_STALL", self.out_stall_prob))
+        if self.soak:
+            in_idle, out_stall = max(in_idle, self.soak["in_idle"]), max(out_stall, self.soak["out_stall"])
+            self.logger.info(f"soak stimulus from the seed: {self.soak}")
+        cdb.set(None, "*", "in_idle_prob", in_idle)
+        cdb.set(None, "*", "out_stall_prob", out_stall)
         cdb.set(None, "*", "expected_errors", self.expected_errors)
         cdb.set(None, "*", "first_qid", 0)
         self.env = LookupEnv("env", self)
 
     def hbm_config(self) -> HbmConfig:
-        return memory_config(self.layout, os.environ.get("LOOKUP_PRESET", "ideal"),
-                             latency=int(os.environ.get("LOOKUP_LATENCY", "20")),
+        soak = self.soak or {}
+        return memory_config(self.layout, soak.get("preset", os.environ.get("LOOKUP_PRESET", "ideal")),
+                             latency=soak.get("latency", int(os.environ.get("LOOKUP_LATENCY", "20"))),
                              mhz=float(os.environ.get("LOOKUP_MHZ", "140")), rng_seed=test_seed())
 
     async def setup_memory(self, mem: HbmMemory) -> None:
         """Hook for fault tests."""
 
     def outstanding(self) -> str:
-        sb = self.env.scoreboard
-        return (f"  queries sent {self.sent_count()}, answered {sb.checked}, "
-                f"waiting in scoreboard {sb.sent_fifo.size()}\n  perf {read_perf(cocotb.top)}")
+        """What a hang leaves behind, per stage and per engine (the watchdog prints it)."""
+        dut, sb, b = cocotb.top, self.env.scoreboard, self.build
+        w, n = b.id_w + 1, b.num_ch + b.num_banks
+        reads, dead = int(dut.st_outstanding.value), int(dut.st_dead.value)
+        engines = []
+        for e in range(n):
+            k = (reads >> (w * e)) & ((1 << w) - 1)
+            if k or (dead >> e) & 1:
+                name = f"ch{e}" if e < b.num_ch else f"bank{e - b.num_ch}"
+                engines.append(f"{name}: {k} reads outstanding" + (" (dead: timed out)" if (dead >> e) & 1 else ""))
+        in_flight = sb.sent_fifo.used()   # accepted by the DUT, not answered yet
+        return (f"  stage 1 query input: {sb.checked + in_flight} queries accepted "
+                f"(s_query_valid={int(dut.s_query_valid.value)}, s_query_ready={int(dut.s_query_ready.value)})\n"
+                f"  stage 2 lookup ring: {in_flight} queries in flight\n"
+                f"  stage 3 feature output: {sb.checked} answered "
+                f"(m_feat_valid={int(dut.m_feat_valid.value)}, m_feat_ready={int(dut.m_feat_ready.value)})\n"
+                f"  per engine: {'; '.join(engines) or 'no read outstanding'}\n"
+                f"  perf {read_perf(dut)}")
 
     async def run_phase(self):
         self.raise_objection()
@@ -252,7 +275,8 @@ class LookupStuckChannelTest(LookupUniformTest):
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
 class LookupCapacityTest(LookupUniformTest):
     """With the feature output stalled, the query ring accepts exactly QDEPTH
-    queries and then holds s_query_ready low (contracts.md s.5); released, every
+    queries and then holds s_query_ready low (contracts.md s.5); a commit then
+    waits for the ring to drain without admitting new queries; released, every
     query is answered exactly."""
 
     async def run_phase(self):
@@ -274,7 +298,18 @@ class LookupCapacityTest(LookupUniformTest):
                 f"query ring accepted {accepted} queries with the output stalled, expected QDEPTH={self.build.qdepth}"
             assert int(dut.s_query_valid.value), "the driver ran out of queries before the ring filled"
             self.logger.info(f"ring full after exactly {accepted} = QDEPTH queries; releasing the output")
+            # a commit (same descriptors) while the ring is full: the queries in flight finish
+            # under the old lists, and no new query enters until the lists are rebuilt
+            dut.cfg_commit.value = 1
+            await RisingEdge(dut.clk)
+            dut.cfg_commit.value = 0
             self.env.monitor.hold = False
+            entered = 0
+            while int(dut.cfg_ready.value):
+                await RisingEdge(dut.clk)
+                entered += int(dut.s_query_valid.value) and int(dut.s_query_ready.value)
+            assert entered == 0, f"{entered} queries entered between a commit and the list rebuild"
+            self.logger.info("commit with the ring full: drained, rebuilt, no query slipped in")
 
         cocotb.start_soon(count_and_release())
         await super().run_phase()
@@ -314,6 +349,10 @@ class LookupRandomConfigTest(LookupUniformTest):
     in_idle_prob = 0.1
     out_stall_prob = 0.2
 
+    def hbm_config(self) -> HbmConfig:
+        # the whole ADDR_W space is memory here: tables are spread over all of it
+        return dataclasses.replace(super().hbm_config(), ch_bytes=1 << self.build.addr_w)
+
     async def run_phase(self):
         from tb.lookup.random_config import random_layout
         self.raise_objection()
@@ -326,7 +365,7 @@ class LookupRandomConfigTest(LookupUniformTest):
         g = np.random.default_rng(test_seed())
         sb = self.env.scoreboard
         for k in range(int(os.environ.get("LOOKUP_RANDOM_CONFIGS", "12"))):
-            layout = random_layout(g, self.build, name=f"random{k}")
+            layout = random_layout(g, self.build, name=f"random{k}", relocate_in=1 << self.build.addr_w)
             cfg = layout.cfg
             await self.mem.set_content(seed=cfg.seed, emb_shift=cfg.emb_shift)
             await self.mem.set_regions(layout.hbm_regions())
@@ -358,6 +397,8 @@ BAD_DESCRIPTORS = {
     # one row past the end of on-chip bank 0 / of the ADDR_W memory address space
     "extent_bank": ({"onchip": 1, "channel": 0, "base": 0, "rows": "BANK_ROWS+1"}, 10),
     "extent_memory": ({"base": "ADDR_END-4096", "rows": "4096/STRIDE+1"}, 10),
+    "extent_huge": ({"rows": 0xFFFFFFFF, "stride_log2": 12}, 10),        # 2^44 bytes
+    "base_beyond_memory": ({"base": 0xFF_FFFF_F000}, 10),                # top of the 40-bit field
 }
 
 
@@ -398,6 +439,24 @@ class LookupBadConfigTest(LookupUniformTest):
             ConfigDB().set(None, "*", "num_queries", 8)
             await self.run_seq(UniformQuerySeq.create(f"bad_{kind}"))
             self.logger.info(f"illegal descriptor '{kind}': cfg_err_code {code}, 8 queries answered bad_config")
+        # two illegal descriptors at once: the first slot is the one reported
+        q = next(i for i in range(p + 1, self.build.p_max) if i >= len(self.layout.descs))
+        await self.write_desc(q, pack_desc(dict(good, rows=0)))
+        await self.commit_one(p, pack_desc(dict(good, stride_log2=13)))
+        assert (int(dut.cfg_err_code.value), int(dut.cfg_err_table.value)) == (2, p), \
+            f"two bad descriptors: reported code {int(dut.cfg_err_code.value)} at {int(dut.cfg_err_table.value)}, " \
+            f"expected the first (code 2 at {p})"
+        await self.write_desc(q, 0)
+        # more tables on one engine than LIST_MAX (builds where P_MAX > LIST_MAX)
+        if self.build.p_max > self.build.list_max:
+            for i in range(self.build.list_max + 1):
+                await self.write_desc(i, pack_desc(good))
+            await self.commit_one(self.build.list_max, pack_desc(good))
+            assert (int(dut.cfg_err_code.value), int(dut.cfg_err_table.value)) == (8, self.build.list_max), \
+                f"list overflow: code {int(dut.cfg_err_code.value)} at {int(dut.cfg_err_table.value)}"
+            self.logger.info(f"{self.build.list_max + 1} tables on one engine: cfg_err_code 8 (LIST_MAX)")
+            for i in range(self.build.list_max + 1):
+                await self.write_desc(i, self.layout.words[i] if i < len(self.layout.words) else 0)
         # a good configuration again: exact results
         await self.commit_one(p, pack_desc(good))
         assert not int(dut.cfg_bad.value), "good descriptor still rejected"
@@ -410,13 +469,17 @@ class LookupBadConfigTest(LookupUniformTest):
         self.mem.stop()
         self.drop_objection()
 
-    async def commit_one(self, p, word):
+    async def write_desc(self, p, word):
         dut = cocotb.top
         dut.desc_we.value = 1
         dut.desc_waddr.value = p
         dut.desc_wdata.value = word
         await RisingEdge(dut.clk)
         dut.desc_we.value = 0
+
+    async def commit_one(self, p, word):
+        dut = cocotb.top
+        await self.write_desc(p, word)
         dut.cfg_commit.value = 1
         await RisingEdge(dut.clk)
         dut.cfg_commit.value = 0

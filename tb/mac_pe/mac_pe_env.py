@@ -327,7 +327,7 @@ class MacScoreboard(uvm_component):
             self.checked_ap.write((item, exp))
 
     def check_phase(self):
-        leftover = self.sent_fifo.size()
+        leftover = self.sent_fifo.used()
         assert not self.mismatches, f"{len(self.mismatches)} mismatches, first: {self.mismatches[0]}"
         assert leftover == 0, f"{leftover} dot products sent but never answered"
         assert self.checked > 0, "scoreboard checked nothing"

@@ -17,7 +17,7 @@ from cocotb.triggers import ClockCycles
 from pyuvm import ConfigDB, uvm_factory, uvm_test
 
 from models.config import load_config
-from tb.common.bench import Watchdog, start_clock_and_reset, test_seed
+from tb.common.bench import Watchdog, random_stimulus, start_clock_and_reset, test_seed
 from tb.csr.csr_agent import CsrBus, CsrRegs
 from tb.hbm.memory import HbmMemory
 from tb.host.microrec_host import DMA_BANK, HostError, MicrorecHost, TopBuild
@@ -49,8 +49,14 @@ class TopRandomTest(uvm_test):
         cdb.set(None, "*", "model_cfg", self.cfg)
         cdb.set(None, "*", "t_max", self.build.lookup.t_max)
         cdb.set(None, "*", "num_queries", int(os.environ.get("TOP_QUERIES", "200")))
-        cdb.set(None, "*", "in_idle_prob", float(os.environ.get("TOP_IN_IDLE", self.in_idle_prob)))
-        cdb.set(None, "*", "out_stall_prob", float(os.environ.get("TOP_OUT_STALL", self.out_stall_prob)))
+        self.soak = random_stimulus()
+        in_idle = float(os.environ.get("TOP_IN_IDLE", self.in_idle_prob))
+        out_stall = float(os.environ.get("TOP_OUT_STALL", self.out_stall_prob))
+        if self.soak:
+            in_idle, out_stall = max(in_idle, self.soak["in_idle"]), max(out_stall, self.soak["out_stall"])
+            self.logger.info(f"soak stimulus from the seed: {self.soak}")
+        cdb.set(None, "*", "in_idle_prob", in_idle)
+        cdb.set(None, "*", "out_stall_prob", out_stall)
         cdb.set(None, "*", "expected_errors", self.expected_errors)
         cdb.set(None, "*", "configs", [os.path.basename(c).removesuffix(".json") for c in self.configs])
         cdb.set(None, "*", "first_qid", 0)
@@ -66,7 +72,7 @@ class TopRandomTest(uvm_test):
     def outstanding(self) -> str:
         sb = self.env.scoreboard
         return (f"  queries sent {self.sent()}, results checked {sb.checked}, "
-                f"waiting for a result {sb.sent_fifo.size()}")
+                f"waiting for a result {sb.sent_fifo.used()}")
 
     async def bring_up(self):
         dut = cocotb.top
@@ -76,8 +82,9 @@ class TopRandomTest(uvm_test):
         await start_clock_and_reset(dut.clk, dut.rst_n)
         # memory timing needs the placement of the first model
         layout = LookupLayout(self.cfg, self.build.lookup)
-        self.mem = HbmMemory(memory_config(layout, os.environ.get("TOP_PRESET", "ideal"),
-                                           latency=int(os.environ.get("TOP_LATENCY", "20")),
+        soak = self.soak or {}
+        self.mem = HbmMemory(memory_config(layout, soak.get("preset", os.environ.get("TOP_PRESET", "ideal")),
+                                           latency=soak.get("latency", int(os.environ.get("TOP_LATENCY", "20"))),
                                            mhz=float(os.environ.get("TOP_MHZ", "140")),
                                            rng_seed=test_seed()), dut)
         await self.mem.start()

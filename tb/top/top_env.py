@@ -140,7 +140,7 @@ class TopScoreboard(uvm_component):
         return n
 
     def check_phase(self):
-        left = self.sent_fifo.size()
+        left = self.sent_fifo.used()
         assert not self.mismatches, f"{len(self.mismatches)} mismatches; first: {self.mismatches[0]}"
         assert left == 0, f"{left} queries sent but never answered"
         assert self.checked > 0, "scoreboard checked nothing"
