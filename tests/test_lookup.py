@@ -51,6 +51,14 @@ def test_lookup_tiny(testcase, seed):
              extra_env=lookup_env(TINY_BUILD, queries=150))
 
 
+# u280 HBM timing on the tiny build: reads overtake each other across IDs
+@pytest.mark.rtl
+@pytest.mark.parametrize("testcase", ["LookupUniformTest", "LookupBackpressureTest"])
+def test_lookup_tiny_u280(testcase, seed):
+    run_test(lookup_dut(TINY_BUILD), "tb.lookup.tb_lookup", testcase=testcase, seed=seed,
+             extra_env=lookup_env(TINY_BUILD, preset="u280", queries=150))
+
+
 # bank 0 exactly full: tiny's 100-row x 16 B on-chip table ends on the last word of a
 # 50-word bank (not a power of two), so edge queries read the last word and a
 # table one row longer must be rejected (CFG_BAD_EXTENT)

@@ -45,6 +45,8 @@ TINY_TOP = TopBuild(LookupBuild(num_ch=4, num_banks=2, bank_words=512, qdepth=16
                                 t_max=8, dim_max=64, feat_max=160, id_w=5),
                     EngineBuild(P=6, U=20, MAX_LAYERS=4, MAX_DIM=1024, WDEPTH=2048, BDEPTH=256))
 WIDE_CONFIG = str(TB_DIR / "lookup" / "configs" / "wide_rows.json")
+# tiny with full-scale embeddings (emb_shift 0) and F=6: ~8% of layer-0 outputs saturate
+SAT_CONFIG = str(TB_DIR / "lookup" / "configs" / "tiny_saturating.json")
 
 # full-size microrec_small tables and MLP (352-1024-512-256-1) on u280 timing, 768 MAC lanes
 SMALL_TOP = TopBuild(LookupBuild(num_ch=34, num_banks=4, bank_words=16384, qdepth=64, p_max=64, list_max=8,
@@ -64,7 +66,7 @@ def test_top_tiny(testcase, seed):
 @pytest.mark.rtl
 def test_top_reconfigure_without_rebuild(seed):
     run_test(top_dut(TINY_TOP), "tb.top.tb_top", testcase="TopReconfigTest", seed=seed,
-             extra_env=top_env(TINY_TOP, f"tiny,{WIDE_CONFIG},tiny", queries=80))
+             extra_env=top_env(TINY_TOP, f"tiny,{WIDE_CONFIG},{SAT_CONFIG},tiny", queries=80))
 
 
 @pytest.mark.rtl

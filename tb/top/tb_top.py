@@ -262,6 +262,28 @@ class TopDmaErrorTest(TopRandomTest):
         host, csr = self.host, self.csr
         await host.load_model(self.cfg)
         plan = list(host.dma_plan)
+        # requests the DMA refuses before reading anything: dma_err, but nothing was lost,
+        # so the configuration stays good and queries stay exact
+        target, bank, src, words, nbanks = plan[0]
+        space = 1 << self.build.lookup.addr_w
+        refused = [("unaligned source", dict(src=src + 64)),
+                   ("source beyond ADDR_W", dict(src=space)),
+                   ("image running past ADDR_W", dict(src=space - 4096)),
+                   ("no such channel", dict(ch=self.build.lookup.num_ch))]
+        for why, change in refused:
+            await csr.write_dma_src(change.get("src", src))
+            await csr.write("DMA_CH", change.get("ch", host.image_channel))
+            await csr.write("DMA_TARGET", target)
+            await csr.write("DMA_BANK", bank)
+            await csr.write("DMA_WORDS", words)
+            await csr.write("DMA_NBANKS", nbanks)
+            await csr.write_fields("CTRL", dma_start=1)
+            await ClockCycles(cocotb.top.clk, 4)
+            st = await host.status()
+            assert st["dma_err"] and not st["dma_busy"] and not st["cfg_bad"], f"{why}: STATUS {st}"
+            self.logger.info(f"DMA refused ({why}): dma_err set, configuration still good")
+        ConfigDB().set(None, "*", "num_queries", 20)
+        await self.traffic(UniformQuerySeq.create("after_refusals"))
         targets = [("SLVERR", plan[0])] + [("DECERR", step) for step in plan if step[0] == DMA_BANK][:1]
         for resp, (target, bank, src, words, nbanks) in targets:
             # one bad beat in the middle of the image
