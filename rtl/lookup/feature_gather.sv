@@ -55,8 +55,7 @@ module feature_gather
     // element k of an engine's row: where it goes in the feature vector
     function automatic logic [31:0] feat_pos(input logic [8:0] kk, input logic [8:0] dim_a,
                                              input logic [15:0] off_a, input logic [15:0] off_b);
-        if (kk < dim_a) return 32'(off_a) + 32'(kk);
-        return 32'(off_b) + 32'(kk) - 32'(dim_a);
+        return (kk < dim_a) ? 32'(off_a) + 32'(kk) : 32'(off_b) + 32'(kk) - 32'(dim_a);
     endfunction
 
     always_ff @(posedge clk) begin

@@ -350,6 +350,10 @@ module microrec_top
     // ---------------------------------------------------------------------
     // MLP configuration: single F for every layer (contracts.md s.6)
     // ---------------------------------------------------------------------
+    // the CSR map has four MLP_OUT_DIM registers
+    if (MAX_LAYERS > 4) begin : g_bad_layers
+        $error("microrec_top: MAX_LAYERS=%0d; the CSR map holds at most 4 layers", MAX_LAYERS);
+    end
     logic [MAX_LAYERS*DIM_W-1:0] cfg_out_dims;
     logic [MAX_LAYERS*4-1:0]     cfg_shift;
     logic                        mlp_engine_err, shape_bad;
@@ -359,12 +363,8 @@ module microrec_top
                     32'(mlp_in_dim) > MAX_DIM || 32'(mlp_in_dim) > FEAT_MAX ||
                     mlp_shift == 4'd0 || mlp_shift > 4'd14;
         for (int l = 0; l < MAX_LAYERS; l++) begin
-            if (l < 4) begin
-                if (32'(mlp_out_dims[16*l +: 16]) > MAX_DIM) shape_bad = 1'b1;
-                cfg_out_dims[DIM_W*l +: DIM_W] = DIM_W'(mlp_out_dims[16*l +: 16]);
-            end else begin
-                cfg_out_dims[DIM_W*l +: DIM_W] = '0;
-            end
+            if (32'(mlp_out_dims[16*l +: 16]) > MAX_DIM) shape_bad = 1'b1;
+            cfg_out_dims[DIM_W*l +: DIM_W] = DIM_W'(mlp_out_dims[16*l +: 16]);
             cfg_shift[4*l +: 4] = mlp_shift;
         end
     end
