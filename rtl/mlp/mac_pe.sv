@@ -97,7 +97,7 @@ module mac_pe #(
     // ---- stage 3: requantize ------------------------------------------------
     // One extra bit so adding the rounding half can never wrap.
     logic signed [ACC_W:0] rounded;
-    logic signed [ACC_W:0] half;
+    logic        [15:0]    half;      // 2^(F-1), F <= 15
     logic signed [ACC_W:0] shifted;
     logic                  hi16, lo16, hi32, lo32;
     logic signed [31:0]    y_sat;
@@ -109,9 +109,9 @@ module mac_pe #(
         half = '0;
 `else
         // F = 0 is outside the contract (1..14); treat it as "no rounding"
-        half = (cfg_frac_bits == 4'd0) ? '0 : (ACC_W+1)'(1) << (cfg_frac_bits - 4'd1);
+        half = (cfg_frac_bits == 4'd0) ? '0 : 16'(1) << (cfg_frac_bits - 4'd1);
 `endif
-        rounded = (ACC_W+1)'(acc) + half;
+        rounded = (ACC_W+1)'(acc) + $signed({{(ACC_W-15){1'b0}}, half});
         shifted = rounded >>> cfg_frac_bits;
         hi16 = shifted > (ACC_W+1)'(32767);
         lo16 = shifted < -(ACC_W+1)'(32768);

@@ -69,7 +69,7 @@ module config_dma #(
     logic [BSEL_W-1:0] tbank;
     logic [31:0] per_bank;
     logic [63:0] total_beats, beats_req, beats_got;
-    logic [63:0] next_addr;
+    logic [ADDR_W-1:0] next_addr;   // requests outside ADDR_W are refused up front
     logic [OB_W-1:0] bursts_out;
     logic [31:0] wbeats;          // beats per word of the current target
     logic [31:0] beat_in_word;
@@ -121,7 +121,7 @@ module config_dma #(
                 total_beats  <= 64'(words) * 64'(nbanks) * ((target == 2'd0) ? 64'(WBEATS) : 64'd1);
                 beats_req    <= '0;
                 beats_got    <= '0;
-                next_addr    <= src;
+                next_addr    <= ADDR_W'(src);
                 beat_in_word <= '0;
                 addr_idx     <= '0;
                 bank_idx     <= '0;
@@ -130,9 +130,9 @@ module config_dma #(
             // address channel: keep up to MAX_BURSTS bursts in flight
             if (issue) begin
                 m_arvalid <= 1'b1;
-                m_araddr  <= ADDR_W'(next_addr);
+                m_araddr  <= next_addr;
                 m_arlen   <= burst_len;
-                next_addr <= next_addr + ((64'(burst_len) + 64'd1) << BEAT_LG);
+                next_addr <= next_addr + ((ADDR_W'(burst_len) + ADDR_W'(1)) << BEAT_LG);
                 beats_req <= beats_req + 64'(burst_len) + 64'd1;
             end else if (ar_fire) begin
                 m_arvalid <= 1'b0;

@@ -21,7 +21,9 @@ def random_model(g: np.random.Generator, build: LookupBuild, name: str = "random
     Sometimes every table is crowded onto one or two engines, so the per-engine
     lists fill to their depth."""
     n = int(g.integers(1, min(build.t_max, build.p_max) + 1))
-    crowd = g.random() < 0.35
+    crowd = g.random() < 0.5
+    crowd_bank = build.num_banks > 0 and g.random() < 0.3
+    crowd_ch = int(g.integers(0, build.num_banks if crowd_bank else build.num_ch))
     dims = [int(g.integers(1, build.dim_max + 1)) for _ in range(n)]
     while sum(dims) > build.feat_max:
         i = int(g.integers(0, n))
@@ -31,8 +33,8 @@ def random_model(g: np.random.Generator, build: LookupBuild, name: str = "random
         rows = int(np.exp(g.uniform(0, np.log(20000))))
         tier = "onchip" if g.random() < 0.3 and build.num_banks else "hbm"
         channel = None
-        if crowd:
-            tier, channel = "hbm", int(g.integers(0, 2))
+        if crowd and g.random() < 0.7:
+            tier, channel = ("onchip" if crowd_bank else "hbm"), crowd_ch
         elif g.random() < 0.5:
             channel = int(g.integers(0, build.num_banks if tier == "onchip" else build.num_ch))
         tables.append(TableConfig(f"t{i}", rows, dim, tier, channel))

@@ -364,7 +364,7 @@ class LookupRandomConfigTest(LookupUniformTest):
         await self.mem.start()
         g = np.random.default_rng(test_seed())
         sb = self.env.scoreboard
-        for k in range(int(os.environ.get("LOOKUP_RANDOM_CONFIGS", "12"))):
+        for k in range(int(os.environ.get("LOOKUP_RANDOM_CONFIGS", "16"))):
             layout = random_layout(g, self.build, name=f"random{k}", relocate_in=1 << self.build.addr_w)
             cfg = layout.cfg
             await self.mem.set_content(seed=cfg.seed, emb_shift=cfg.emb_shift)

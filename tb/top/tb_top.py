@@ -214,7 +214,10 @@ class TopIllegalCsrTest(TopRandomTest):
         n = int(os.environ.get("TOP_QUERIES", "200"))
         # 1. MLP shapes above the build maxima
         await host.load_model(self.cfg, check=False)
-        await csr.write("MLP_OUT_DIM0", self.build.mlp.MAX_DIM + 1)
+        await csr.write("MLP_OUT_DIM0", 0xFFFF)     # the largest value the register holds
+        await ClockCycles(cocotb.top.clk, 4)
+        assert (await host.status())["mlp_cfg_err"], "MLP_OUT_DIM0 = 0xFFFF accepted"
+        await csr.write("MLP_OUT_DIM0", self.build.mlp.MAX_DIM + 1)   # the boundary
         await ClockCycles(cocotb.top.clk, 4)
         await self.illegal_round("MLP layer above MAX_DIM", "mlp_cfg_err")
         await host.program_mlp(self.cfg)
@@ -269,14 +272,16 @@ class TopDmaErrorTest(TopRandomTest):
         refused = [("unaligned source", dict(src=src + 64)),
                    ("source beyond ADDR_W", dict(src=space)),
                    ("image running past ADDR_W", dict(src=space - 4096)),
-                   ("no such channel", dict(ch=self.build.lookup.num_ch))]
+                   ("no such channel", dict(ch=self.build.lookup.num_ch)),
+                   ("source at the top of the 64-bit register", dict(src=(1 << 64) - 4096)),
+                   ("an image of 2^48 words", dict(words=0xFFFFFFFF, nbanks=0xFFFF))]
         for why, change in refused:
             await csr.write_dma_src(change.get("src", src))
             await csr.write("DMA_CH", change.get("ch", host.image_channel))
             await csr.write("DMA_TARGET", target)
             await csr.write("DMA_BANK", bank)
-            await csr.write("DMA_WORDS", words)
-            await csr.write("DMA_NBANKS", nbanks)
+            await csr.write("DMA_WORDS", change.get("words", words))
+            await csr.write("DMA_NBANKS", change.get("nbanks", nbanks))
             await csr.write_fields("CTRL", dma_start=1)
             await ClockCycles(cocotb.top.clk, 4)
             st = await host.status()
