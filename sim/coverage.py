@@ -224,8 +224,8 @@ def report(out=sys.stdout) -> dict:
         return pct(c, t - w)
 
     width = max([len(f) for f in stats] + [10])
-    print(f"\nRTL code coverage, merged over {len(files)} tests (per module, all instances); "
-          f"'toggle*' leaves out the waived bits", file=out)
+    print(f"\nRTL code coverage, merged over {len(files)} tests (per module, all instances); line and "
+          f"branch leave out waived points, 'toggle' is raw, 'toggle*' leaves out the waived bits", file=out)
     print(f"  {'file':{width}}   {'line':>7} {'branch':>7} {'toggle':>7} {'toggle*':>7}", file=out)
     groups = {"hand-written rtl/": lambda f: not f.startswith(GENERATED),
               "generated CSR block": lambda f: f.startswith(GENERATED)}
@@ -237,10 +237,10 @@ def report(out=sys.stdout) -> dict:
             for k in KINDS:
                 for i in range(3):
                     tot[k][i] += st[k][i]
-            print(f"  {f:{width}}   " + " ".join(pct_w(*st[k]) for k in KINDS) + " " + pct(
-                st["toggle"][0], st["toggle"][1] - st["toggle"][2]), file=out)
-        print(f"  {('TOTAL ' + gname):{width}}   " + " ".join(pct(*tot[k][:2]) for k in KINDS) + " "
-              + pct(tot["toggle"][0], tot["toggle"][1] - tot["toggle"][2]), file=out)
+            print(f"  {f:{width}}   " + " ".join(pct_w(*st[k]) for k in ("line", "branch"))
+                  + " " + pct(*st["toggle"][:2]) + " " + pct_w(*st["toggle"]), file=out)
+        print(f"  {('TOTAL ' + gname):{width}}   " + " ".join(pct_w(*tot[k]) for k in ("line", "branch"))
+              + " " + pct(*tot["toggle"][:2]) + " " + pct_w(*tot["toggle"]), file=out)
         totals[gname] = tot
     if rules:
         print(f"\ncode waivers ({WAIVERS.relative_to(ROOT)}), uncovered points each accepts:", file=out)

@@ -113,10 +113,17 @@ class MicrorecHost:
         if st["dma_err"]:
             raise HostError(f"DMA to target {target} (bank {bank}) from {src:#x} failed")
 
-    async def load_model(self, cfg: ModelConfig, pairs=(), weights=None, check: bool = True) -> LookupLayout:
-        """Place, load memory, program CSRs, run DMAs, commit; raise on any refusal."""
+    async def load_model(self, cfg: ModelConfig, pairs=(), weights=None, check: bool = True,
+                         relocate=None) -> LookupLayout:
+        """Place, load memory, program CSRs, run DMAs, commit; raise on any refusal.
+        ``relocate=(rng, lo, hi)`` moves the memory tables to random bases in [lo, hi)
+        (above the DMA images, which stay after the compact placement)."""
         self.cfg = cfg
         self.layout = LookupLayout(cfg, self.build.lookup, pairs=pairs)
+        if relocate is not None:
+            from tb.lookup.random_config import relocate as relocate_tables
+            g, lo, hi = relocate
+            relocate_tables(g, self.layout, hi - lo, lo=lo)
         self.weights = weights if weights is not None else mlp_weights(cfg)
         lb = self.build.lookup
         # the host owns the memory layout: bytes a previous model wrote (its DMA

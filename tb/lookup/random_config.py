@@ -42,10 +42,10 @@ def random_model(g: np.random.Generator, build: LookupBuild, name: str = "random
                        seed=int(g.integers(0, 2**32)))
 
 
-def relocate(g: np.random.Generator, layout: LookupLayout, space: int) -> None:
+def relocate(g: np.random.Generator, layout: LookupLayout, space: int, lo: int = 0) -> None:
     """Move the memory tables of a placed model to random 4 KiB-aligned bases anywhere
-    in an address space of ``space`` bytes (per channel, in order, never overlapping),
-    so the address paths see high bits too."""
+    in ``[lo, lo + space)`` (per channel, in order, never overlapping), so the address
+    paths see high bits too."""
     by_ch: dict[int, list[int]] = {}
     for p, d in enumerate(layout.descs):
         if not d.onchip:
@@ -54,13 +54,13 @@ def relocate(g: np.random.Generator, layout: LookupLayout, space: int) -> None:
         sizes = [-(-(layout.descs[p].rows * layout.descs[p].stride) // 4096) * 4096 for p in ps]
         slack = (space - sum(sizes)) // 4096
         cuts = np.sort(g.integers(0, slack + 1, size=len(ps)))
-        base = 0
+        base = lo
         for k, p in enumerate(ps):
             gap = int(cuts[k] - (cuts[k - 1] if k else 0)) * 4096
             base += gap
             layout.descs[p] = dataclasses.replace(layout.descs[p], base=base)
             base += sizes[k]
-        assert base <= space
+        assert base <= lo + space
 
 
 def random_layout(g: np.random.Generator, build: LookupBuild, name: str = "random",

@@ -7,11 +7,13 @@ The build, model and knobs come from TOP_* environment variables.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import random
 
 import cocotb
+import numpy as np
 import pyuvm
 from cocotb.triggers import ClockCycles
 from pyuvm import ConfigDB, uvm_factory, uvm_test
@@ -40,6 +42,7 @@ class TopRandomTest(uvm_test):
     in_idle_prob = 0.1
     out_stall_prob = 0.2
     expected_errors: list = []
+    mem_ch_bytes = 0          # memory capacity per channel (0: the placement's platform)
 
     def build_phase(self):
         self.build = TopBuild.from_dict(env_json("TOP_BUILD", TopBuild().to_dict()))
@@ -83,10 +86,12 @@ class TopRandomTest(uvm_test):
         # memory timing needs the placement of the first model
         layout = LookupLayout(self.cfg, self.build.lookup)
         soak = self.soak or {}
-        self.mem = HbmMemory(memory_config(layout, soak.get("preset", os.environ.get("TOP_PRESET", "ideal")),
-                                           latency=soak.get("latency", int(os.environ.get("TOP_LATENCY", "20"))),
-                                           mhz=float(os.environ.get("TOP_MHZ", "140")),
-                                           rng_seed=test_seed()), dut)
+        mem_cfg = memory_config(layout, soak.get("preset", os.environ.get("TOP_PRESET", "ideal")),
+                                latency=soak.get("latency", int(os.environ.get("TOP_LATENCY", "20"))),
+                                mhz=float(os.environ.get("TOP_MHZ", "140")), rng_seed=test_seed())
+        if self.mem_ch_bytes:
+            mem_cfg = dataclasses.replace(mem_cfg, ch_bytes=self.mem_ch_bytes)
+        self.mem = HbmMemory(mem_cfg, dut)
         await self.mem.start()
         # named registers of the generated pyuvm model, accessed through its frontdoor
         self.csr = CsrRegs(agent=self.env.csr_agent)
@@ -142,7 +147,10 @@ class TopZipfTest(TopRandomTest):
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class TopReconfigTest(TopRandomTest):
-    """Every config in TOP_CONFIG in turn on one build: no rebuild between models."""
+    """Every config in TOP_CONFIG in turn on one build: no rebuild between models; then
+    the first again with its memory tables spread over the upper half of the ADDR_W space."""
+
+    mem_ch_bytes = 1 << 34
 
     async def run_phase(self):
         self.raise_objection()
@@ -153,6 +161,12 @@ class TopReconfigTest(TopRandomTest):
             self.env.coverage.current = os.path.basename(name).removesuffix(".json")
             await self.host.load_model(cfg)
             await self.traffic(UniformQuerySeq.create(f"seq_{cfg.name}"))
+        cfg = load_config(self.configs[0])
+        ConfigDB().set(None, "*", "model_cfg", cfg)
+        space = 1 << self.build.lookup.addr_w
+        layout = await self.host.load_model(cfg, relocate=(np.random.default_rng(test_seed()), space // 2, space))
+        self.logger.info("relocated: " + ", ".join(f"ch{d.channel}@{d.base:#x}" for d in layout.descs if not d.onchip))
+        await self.traffic(UniformQuerySeq.create(f"seq_{cfg.name}_relocated"))
         await self.finish()
         self.drop_objection()
 
