@@ -21,7 +21,7 @@ help: ## list the targets
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo
-	@echo "  variables: PROFILE=smoke|nightly  TEST=<pytest node id>  SEED=<n>  CONFIG=<model>  QUERIES=<n>  JOBS=<n|auto>"
+	@echo "  variables: PROFILE=smoke|nightly  SEEDS=<n per test>  TEST=<pytest node id>  SEED=<n>  CONFIG=<model>  QUERIES=<n>  JOBS=<n|auto>"
 
 $(STAMP): requirements.txt
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -57,7 +57,7 @@ lint: $(STAMP) ## verilator --lint-only -Wall on all of rtl/
 
 regress: $(STAMP) ## tests x seeds in parallel: PROFILE=smoke (default) or nightly
 	@sim/deps.sh ccache
-	$(VPY) -m sim.regress --profile $(PROFILE) --jobs $(JOBS)
+	$(VPY) -m sim.regress --profile $(PROFILE) --jobs $(JOBS) $(if $(SEEDS),--seeds $(SEEDS))
 
 coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged; lcov + HTML report
 	@sim/deps.sh ccache lcov

@@ -74,7 +74,7 @@ MUTATIONS = [
              "assign d_outside = d.onchip ? (d_end >= 46'(BANK_BYTES))", "test_lookup_bank_full"),
     # MLP engine and top
     Mutation("fifo_count", "mlp/mlp_fifo.sv", "count <= count + CW'(push) - CW'(pop && !empty);",
-             "count <= count + CW'(push) - CW'(pop);", MLP),
+             "count <= count + CW'(push) - CW'(pop);", f"({MLP}) or ({TOP})"),
     Mutation("top_err_logit", "top/microrec_top.sv", "assign m_result_logit      = (pend_head.err != ERR_NONE) ? 32'd0 : mlp_out_logit;",
              "assign m_result_logit      = mlp_out_logit;", TOP),
     Mutation("top_slot_check", "top/microrec_top.sv", "end else if (desc_we && 32'(desc_idx) >= P_MAX && !slot_bad) begin",

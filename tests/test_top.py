@@ -57,7 +57,7 @@ SMALL_TOP = TopBuild(LookupBuild(num_ch=34, num_banks=4, bank_words=16384, qdept
 @pytest.mark.rtl
 @pytest.mark.parametrize("testcase", ["TopRandomTest", "TopZipfTest", "TopBadIndexTest", "TopAxiErrorTest",
                                       "TopIllegalCsrTest", "TopStuckChannelTest", "TopDmaErrorTest",
-                                      "TopResetMidTrafficTest"])
+                                      "TopResetMidTrafficTest", "TopBackpressureTest"])
 def test_top_tiny(testcase, seed):
     run_test(top_dut(TINY_TOP), "tb.top.tb_top", testcase=testcase, seed=seed,
              extra_env=top_env(TINY_TOP, queries=150))

@@ -153,4 +153,6 @@ module lookup_config
             endcase
         end
     end
+    a_state_legal: assert property (@(posedge clk) disable iff (!rst_n) state inside {S_IDLE, S_WAIT, S_SCAN})
+        else $error("lookup_config: illegal state encoding %0d", state);
 endmodule

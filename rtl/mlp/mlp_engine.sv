@@ -443,4 +443,8 @@ module mlp_engine #(
         .inc({ev_relu0, ev_sat, ev_macs}),
         .count({perf_relu0, perf_sat, perf_macs})
     );
+    // the logit stream holds its beat until taken (AXI-Stream rule)
+    a_out_stable: assert property (@(posedge clk) disable iff (!rst_n)
+        out_valid && !out_ready |=> out_valid && $stable(out_logit) && $stable(out_tag))
+        else $error("mlp_engine: out_valid/out_logit changed before out_ready");
 endmodule

@@ -172,6 +172,25 @@ class TopReconfigTest(TopRandomTest):
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopBackpressureTest(TopRandomTest):
+    """Extreme backpressure on every stream at once: queries offered 40% of cycles,
+    results taken 15% of cycles, memory AR and R stalled half the time."""
+
+    in_idle_prob = 0.6
+    out_stall_prob = 0.85
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        await self.host.load_model(self.cfg)
+        await self.mem.set_faults(255, ar_stall=0.5, r_stall=0.5)
+        await self.traffic(UniformQuerySeq.create("main_seq"))
+        await self.mem.clear_faults()
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class TopBadIndexTest(TopRandomTest):
     """Out-of-range indices end to end: an error record, the other queries exact."""
 
