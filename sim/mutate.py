@@ -91,8 +91,6 @@ MUTATIONS = [
 SURVIVOR_REASONS: dict[str, str] = {
     "gather_first_error": "which of two lookups failing in one query is named is unspecified (contracts.md s.5); "
                           "the scoreboards accept any failing table",
-    "fifo_count": "a pop on an empty FIFO never happens in legal use (microrec_top asserts a_pend_no_underflow), "
-                  "so the guard is unobservable",
 }
 
 
