@@ -369,7 +369,10 @@ module hbm_channel
     if (burst == 2 && !(len == 1 || len == 3 || len == 7 || len == 15)) return V_WRAP_LEN;
     if (burst == 0 && len > 15) return V_FIXED_LEN;
     if (axi3 && len > 15) return V_LEN_AXI3;
-    if (burst == 1 && (a & 64'hFFF) + (longint'(len + 1) << size) > 64'h1000) return V_CROSS_4K;
+    // the burst spans [aligned start, aligned start + (len+1) << size): an unaligned
+    // start's first beat still belongs to its aligned slot (AXI A3.4.1)
+    if (burst == 1 && ((a & 64'hFFF) & ~((64'd1 << size) - 64'd1)) + (longint'(len + 1) << size) > 64'h1000)
+      return V_CROSS_4K;
     return V_NONE;
   endfunction
 
