@@ -48,6 +48,7 @@ INJECTED_BUGS = ["MLP_ENGINE_BUG_PINGPONG", "MLP_ENGINE_BUG_LAST_NEURON"]
 
 
 @pytest.mark.rtl
+@pytest.mark.mutant
 @pytest.mark.parametrize("bug", INJECTED_BUGS)
 def test_mlp_engine_injected_bug_is_caught(bug, seed):
     result = run_test(mlp_dut(defines={bug: 1}), "tb.mlp.tb_mlp_engine", testcase="MlpAllTest",
