@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from sim.runner import Dut, run_test
+from sim.toolchain import TB_DIR
 from tb.hbm.regs import HARNESS_SOURCES
 
 MODULE = "tb.hbm.tb_hbm"
@@ -19,6 +20,7 @@ def hbm_dut(num_ch: int = 32, data_w: int = 256, id_w: int = 6) -> Dut:
         toplevel="hbm_tb_top",
         sources=HARNESS_SOURCES,
         parameters={"NUM_CH": num_ch, "DATA_W": data_w, "ID_W": id_w, "ADDR_W": 34},
+        includes=(TB_DIR / "hdl",),
         ports_only=True,
     )
 

@@ -11,7 +11,7 @@
     hbm_mem_model #(
         .NUM_CH(NUM_CH), .DATA_W(DATA_W), .ID_W(ID_W), .ADDR_W(ADDR_W), .NREG(NREG)
     ) u_mem (
-        .clk, .rst_n,
+        .clk, .rst_n(core_rst_n),
         .cmd_valid(hbm_cmd_valid), .cmd_op(hbm_cmd_op), .cmd_ch(hbm_cmd_ch),
         .cmd_addr(hbm_cmd_addr), .cmd_wdata(hbm_cmd_wdata), .cmd_wstrb(hbm_cmd_wstrb),
         .cmd_rdata(hbm_cmd_rdata), .stat_vec(hbm_stat_vec), .cycle(hbm_cycle),

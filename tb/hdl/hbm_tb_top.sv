@@ -113,6 +113,7 @@ module hbm_tb_top
   output logic                     m1_axi_rvalid,
   input  logic                     m1_axi_rready
 );
+`include "reset_guard.svh"
   // per-channel bundles on the model side
   logic [NUM_CH-1:0]          arvalid, arready, rvalid, rready, rlast, awvalid, awready,
                               wvalid, wready, wlast, bvalid, bready;
@@ -125,7 +126,7 @@ module hbm_tb_top
   logic [NUM_CH*DATA_W/8-1:0] wstrb;
 
   hbm_mem_model #(.NUM_CH(NUM_CH), .DATA_W(DATA_W), .ID_W(ID_W), .ADDR_W(ADDR_W)) u_mem (
-    .clk, .rst_n,
+    .clk, .rst_n(core_rst_n),
     .cmd_valid(hbm_cmd_valid), .cmd_op(hbm_cmd_op), .cmd_ch(hbm_cmd_ch), .cmd_addr(hbm_cmd_addr),
     .cmd_wdata(hbm_cmd_wdata), .cmd_wstrb(hbm_cmd_wstrb), .cmd_rdata(hbm_cmd_rdata),
     .stat_vec(hbm_stat_vec), .cycle(hbm_cycle),
@@ -159,7 +160,7 @@ module hbm_tb_top
   for (genvar c = 0; c < NUM_CH; c++) begin : g_tg
     assign ext[c] = (c < 2) ? ext_sel[c % 2] : 1'b0;
     hbm_axi_tgen #(.DATA_W(DATA_W), .ID_W(ID_W), .ADDR_W(ADDR_W)) u_tg (
-      .clk, .rst_n,
+      .clk, .rst_n(core_rst_n),
       .cfg_valid(tg_cfg_valid && (tg_cfg_ch == 8'(c) || tg_cfg_ch == 8'hFF)),
       .cfg_addr(tg_cfg_addr), .cfg_data(tg_cfg_data),
       .st_issued(g_issued[c]), .st_done(g_dn[c]), .st_beats(g_beats[c]), .st_errs(g_errs[c]),

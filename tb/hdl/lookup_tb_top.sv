@@ -60,6 +60,7 @@ module lookup_tb_top
     output logic [NUM_ENG-1:0]       st_dead,
     `include "hbm_ctrl_ports.svh"
 );
+`include "reset_guard.svh"
     logic [NUM_CH-1:0]             arvalid, arready, rvalid, rready, rlast;
     logic [NUM_CH-1:0][ADDR_W-1:0] araddr;
     logic [NUM_CH-1:0][7:0]        arlen;
@@ -74,7 +75,7 @@ module lookup_tb_top
         .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX), .DIM_MAX(DIM_MAX),
         .FEAT_MAX(FEAT_MAX), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .QID_W(32)
     ) u_dut (
-        .clk, .rst_n,
+        .clk, .rst_n(core_rst_n),
         .desc_we, .desc_waddr, .desc_wdata(desc_t'(desc_wdata)),
         .cfg_num_logical, .cfg_commit, .cfg_timeout, .cfg_ready, .cfg_bad, .cfg_err_code, .cfg_err_table,
         .bank_we, .bank_sel, .bank_waddr, .bank_wdata,

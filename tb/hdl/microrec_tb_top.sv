@@ -62,6 +62,7 @@ module microrec_tb_top
     output logic [7:0]               m_result_err_engine,
     `include "hbm_ctrl_ports.svh"
 );
+`include "reset_guard.svh"
     logic [NUM_CH-1:0]             arvalid, arready, rvalid, rready, rlast;
     logic [NUM_CH-1:0][ADDR_W-1:0] araddr;
     logic [NUM_CH-1:0][7:0]        arlen;
@@ -77,7 +78,7 @@ module microrec_tb_top
         .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .P(P), .U(U), .MAX_LAYERS(MAX_LAYERS),
         .MAX_DIM(MAX_DIM), .WDEPTH(WDEPTH), .BDEPTH(BDEPTH), .FEAT_LANES(FEAT_LANES)
     ) u_dut (
-        .clk, .rst_n,
+        .clk, .rst_n(core_rst_n),
         .s_axil_awvalid, .s_axil_awready, .s_axil_awaddr, .s_axil_awprot,
         .s_axil_wvalid, .s_axil_wready, .s_axil_wdata, .s_axil_wstrb,
         .s_axil_bvalid, .s_axil_bready, .s_axil_bresp,
