@@ -152,8 +152,17 @@ class CodeWaiver:
             if m:   # bits%32>=16: bit index modulo 32 (packed arrays of 32-bit counters)
                 self.lane, self.min_bit = int(m.group(1) or 0), int(m.group(2))
                 rest = rest[1:]
-        else:
+        elif parts[2].isdigit():
             self.line = int(parts[2])
+        else:
+            # a text anchor ('~' for a space): the line(s) of the file that contain it,
+            # so the waiver follows the code when lines move
+            anchor = parts[2].replace("~", " ")
+            lines = (ROOT / self.file).read_text().splitlines()
+            hits = [i + 1 for i, ln in enumerate(lines) if anchor in ln]
+            if len(hits) != 1:
+                raise ValueError(f"{WAIVERS.name}:{lineno}: anchor {anchor!r} found {len(hits)} times in {self.file}")
+            self.line = hits[0]
         self.reason = " ".join(rest)
         if not self.reason:
             raise ValueError(f"{WAIVERS.name}:{lineno}: waiver without a reason: {text!r}")
