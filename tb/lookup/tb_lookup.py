@@ -114,6 +114,15 @@ class LookupUniformTest(uvm_test):
     async def setup_memory(self, mem: HbmMemory) -> None:
         """Hook for fault tests."""
 
+    async def bring_up(self) -> None:
+        """Inputs idle, clock and reset, the memory model started (no regions yet)."""
+        dut = cocotb.top
+        for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid"):
+            getattr(dut, sig).value = 0
+        await start_clock_and_reset(dut.clk, dut.rst_n)
+        self.mem = HbmMemory(self.hbm_config(), dut)
+        await self.mem.start()
+
     def outstanding(self) -> str:
         """What a hang leaves behind, per stage and per engine (the watchdog prints it)."""
         dut, sb, b = cocotb.top, self.env.scoreboard, self.build
@@ -137,11 +146,7 @@ class LookupUniformTest(uvm_test):
     async def run_phase(self):
         self.raise_objection()
         dut = cocotb.top
-        for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid"):
-            getattr(dut, sig).value = 0
-        await start_clock_and_reset(dut.clk, dut.rst_n)
-        self.mem = HbmMemory(self.hbm_config(), dut)
-        await self.mem.start()
+        await self.bring_up()
         await self.mem.set_regions(self.layout.hbm_regions())
         await self.setup_memory(self.mem)
         await program_lookup(dut, self.layout)
@@ -323,11 +328,7 @@ class LookupSerialTest(LookupUniformTest):
     async def run_phase(self):
         self.raise_objection()
         dut = cocotb.top
-        for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid"):
-            getattr(dut, sig).value = 0
-        await start_clock_and_reset(dut.clk, dut.rst_n)
-        self.mem = HbmMemory(self.hbm_config(), dut)
-        await self.mem.start()
+        await self.bring_up()
         await self.mem.set_regions(self.layout.hbm_regions())
         await program_lookup(dut, self.layout)
         ConfigDB().set(None, "*", "num_queries", 1)
@@ -357,11 +358,7 @@ class LookupRandomConfigTest(LookupUniformTest):
         from tb.lookup.random_config import random_layout
         self.raise_objection()
         dut = cocotb.top
-        for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid"):
-            getattr(dut, sig).value = 0
-        await start_clock_and_reset(dut.clk, dut.rst_n)
-        self.mem = HbmMemory(self.hbm_config(), dut)
-        await self.mem.start()
+        await self.bring_up()
         g = np.random.default_rng(test_seed())
         sb = self.env.scoreboard
         for k in range(int(os.environ.get("LOOKUP_RANDOM_CONFIGS", "16"))):
@@ -414,11 +411,7 @@ class LookupBadConfigTest(LookupUniformTest):
         from tb.lookup.descriptor import pack_desc
         self.raise_objection()
         dut = cocotb.top
-        for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid"):
-            getattr(dut, sig).value = 0
-        await start_clock_and_reset(dut.clk, dut.rst_n)
-        self.mem = HbmMemory(self.hbm_config(), dut)
-        await self.mem.start()
+        await self.bring_up()
         await self.mem.set_regions(self.layout.hbm_regions())
         await program_lookup(dut, self.layout)
         sb = self.env.scoreboard
