@@ -10,7 +10,7 @@ int16 and dense it equals `models.golden.golden_infer` bit for bit.
 `fidelity` measures how far a quantized or pruned model's logits are from
 the int16 and float models; `zero_fractions`, `skip_beats` and `mlp_cycles`
 are a performance model of zero-skipping (section 8.7), not part of the
-numeric contract.
+numeric contract. `python -m models.quant_report` prints both.
 """
 
 from __future__ import annotations
@@ -557,52 +557,3 @@ def mlp_cycles(qmodel: QuantModel, indices, p: int, u: int, skip=False) -> np.nd
     for lp, (fan_in, fan_out), x in zip(qmodel.layers, qmodel.cfg.layer_shapes, trace.inputs):
         total += -(-fan_out // p) * layer_beats(lp, fan_in, x, u, skip)
     return total
-
-
-# ---- report -------------------------------------------------------------------------
-
-def _main(argv=None) -> None:
-    import argparse
-
-    from .config import builtin
-    ap = argparse.ArgumentParser(description="Fidelity and zero-skip figures of int8 / 2:4 models")
-    ap.add_argument("models", nargs="*", default=["tiny", "microrec_small"])
-    ap.add_argument("--queries", type=int, default=1000)
-    ap.add_argument("--P", type=int, default=128)
-    ap.add_argument("--U", type=int, default=24)
-    a = ap.parse_args(argv)
-    for name in a.models:
-        cfg = builtin(name)
-        fid = fidelity(cfg, a.queries)
-        m = fid["int16_vs_float"]
-        print(f"\n{name}: {a.queries} queries; int16 vs float: mean {m['mean_abs']:.4f} "
-              f"max {m['max_abs']:.4f} spearman {m['spearman']:.5f} top10 {m['top_overlap']:.1f}")
-        print(f"{'variant':<10} {'vs':<6} {'mean|d|':>8} {'max|d|':>8} {'spearman':>9} {'top10':>6}  shifts / in_frac / w_frac")
-        for vname, v in fid["variants"].items():
-            lay = v["describe"]["layers"]
-            tag = (f"{[x['shift'] for x in lay]} {[x['in_frac'] for x in lay]} "
-                   f"{[x['w_frac'] for x in lay]} q={v['describe']['input_shift']}")
-            for ref in ("int16", "float"):
-                m = v[f"vs_{ref}"]
-                print(f"{vname:<10} {ref:<6} {m['mean_abs']:8.4f} {m['max_abs']:8.4f} "
-                      f"{m['spearman']:9.5f} {m['top_overlap']:6.1f}  {tag if ref == 'int16' else ''}")
-        idx = uniform_queries(cfg, a.queries, seed=FIDELITY_SEED)
-        for prec in ("int16", "int8"):
-            qm = quantize(cfg, prec)
-            zf = zero_fractions(qm, idx)
-            dense = mlp_cycles(qm, idx, a.P, a.U)
-            print(f"{prec} S={lanes_for(prec, a.U)} P={a.P}: zero fraction per layer input "
-                  f"{[round(z, 4) for z in zf]}; cycles/item dense {dense.mean():.1f} "
-                  f"({1 / dense.mean():.3e} items/cycle)")
-            for sched in SCHEDULES:
-                skip = mlp_cycles(qm, idx, a.P, a.U, skip=sched)
-                print(f"    skip {sched:<8} mean {skip.mean():.1f} median {np.median(skip):.0f} "
-                      f"max {skip.max()} ({1 / skip.mean():.3e} items/cycle, "
-                      f"x{dense.mean() / skip.mean():.2f})")
-        qm = quantize(cfg, "int8", "2:4")
-        c = mlp_cycles(qm, idx[:1], a.P, a.U)
-        print(f"int8+2:4 S={2 * a.U}: cycles/item {int(c[0])} ({1 / c[0]:.3e} items/cycle)")
-
-
-if __name__ == "__main__":
-    _main()

@@ -637,3 +637,11 @@ def test_fixed_point_shift_helpers():
         fixed_point.round_shift_q(1, 16)
     with pytest.raises(ValueError, match="out_bits"):
         fixed_point.requant_q(1, 1, 12, False)
+
+
+def test_report_runs(capsys):
+    from models.quant_report import main
+    main(["tiny", "--queries", "50", "--P", "4", "--U", "4"])
+    out = capsys.readouterr().out
+    for want in ("int8+2:4", "mixed", "residue", "compact", "items/cycle"):
+        assert want in out
