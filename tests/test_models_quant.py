@@ -598,6 +598,25 @@ def test_skip_beats_matches_loop_reference():
     assert skip_beats(np.arange(24) % 2, s)[0] == 4
 
 
+def test_zero_skip_order_changes_no_number():
+    """s.8.4: summing only the non-zero inputs, lane by lane in residue-class order, gives acc."""
+    cfg = shape_cfg(30, [40, 20, 1], seed=4)
+    s = 6
+    for prec in ("int8", "int16"):
+        qm = quantize(cfg, prec)
+        _, tr = qforward(qm, gather(cfg, uniform_queries(cfg, 5, seed=6)), return_layers=True)
+        for l, (w, b) in enumerate(qm.weights):
+            w, b = np.asarray(w).tolist(), np.asarray(b).tolist()
+            for q, x in enumerate(tr.inputs[l].tolist()):
+                for n in range(len(w)):
+                    acc = b[n]
+                    for c in range(s):
+                        for i in range(c, len(x), s):
+                            if x[i] != 0:
+                                acc += w[n][i] * x[i]
+                    assert acc == tr.acc[l][q][n]
+
+
 def test_mlp_cycles_dense_is_the_bank_plan():
     from tb.mlp.mlp_layout import EngineBuild, bank_plan
     cfg = builtin("microrec_small")
