@@ -14,6 +14,7 @@ from .config import (
     save_config,
 )
 from .golden import float_infer, gather, golden_infer, mlp_forward, mlp_weights
+from .quant import QuantModel, golden_infer_q, quantize
 
 __all__ = [
     "BUILTINS",
@@ -28,4 +29,7 @@ __all__ = [
     "golden_infer",
     "mlp_forward",
     "mlp_weights",
+    "QuantModel",
+    "golden_infer_q",
+    "quantize",
 ]

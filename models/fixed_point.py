@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+INT8_MIN, INT8_MAX = -(1 << 7), (1 << 7) - 1
 INT16_MIN, INT16_MAX = -(1 << 15), (1 << 15) - 1
 INT32_MIN, INT32_MAX = -(1 << 31), (1 << 31) - 1
 
@@ -25,6 +26,10 @@ def sat(x, bits: int):
     if _is_scalar(x):
         return min(max(int(x), lo), hi)
     return np.clip(np.asarray(x, dtype=np.int64), lo, hi)
+
+
+def sat8(x):
+    return sat(x, 8)
 
 
 def sat16(x):
@@ -79,3 +84,32 @@ def requant(acc, frac_bits: int, *, relu: bool, out32: bool):
         y = max(s, 0) if _is_scalar(s) else np.maximum(s, 0)
     relu_zero = (s < 0) & bool(relu)
     return y, clipped, relu_zero
+
+
+# ---- contracts.md section 8: per-layer shifts, int8 outputs ------------------
+
+MAX_SHIFT = 15  # the engine's cfg_shift field is 4 bits
+
+
+def round_shift_q(acc, shift: int):
+    """rshift of contracts.md s.8.1: round_shift for shift 1..15, identity for 0.
+
+    Separate from `round_shift` (which keeps rejecting F = 0, the int16
+    contract's range) because an int8 layer may legally need no shift.
+    """
+    s = int(shift)
+    if not 0 <= s <= MAX_SHIFT:
+        raise ValueError(f"shift: must be in 0..{MAX_SHIFT}, got {s}")
+    if s == 0:
+        return int(acc) if _is_scalar(acc) else np.asarray(acc, dtype=np.int64)
+    return round_shift(acc, s)
+
+
+def requant_q(acc, shift: int, out_bits: int, relu: bool):
+    """Layer output of contracts.md s.8.1: relu?(sat_{out_bits}(rshift(acc, shift)))."""
+    if out_bits not in (8, 16, 32):
+        raise ValueError(f"out_bits: must be 8, 16 or 32, got {out_bits}")
+    y = sat(round_shift_q(acc, shift), out_bits)
+    if relu:
+        y = max(y, 0) if _is_scalar(y) else np.maximum(y, 0)
+    return y
