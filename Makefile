@@ -9,8 +9,15 @@ JOBS       ?= auto
 PROFILE    ?= smoke
 CONFIG     ?= microrec_small
 QUERIES    ?= 1000
+PRESET     ?= u280
+CLOCK_MHZ  ?= 120
+ZIPF       ?= 0
+PES        ?= 128
+LANES      ?= 24
 TEST       ?=
+K          ?=
 SEED       ?= 1
+BENCH_ARGS ?=
 PYTEST     := $(VPY) -m pytest
 
 .DEFAULT_GOAL := help
@@ -21,7 +28,12 @@ help: ## list the targets
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo
-	@echo "  variables: PROFILE=smoke|nightly  SEEDS=<n per test>  TEST=<pytest node id>  SEED=<n>  CONFIG=<model>  QUERIES=<n>  JOBS=<n|auto>"
+	@echo "  make sim     CONFIG=<built-in name|path.json> QUERIES=<n> PRESET=ideal|u280|ddr4 CLOCK_MHZ=<MHz>"
+	@echo "               ZIPF=<exponent, 0 = uniform> SEED=<n> PES=<P> LANES=<U>"
+	@echo "  make test    K=<pytest -k expression> JOBS=<n|auto>"
+	@echo "  make regress PROFILE=smoke|nightly SEEDS=<n per test>"
+	@echo "  make waves   TEST=<pytest node id> SEED=<n>"
+	@echo "  make bench-* BENCH_ARGS=<the benchmark's own options, e.g. --help>"
 
 $(STAMP): requirements.txt
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -39,13 +51,14 @@ csr: $(STAMP) ## regenerate the CSR block, pyuvm register model, register map an
 
 sim: $(STAMP) ## the main job: run the most complete system that exists, print a summary
 	@sim/deps.sh ccache
-	$(VPY) -m sim.main --config $(CONFIG) --queries $(QUERIES)
+	MICROREC_CALLER_DIR="$(PWD)" $(VPY) -m apps.microrec_sim --config "$(CONFIG)" --queries $(QUERIES) \
+	  --preset $(PRESET) --clock-mhz $(CLOCK_MHZ) --zipf $(ZIPF) --seed $(SEED) --pes $(PES) --lanes $(LANES)
 
 test: $(STAMP) ## what CI runs: lint, model unit tests, RTL smoke tests; then each testplan feature's status
 	@sim/deps.sh ccache
 	$(MAKE) --no-print-directory lint
 	@mkdir -p build
-	rc=0; $(PYTEST) -n $(JOBS) -q tests --junitxml=build/test-results.xml || rc=$$?; \
+	rc=0; $(PYTEST) -n $(JOBS) -q tests $(if $(K),-k "$(K)") --junitxml=build/test-results.xml || rc=$$?; \
 	$(VPY) -m sim.testplan --results build/test-results.xml || [ $$rc -ne 0 ] || rc=1; \
 	exit $$rc
 
@@ -63,7 +76,7 @@ coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged; lcov +
 	@sim/deps.sh ccache lcov
 	$(VPY) -m sim.coverage run --jobs $(JOBS)
 
-mutate: $(STAMP) ## RTL mutation check: 20 mutants one at a time vs the fast benches; kill rate and survivors
+mutate: $(STAMP) ## RTL mutation check: mutants one at a time vs the benches that see them; kill rate and survivors
 	@sim/deps.sh ccache
 	$(VPY) -m sim.mutate --jobs $(JOBS)
 
@@ -77,19 +90,19 @@ bench: bench-model bench-lookup bench-mlp bench-hbm ## all benchmarks: tables in
 
 bench-model: $(STAMP) ## lookup RTL vs performance model: 4 models x channels x Cartesian on/off, plots
 	@sim/deps.sh ccache
-	$(VPY) -m sim.bench
+	$(VPY) -m apps.benchmarks.model_sweep $(BENCH_ARGS)
 
 bench-lookup: $(STAMP) ## lookup latency/throughput (ideal and u280 memory) vs MicroRec
 	@sim/deps.sh ccache
-	$(VPY) -m tb.lookup.bench_lookup
+	$(VPY) -m apps.benchmarks.lookup $(BENCH_ARGS)
 
 bench-mlp: $(STAMP) ## MLP engine: MACs/cycle, utilization, cycles/inference, sim speed vs P x U
 	@sim/deps.sh ccache
-	$(VPY) -m tb.mlp.bench_mlp
+	$(VPY) -m apps.benchmarks.mlp $(BENCH_ARGS)
 
 bench-hbm: $(STAMP) ## HBM model simulation speed with 32 busy channels vs an idle Python side
 	@sim/deps.sh ccache
-	$(VPY) -m tb.hbm.bench_hbm_speed
+	$(VPY) -m apps.benchmarks.hbm_speed $(BENCH_ARGS)
 
 clean: ## remove builds and reports (keeps .venv)
 	rm -rf build .pytest_cache

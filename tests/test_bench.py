@@ -1,8 +1,8 @@
-"""sim/bench.py, model side only (no simulation): sweep points, RTL limits, infeasible points."""
+"""apps/benchmarks/model_sweep.py, model side only (no simulation): sweep points, RTL limits, infeasible points."""
 import pytest
 
 from models import ModelConfig, TableConfig, builtin
-from sim import bench
+from apps.benchmarks import model_sweep as bench
 
 
 def test_points_of_tiny_and_an_infeasible_model():

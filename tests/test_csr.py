@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim import csr_gen
-from sim.runner import Dut, run_test
-from sim.toolchain import RTL_DIR
+from tb.csr.dut import BENCH, CsrBuild
 
 TESTS = ["CsrIdTest", "CsrRwTest", "CsrPulseTest", "CsrDescTest", "CsrStatusTest", "CsrErrTest",
          "CsrBadAccessTest"]
@@ -18,22 +17,10 @@ def test_csr_generated_files_match_rdl():
     assert not problems, "\n".join(problems) + "\nrun `python -m sim.csr_gen` and commit"
 
 
-def csr_dut(defines: dict | None = None) -> Dut:
-    gen = RTL_DIR / "csr" / "generated"
-    return Dut(
-        name="microrec_csr" + "".join(f"_{d}" for d in (defines or {})),
-        toplevel="microrec_csr",
-        sources=(gen / "microrec_csr_regs.vlt", gen / "microrec_csr_regs_pkg.sv",
-                 gen / "microrec_csr_regs.sv", RTL_DIR / "csr" / "microrec_csr.sv"),
-        defines=defines or {},
-        ports_only=True,
-    )
-
-
 @pytest.mark.rtl
 def test_csr(seed):
     # all tests in one simulator run: the build is shared and each is short
-    result = run_test(csr_dut(), "tb.csr.tb_csr", testcase=TESTS, seed=seed, name="csr")
+    result = BENCH.run(CsrBuild(), TESTS, seed, name="csr")
     assert result.tests == len(TESTS)
 
 
@@ -45,6 +32,6 @@ INJECTED_BUGS = ["MICROREC_CSR_BUG_SWAP_DESC_WORDS"]
 @pytest.mark.mutant
 @pytest.mark.parametrize("bug", INJECTED_BUGS)
 def test_csr_injected_bug_is_caught(bug, seed):
-    result = run_test(csr_dut({bug: 1}), "tb.csr.tb_csr", testcase="CsrAllTest", seed=seed,
-                      expect_fail=True, expect_in_log="MISMATCH", coverage=False)
+    result = BENCH.run(CsrBuild(), "CsrAllTest", seed, defines={bug: 1},
+                       expect_fail=True, expect_in_log="MISMATCH", coverage=False)
     assert result.failed >= 1

@@ -35,8 +35,8 @@ def test_testplan_covers_every_design_section_with_tests():
     features = tp.load_testplan()
     assert len({f.name for f in features}) == len(features)
     sections = tp.design_sections()
-    if sections is not None:  # ../shared/design.md is outside the repository
-        assert {"s.3", "s.4", "s.5", "s.6", "s.7"} <= {f.design for f in features}
+    assert sections, "docs/design.md has no numbered sections"
+    assert {"s.3", "s.4", "s.5", "s.6", "s.7"} <= {f.design for f in features} <= sections
     assert sum(bool(f.tests) for f in features) >= len(features) - 1
 
 
@@ -352,8 +352,8 @@ def test_bogus_test_name_fails_the_real_check(monkeypatch, capsys):
     real = tp.load_testplan()
     bad = tp.Pattern.parse("tests/test_top.py::test_top_tiny::TopNoSuchTest")
     real[0].tests.append(bad)
-    monkeypatch.setattr(tp, "load_testplan", lambda *a, **k: real)
-    monkeypatch.setattr(tp, "check_md", lambda *a, **k: [])
+    monkeypatch.setattr("sim.testplan.__main__.load_testplan", lambda *a, **k: real)
+    monkeypatch.setattr("sim.testplan.plan.check_md", lambda *a, **k: [])
     rc = tp.main(["--check"])
     out = capsys.readouterr().out
     assert rc == 1

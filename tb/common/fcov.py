@@ -10,6 +10,8 @@ import json
 import os
 from pathlib import Path
 
+from tb.common.spec import load_spec
+
 
 class Coverpoint:
     def __init__(self, name: str, bins, description: str = ""):
@@ -62,7 +64,7 @@ class Covergroup:
 
     def save(self, directory: str | os.PathLike | None = None) -> Path | None:
         """Write ``fcov_<group>.json`` into the test's own directory."""
-        directory = directory or os.environ.get("MICROREC_TEST_DIR")
+        directory = directory or load_spec().test_dir
         if not directory:
             return None
         path = Path(directory) / f"fcov_{self.name}.json"

@@ -37,15 +37,12 @@ from pyuvm import (
 )
 from pyuvm._reg.uvm_reg_model import uvm_access_e, uvm_endianness_e, uvm_status_e
 
+from tb.common.sv_source import csr_perf_names
 from tb.csr.generated.microrec_csr_ral import microrec_csr_regs
 
-# Performance counter index order (docs/contracts / the CSR map): index i is
+# Performance counter index order, read from the SystemRDL: index i is
 # PERF_<NAME>_LO/HI and the wrapper's perf[64*i +: 64].
-PERF_NAMES = [
-    "cycles", "queries", "results", "lookups_mem", "lookups_onchip", "mem_beats",
-    "ar_stall", "in_stall", "out_stall", "lookup_errors", "ooo", "mlp_busy",
-    "mlp_macs", "mlp_idle", "dma_words", "unexpected_r",
-]
+PERF_NAMES = csr_perf_names()
 DESC_WORDS = 6          # DESC_DATA0..5
 DESC_W = 185
 

@@ -18,7 +18,8 @@ import pyuvm
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
 from pyuvm import ConfigDB, uvm_component, uvm_env, uvm_test
 
-from tb.common.bench import py_random, start_clock_and_reset
+from tb.common.clock_reset import start_clock_and_reset
+from tb.common.seeding import py_random
 from tb.csr.csr_agent import (
     PERF_NAMES,
     CsrAgent,

@@ -5,7 +5,7 @@ that clock (rounded up). Pass ``axi_mhz=`` to restate a preset in the clock
 your harness actually runs (e.g. the 120-140 MHz kernel clock): latencies
 shrink in cycles and the bandwidth cap grows in bytes per cycle.
 
-Sources (../shared/reference.md, "HBM"): U280 pseudo-channel 14.375 GB/s,
+Sources (docs/reference.md, "HBM"): U280 pseudo-channel 14.375 GB/s,
 AXI 256 bit at 450 MHz, 64 IDs, tREFI 3.9 us; DRAMsim3 HBM2: CL = tRCD = tRP
 = 14 ns (tCK 1 ns), tRFC 260 ns, 4 bank groups x 4 banks, open page.
 Not in reference.md (assumptions, flagged in README): the 91 ns fixed

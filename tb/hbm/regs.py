@@ -9,13 +9,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from sim.filelist import read_filelist
+
 HDL_DIR = Path(__file__).resolve().parents[1] / "hdl"
 PKG_FILE = HDL_DIR / "hbm_pkg.sv"
 TGEN_FILE = HDL_DIR / "hbm_axi_tgen.sv"
 
-# The model alone (for reuse in other harnesses) and with the self-test harness.
-MODEL_SOURCES = (HDL_DIR / "hbm_pkg.sv", HDL_DIR / "hbm_channel.sv", HDL_DIR / "hbm_mem_model.sv")
-HARNESS_SOURCES = MODEL_SOURCES + (HDL_DIR / "hbm_axi_tgen.sv", HDL_DIR / "hbm_tb_top.sv")
+# The model alone (for reuse in other harnesses) and with the self-test harness:
+# the file lists tb/hdl/hbm_model.f and hbm_harness.f.
+MODEL_FILELIST = HDL_DIR / "hbm_model.f"
+HARNESS_FILELIST = HDL_DIR / "hbm_harness.f"
+MODEL_SOURCES = tuple(read_filelist(MODEL_FILELIST).sources)
+HARNESS_SOURCES = tuple(read_filelist(HARNESS_FILELIST).sources)
 
 _PARAM_RE = re.compile(r"localparam\s+(?:int\s+|logic\s*\[[^\]]*\]\s*)?([^;]+);", re.S)
 _ITEM_RE = re.compile(r"([A-Z][A-Z0-9_]*)\s*=\s*([^,]+)")

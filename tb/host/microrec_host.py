@@ -9,7 +9,7 @@ only the CSR bus and the memory model are needed.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 import numpy as np
 from cocotb.triggers import ClockCycles, RisingEdge
@@ -17,13 +17,12 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from models.config import ModelConfig
 from models.golden import mlp_weights
 from models.placement import TABLE_ALIGN
+from tb.csr.csr_agent import PERF_NAMES
 from tb.lookup.layout import LookupBuild, LookupLayout
 from tb.mlp.mlp_layout import EngineBuild, bank_plan, ceil_div, weight_writes
 
 DMA_WEIGHTS, DMA_BIASES, DMA_BANK = 0, 1, 2
-PERF_COUNTERS = ["cycles", "queries", "results", "lookups_mem", "lookups_onchip", "mem_beats",
-                 "ar_stall", "in_stall", "out_stall", "lookup_errors", "ooo", "mlp_busy",
-                 "mlp_macs", "mlp_idle", "dma_words", "unexpected_r"]
+PERF_COUNTERS = PERF_NAMES      # the CSR map's counters (read from the SystemRDL)
 
 
 class HostError(RuntimeError):
@@ -36,18 +35,19 @@ class TopBuild:
     lookup: LookupBuild = field(default_factory=LookupBuild)
     mlp: EngineBuild = field(default_factory=EngineBuild)
 
+    def __post_init__(self):
+        # read back from a bench spec (JSON): the parts arrive as dicts
+        if isinstance(self.lookup, dict):
+            object.__setattr__(self, "lookup", LookupBuild(**self.lookup))
+        if isinstance(self.mlp, dict):
+            object.__setattr__(self, "mlp", EngineBuild(**self.mlp))
+
     def sv_parameters(self) -> dict:
         m = self.mlp
         return {**self.lookup.sv_parameters(), "P": m.P, "U": m.U, "MAX_LAYERS": m.MAX_LAYERS,
                 "MAX_DIM": m.MAX_DIM, "WDEPTH": m.WDEPTH, "BDEPTH": m.BDEPTH,
                 "FEAT_LANES": m.FEAT_LANES}
 
-    def to_dict(self) -> dict:
-        return {"lookup": asdict(self.lookup), "mlp": asdict(self.mlp)}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TopBuild":
-        return cls(LookupBuild(**d["lookup"]), EngineBuild(**d["mlp"]))
 
 
 def pack_words(words: list[int], word_bytes: int) -> bytes:

@@ -7,6 +7,7 @@ Python: usable by any bench or by the accelerator's host driver.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,8 +36,10 @@ class LookupBuild:
     data_w: int = 256
     addr_w: int = 34
     id_w: int = 5
+    nreg: int = 8      # bench harness only: the memory model's table regions per channel (NREG)
 
     def sv_parameters(self) -> dict:
+        """The RTL's parameters (emb_lookup_top and the accelerator top)."""
         return {"NUM_CH": self.num_ch, "NUM_BANKS": self.num_banks, "BANK_WORDS": self.bank_words,
                 "QDEPTH": self.qdepth, "P_MAX": self.p_max, "LIST_MAX": self.list_max,
                 "T_MAX": self.t_max, "DIM_MAX": self.dim_max, "FEAT_MAX": self.feat_max,
@@ -159,6 +162,24 @@ class LookupLayout:
             d = self.descs[p]
             for lt, dim in ((d.lt_a, d.dim_a),) + (((d.lt_b, d.dim - d.dim_a),) if d.is_product else ()):
                 feats[offs[lt]:offs[lt] + dim] = 0
+
+def planner_platform(build: LookupBuild, ddr: int, banks: int | None = None) -> Platform:
+    """The build's platform with ``ddr`` DDR channels and the first ``banks`` on-chip banks."""
+    plat = build.platform(ddr_channels=ddr)
+    if banks is not None and banks != build.num_banks:
+        if not 0 <= banks <= build.num_banks:
+            raise ValueError(f"banks: {banks} outside 0..{build.num_banks} of this build")
+        plat = dataclasses.replace(plat, onchip_banks=banks,
+                                   onchip_bytes=banks * build.bank_words * build.word_bytes)
+    return plat
+
+
+def planner_placement(cfg: ModelConfig, build: LookupBuild, pairs, ddr: int, banks: int | None = None) -> Placement:
+    """The placement the planner's rule gives on the build's platform (automatic tiers,
+    balanced channels), which is what models/perf_model.py predicts."""
+    return place(cfg, [tuple(p) for p in pairs], planner_platform(build, ddr, banks),
+                 respect_tiers=False, respect_channels=False)
+
 
 def memory_config(layout: LookupLayout, preset: str = "ideal", latency: int = 20, mhz: float = 140.0,
                   rng_seed: int = 1) -> HbmConfig:

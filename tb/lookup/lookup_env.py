@@ -1,177 +1,37 @@
 """pyuvm environment of the lookup subsystem (tb/hdl/lookup_tb_top.sv).
 
-A transaction is one query: an id and one index per logical table. The
-scoreboard's expectation is models.golden.gather() on the same indices (the
-feature vector in logical order), computed independently of the placement
-the DUT was given; error queries must carry the error record of the table
-whose index was out of range. The HBM model answers every read from the
-procedural content function, so full-size tables cost no memory.
+Queries come from the shared query agent (tb/agents/); the feature monitor
+takes each feature vector off ``m_feat_*``. The scoreboard's expectation is
+models.golden.gather() on the same indices (the feature vector in logical
+order), computed independently of the placement the DUT was given; error
+queries must carry the error record of the table whose index was out of
+range. The HBM model answers every read from the procedural content
+function, so full-size tables cost no memory.
 """
 from __future__ import annotations
 
 import json
-import os
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
-from pyuvm import (
-    ConfigDB,
-    uvm_analysis_port,
-    uvm_component,
-    uvm_driver,
-    uvm_env,
-    uvm_sequence,
-    uvm_sequence_item,
-    uvm_sequencer,
-    uvm_subscriber,
-    uvm_tlm_analysis_fifo,
-)
+from cocotb.triggers import RisingEdge
+from pyuvm import uvm_analysis_port, uvm_component, uvm_env, uvm_subscriber, uvm_tlm_analysis_fifo
 
 from models.golden import gather
-from models.queries import uniform_queries, zipf_queries
-from tb.common.bench import py_random, rng
+from tb.agents.query_agent import QueryAgent, QueryItem
+from tb.common.config_db import knob
 from tb.common.fcov import Covergroup
+from tb.common.seeding import py_random
+from tb.common.spec import run_dir
+from tb.common.sv_source import lookup_err_names, lookup_harness_perf_names
 
-PERF_NAMES = ["cycles", "queries", "lookups_mem", "lookups_onchip", "beats", "ar_stall",
-              "in_stall", "out_stall", "errors", "ooo"]
-ERR_NAMES = {0: "none", 1: "idx_range", 2: "slverr", 3: "decerr", 4: "timeout", 5: "bad_config"}
-
-
-def knob(name, default):
-    try:
-        return ConfigDB().get(None, "", name)
-    except Exception:  # noqa: BLE001 - pyuvm raises its own type for a missing key
-        return default
+PERF_NAMES = lookup_harness_perf_names()   # the harness's packed 64-bit counters, in order
+ERR_NAMES = lookup_err_names()             # lookup_pkg::err_code_e
 
 
 # --------------------------------------------------------------------------
-# transaction and sequences
+# monitor
 # --------------------------------------------------------------------------
-class QueryItem(uvm_sequence_item):
-    def __init__(self, name="query", qid=0, indices=None, bad_table=None):
-        super().__init__(name)
-        self.qid = qid
-        self.indices = np.asarray(indices, dtype=np.int64)
-        self.bad_table = bad_table     # logical table given an out-of-range index
-        self.t_sent = 0                # cycle the query was accepted
-
-    def __str__(self):
-        return f"Query(id={self.qid}, idx={self.indices.tolist()[:8]}{'...' if len(self.indices) > 8 else ''})"
-
-
-def query_id(n: int) -> int:
-    """The id of the n-th query of a test: a bijection of the 32-bit counter, so ids stay
-    unique but every bit of the id paths toggles (ids are opaque to the RTL)."""
-    return (n * 0x9E3779B1 + 0x7F4A7C15) & 0xFFFFFFFF
-
-
-class QueryBaseSeq(uvm_sequence):
-    """Sends rows of an index matrix as queries; subclasses choose the matrix."""
-
-    def indices(self, cfg, n):
-        raise NotImplementedError
-
-    async def body(self):
-        cfg = knob("model_cfg", None)
-        n = knob("num_queries", 100)
-        first = knob("first_qid", 0)
-        idx = self.indices(cfg, n)
-        for i, row in enumerate(idx):
-            item = QueryItem(f"q{first + i}", qid=query_id(first + i), indices=row)
-            await self.start_item(item)
-            await self.finish_item(item)
-        ConfigDB().set(None, "*", "first_qid", first + len(idx))
-
-
-class UniformQuerySeq(QueryBaseSeq):
-    def indices(self, cfg, n):
-        return uniform_queries(cfg, n, seed=py_random(11).randrange(2**31))
-
-
-class ZipfQuerySeq(QueryBaseSeq):
-    """Skewed traffic: hot rows repeat, as in production recommendation logs."""
-
-    def indices(self, cfg, n):
-        return zipf_queries(cfg, n, alpha=1.1, seed=py_random(12).randrange(2**31))
-
-
-class EdgeQuerySeq(QueryBaseSeq):
-    """Index 0, rows-1 and a repeated row, mixed per table."""
-
-    def indices(self, cfg, n):
-        g = rng(13)
-        rows = np.array([t.rows for t in cfg.tables], dtype=np.int64)
-        choice = g.integers(0, 3, size=(n, len(rows)))
-        same = g.integers(0, rows)
-        return np.where(choice == 0, 0, np.where(choice == 1, rows - 1, same)).astype(np.int64)
-
-
-class BadIndexSeq(QueryBaseSeq):
-    """Mostly good queries; every few, one table gets an index at or beyond its rows."""
-
-    async def body(self):
-        cfg = knob("model_cfg", None)
-        n = knob("num_queries", 100)
-        first = knob("first_qid", 0)
-        g = rng(14)
-        idx = uniform_queries(cfg, n, seed=int(g.integers(2**31)))
-        for i, row in enumerate(idx):
-            bad = None
-            if i % 4 == 1:
-                bad = int(g.integers(0, cfg.num_tables))
-                row = row.copy()
-                row[bad] = cfg.tables[bad].rows + int(g.integers(0, 3)) * int(g.integers(0, 2**20))
-            item = QueryItem(f"q{first + i}", qid=query_id(first + i), indices=row, bad_table=bad)
-            await self.start_item(item)
-            await self.finish_item(item)
-        ConfigDB().set(None, "*", "first_qid", first + n)
-
-
-# --------------------------------------------------------------------------
-# driver and monitor
-# --------------------------------------------------------------------------
-class QueryDriver(uvm_driver):
-    """Drives s_query_*; optional idle cycles between queries (knob in_idle_prob)."""
-
-    def build_phase(self):
-        self.ap = uvm_analysis_port("ap", self)
-        self.dut = cocotb.top
-        self.t_max = knob("t_max", 16)
-        self.idle_prob = knob("in_idle_prob", 0.0)
-        self.rnd = py_random(21)
-        self.cycle = 0
-
-    def pack(self, indices) -> int:
-        word = 0
-        for t, v in enumerate(indices):
-            word |= (int(v) & 0xFFFFFFFF) << (32 * t)
-        return word
-
-    async def run_phase(self):
-        dut = self.dut
-        dut.s_query_valid.value = 0
-        while True:
-            item = await self.seq_item_port.get_next_item()
-            while self.rnd.random() < self.idle_prob:
-                dut.s_query_valid.value = 0
-                await RisingEdge(dut.clk)
-            dut.s_query_id.value = item.qid
-            dut.s_query_idx.value = self.pack(item.indices)
-            dut.s_query_valid.value = 1
-            while True:
-                await RisingEdge(dut.clk)
-                if int(dut.s_query_ready.value):
-                    break
-                # a full ring can stall for thousands of cycles: sleep until ready
-                # rises instead of waking every cycle (the handshake is the next edge)
-                await RisingEdge(dut.s_query_ready)
-            item.t_sent = int(dut.hbm_cycle.value)   # the memory model's cycle counter
-            dut.s_query_valid.value = 0
-            self.ap.write(item)
-            self.seq_item_port.item_done()
-
-
 class FeatureMonitor(uvm_component):
     """Drives m_feat_ready (backpressure knob out_stall_prob), publishes each vector."""
 
@@ -310,8 +170,7 @@ class LookupScoreboard(uvm_component):
 
     def report_phase(self):
         lat = sorted(self.latencies) or [0]
-        path = os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "scoreboard.json")
-        with open(path, "w") as fh:
+        with open(run_dir() / "scoreboard.json", "w") as fh:
             json.dump({"checked": self.checked, "mismatches": len(self.mismatches),
                        "errors": self.errors_seen,
                        "latency_min": lat[0], "latency_median": lat[len(lat) // 2],
@@ -367,14 +226,13 @@ class LookupCoverage(uvm_subscriber):
 
 class LookupEnv(uvm_env):
     def build_phase(self):
-        self.seqr = uvm_sequencer("seqr", self)
-        self.driver = QueryDriver.create("driver", self)
+        self.query_agent = QueryAgent.create("query_agent", self)
         self.monitor = FeatureMonitor.create("monitor", self)
         self.scoreboard = LookupScoreboard.create("scoreboard", self)
         self.coverage = LookupCoverage.create("coverage", self)
 
     def connect_phase(self):
-        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
-        self.driver.ap.connect(self.scoreboard.sent_export)
+        self.seqr = self.query_agent.seqr
+        self.query_agent.ap.connect(self.scoreboard.sent_export)
         self.monitor.ap.connect(self.scoreboard.got_export)
         self.scoreboard.checked_ap.connect(self.coverage.analysis_export)

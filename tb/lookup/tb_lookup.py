@@ -1,7 +1,7 @@
 """cocotb/pyuvm tests of the lookup subsystem (run through tests/test_lookup.py).
 
-The model config, build maxima, memory preset and knobs arrive through
-environment variables set by the runner (LOOKUP_*), so one bench module
+The model config, build maxima, memory preset and knobs arrive in the bench
+spec (tb/lookup/dut.py: LookupBuild, LookupKnobs), so one bench module
 serves every parametrization. Variants are the base test with a factory
 override of its sequence, or with knobs changed.
 """
@@ -9,35 +9,28 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 
 import cocotb
 import numpy as np
 import pyuvm
 from cocotb.triggers import ClockCycles, RisingEdge
-from pyuvm import ConfigDB, uvm_factory, uvm_test
+from pyuvm import ConfigDB, uvm_factory
 
 from models.config import load_config
-from tb.common.bench import Watchdog, random_stimulus, start_clock_and_reset, test_seed
+from tb.agents.query_seqs import BadIndexSeq, EdgeQuerySeq, UniformQuerySeq, ZipfQuerySeq
+from tb.common.bench_test import BenchTest
+from tb.common.clock_reset import start_clock_and_reset
+from tb.common.seeding import soak_stimulus, test_seed
+from tb.common.spec import run_dir
+from tb.common.watchdog import Watchdog
 from tb.hbm.config import HbmConfig
 from tb.hbm.memory import HbmMemory
+from tb.lookup.dut import LookupKnobs
 from tb.lookup.layout import LookupBuild, LookupLayout, memory_config
-from tb.lookup.lookup_env import (
-    PERF_NAMES,
-    BadIndexSeq,
-    EdgeQuerySeq,
-    LookupEnv,
-    UniformQuerySeq,
-    ZipfQuerySeq,
-)
+from tb.lookup.lookup_env import PERF_NAMES, LookupEnv
 
 
-def env_json(name, default):
-    raw = os.environ.get(name)
-    return json.loads(raw) if raw else default
-
-
-async def program_lookup(dut, layout: LookupLayout) -> None:
+async def program_lookup(dut, layout: LookupLayout, timeout: int = 4096) -> None:
     """Host side: descriptors, on-chip bank images, commit, wait until ready."""
     for p, word in enumerate(layout.words):
         dut.desc_we.value = 1
@@ -59,7 +52,7 @@ async def program_lookup(dut, layout: LookupLayout) -> None:
             await RisingEdge(dut.clk)
     dut.bank_we.value = 0
     dut.cfg_num_logical.value = layout.cfg.num_tables
-    dut.cfg_timeout.value = int(os.environ.get("LOOKUP_TIMEOUT", "4096"))
+    dut.cfg_timeout.value = timeout
     dut.cfg_commit.value = 1
     await RisingEdge(dut.clk)
     dut.cfg_commit.value = 0
@@ -76,26 +69,32 @@ def read_perf(dut) -> dict:
 
 
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
-class LookupUniformTest(uvm_test):
-    """Base test: uniform queries, knobs from the environment."""
+class LookupUniformTest(BenchTest):
+    """Base test: uniform queries; model, build and knobs from the bench spec."""
 
+    Build, Knobs = LookupBuild, LookupKnobs
     in_idle_prob = 0.0
     out_stall_prob = 0.0
     expected_errors: list = []
 
+    def make_layout(self) -> LookupLayout:
+        """The placement the DUT is programmed with (the model config's tiers and channels)."""
+        return LookupLayout(self.cfg, self.build, pairs=[tuple(p) for p in self.knobs.pairs],
+                            ddr_channels=self.knobs.ddr)
+
     def build_phase(self):
-        self.cfg = load_config(os.environ.get("LOOKUP_CONFIG", "tiny"))
-        self.build = LookupBuild(**env_json("LOOKUP_BUILD", {}))
-        self.layout = LookupLayout(self.cfg, self.build, pairs=env_json("LOOKUP_PAIRS", []))
+        super().build_phase()
+        k = self.knobs
+        self.cfg = load_config(k.config)
+        self.layout = self.make_layout()
         cdb = ConfigDB()
         cdb.set(None, "*", "model_cfg", self.cfg)
         cdb.set(None, "*", "layout", self.layout)
-        cdb.set(None, "*", "t_max", self.build.t_max)
         cdb.set(None, "*", "feat_max", self.build.feat_max)
-        cdb.set(None, "*", "num_queries", int(os.environ.get("LOOKUP_QUERIES", "200")))
-        self.soak = random_stimulus()
-        in_idle = float(os.environ.get("LOOKUP_IN_IDLE", self.in_idle_prob))
-        out_stall = float(os.environ.get("LOOKUP_OUT_STALL", self.out_stall_prob))
+        cdb.set(None, "*", "num_queries", k.queries)
+        self.soak = soak_stimulus()
+        in_idle = self.in_idle_prob if k.in_idle is None else k.in_idle
+        out_stall = self.out_stall_prob if k.out_stall is None else k.out_stall
         if self.soak:
             in_idle, out_stall = max(in_idle, self.soak["in_idle"]), max(out_stall, self.soak["out_stall"])
             self.logger.info(f"soak stimulus from the seed: {self.soak}")
@@ -106,10 +105,10 @@ class LookupUniformTest(uvm_test):
         self.env = LookupEnv("env", self)
 
     def hbm_config(self) -> HbmConfig:
-        soak = self.soak or {}
-        return memory_config(self.layout, soak.get("preset", os.environ.get("LOOKUP_PRESET", "ideal")),
-                             latency=soak.get("latency", int(os.environ.get("LOOKUP_LATENCY", "20"))),
-                             mhz=float(os.environ.get("LOOKUP_MHZ", "140")), rng_seed=test_seed())
+        soak, k = self.soak or {}, self.knobs
+        cfg = memory_config(self.layout, soak.get("preset", k.preset), latency=soak.get("latency", k.latency),
+                            mhz=k.mhz, rng_seed=test_seed())
+        return dataclasses.replace(cfg, nreg=self.build.nreg)
 
     async def setup_memory(self, mem: HbmMemory) -> None:
         """Hook for fault tests."""
@@ -149,7 +148,7 @@ class LookupUniformTest(uvm_test):
         await self.bring_up()
         await self.mem.set_regions(self.layout.hbm_regions())
         await self.setup_memory(self.mem)
-        await program_lookup(dut, self.layout)
+        await program_lookup(dut, self.layout, self.knobs.timeout)
         assert not int(dut.cfg_bad.value), (f"config rejected: code {int(dut.cfg_err_code.value)} "
                                            f"table {int(dut.cfg_err_table.value)}")
         dog = Watchdog(dut.clk, 20000, self.outstanding, "lookup watchdog").start()
@@ -189,8 +188,7 @@ class LookupUniformTest(uvm_test):
         return ConfigDB().get(None, "", "first_qid")
 
     def report_phase(self):
-        path = os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "perf.json")
-        with open(path, "w") as fh:
+        with open(run_dir() / "perf.json", "w") as fh:
             json.dump({"perf": getattr(self, "perf", {}), "hbm": getattr(self, "hbm_stats", [])}, fh)
 
 
@@ -330,7 +328,7 @@ class LookupSerialTest(LookupUniformTest):
         dut = cocotb.top
         await self.bring_up()
         await self.mem.set_regions(self.layout.hbm_regions())
-        await program_lookup(dut, self.layout)
+        await program_lookup(dut, self.layout, self.knobs.timeout)
         ConfigDB().set(None, "*", "num_queries", 1)
         for i in range(30):
             await self.run_seq(EdgeQuerySeq.create(f"serial{i}") if i % 2 else UniformQuerySeq.create(f"serial{i}"))
@@ -361,12 +359,12 @@ class LookupRandomConfigTest(LookupUniformTest):
         await self.bring_up()
         g = np.random.default_rng(test_seed())
         sb = self.env.scoreboard
-        for k in range(int(os.environ.get("LOOKUP_RANDOM_CONFIGS", "16"))):
+        for k in range(self.knobs.random_configs):
             layout = random_layout(g, self.build, name=f"random{k}", relocate_in=1 << self.build.addr_w)
             cfg = layout.cfg
             await self.mem.set_content(seed=cfg.seed, emb_shift=cfg.emb_shift)
             await self.mem.set_regions(layout.hbm_regions())
-            await program_lookup(dut, layout)
+            await program_lookup(dut, layout, self.knobs.timeout)
             assert not int(dut.cfg_bad.value), (f"random config {k} rejected: code {int(dut.cfg_err_code.value)} "
                                                f"table {int(dut.cfg_err_table.value)}: {cfg.to_dict()}")
             ConfigDB().set(None, "*", "model_cfg", cfg)
@@ -413,7 +411,7 @@ class LookupBadConfigTest(LookupUniformTest):
         dut = cocotb.top
         await self.bring_up()
         await self.mem.set_regions(self.layout.hbm_regions())
-        await program_lookup(dut, self.layout)
+        await program_lookup(dut, self.layout, self.knobs.timeout)
         sb = self.env.scoreboard
         p = next(i for i, d in enumerate(self.layout.descs) if not d.onchip)
         good = self.layout.descs[p].to_dict()

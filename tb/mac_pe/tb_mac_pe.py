@@ -6,18 +6,18 @@ number of items).
 """
 from __future__ import annotations
 
-import os
-
 import cocotb
 import pyuvm
 from cocotb.triggers import ClockCycles
-from pyuvm import ConfigDB, uvm_factory, uvm_test
+from pyuvm import ConfigDB, uvm_factory
 
-from tb.common.bench import start_clock_and_reset
-from tb.mac_pe.mac_pe_env import (
+from tb.common.bench_test import BenchTest
+from tb.common.clock_reset import start_clock_and_reset
+from tb.mac_pe.dut import MacPeBuild, MacPeKnobs
+from tb.mac_pe.mac_pe_env import MacEnv
+from tb.mac_pe.seq_lib import (
     PE_LATENCY,
     MacAllSeq,
-    MacEnv,
     MacExtremeSeq,
     MacModelSeq,
     MacRandomSeq,
@@ -29,18 +29,21 @@ TIMEOUT_US = 2000  # simulated time; a stuck PE fails long before this
 
 
 @pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
-class MacRandomTest(uvm_test):
+class MacRandomTest(BenchTest):
     """Base test: random dot products with random idle cycles between beats."""
 
+    Build, Knobs = MacPeBuild, MacPeKnobs
     idle_prob = 0.2
 
     def build_phase(self):
-        ConfigDB().set(None, "*", "lanes", int(os.environ.get("MAC_PE_LANES", "1")))
-        ConfigDB().set(None, "*", "idle_prob", self.idle_prob)
-        ConfigDB().set(None, "*", "num_items", int(os.environ.get("MAC_PE_ITEMS", "200")))
-        ConfigDB().set(None, "*", "model", os.environ.get("MAC_PE_MODEL", "tiny"))
-        ConfigDB().set(None, "*", "model_queries", int(os.environ.get("MAC_PE_MODEL_QUERIES", "4")))
-        ConfigDB().set(None, "*", "model_neurons", int(os.environ.get("MAC_PE_MODEL_NEURONS", "16")))
+        super().build_phase()
+        cdb = ConfigDB()
+        cdb.set(None, "*", "lanes", self.build.lanes)
+        cdb.set(None, "*", "idle_prob", self.idle_prob)
+        cdb.set(None, "*", "num_items", self.knobs.items)
+        cdb.set(None, "*", "model", self.knobs.model)
+        cdb.set(None, "*", "model_queries", self.knobs.model_queries)
+        cdb.set(None, "*", "model_neurons", self.knobs.model_neurons)
         self.env = MacEnv("env", self)
 
     async def run_phase(self):
@@ -92,7 +95,7 @@ class MacAllTest(MacRandomTest):
 
 @pyuvm.test(timeout_time=20 * TIMEOUT_US, timeout_unit="us")
 class MacModelTest(MacRandomTest):
-    """Neurons of a real model config (MAC_PE_MODEL) against golden_infer's layers."""
+    """Neurons of a real model config (knob `model`) against golden_infer's layers."""
 
     idle_prob = 0.0
 

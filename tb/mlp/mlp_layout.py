@@ -5,7 +5,6 @@ and the benchmark use it. Layout only: no arithmetic of the golden model.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -32,13 +31,8 @@ class EngineBuild:
     def parameters(self) -> dict:
         return asdict(self)
 
-    def env(self) -> dict:
-        return {f"MLP_{k}": str(v) for k, v in asdict(self).items()}
-
-    @classmethod
-    def from_env(cls) -> "EngineBuild":
-        kw = {k: int(os.environ[f"MLP_{k}"]) for k in cls.__dataclass_fields__ if f"MLP_{k}" in os.environ}
-        return cls(**kw)
+    def sv_parameters(self) -> dict:
+        return asdict(self)
 
     @property
     def dim_w(self) -> int:

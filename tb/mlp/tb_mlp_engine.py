@@ -5,17 +5,17 @@ ConfigDB knobs (input idle probability, output stall probability, items).
 """
 from __future__ import annotations
 
-import os
-
 import cocotb
 import pyuvm
 from cocotb.triggers import Event, First, Timer
-from pyuvm import ConfigDB, uvm_factory, uvm_test
+from pyuvm import ConfigDB, uvm_factory
 
-from tb.common.bench import start_clock_and_reset
-from tb.mlp.mlp_env import (
+from tb.common.bench_test import BenchTest
+from tb.common.clock_reset import start_clock_and_reset
+from tb.mlp.dut import MlpKnobs
+from tb.mlp.mlp_env import MlpEnv
+from tb.mlp.seq_lib import (
     MlpAllSeq,
-    MlpEnv,
     MlpExtremeSeq,
     MlpModelSeq,
     MlpOddShapeSeq,
@@ -29,24 +29,23 @@ TIMEOUT_MS = 200  # simulated; each test also bounds its drain wait
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
-class MlpRandomTest(uvm_test):
+class MlpRandomTest(BenchTest):
     """Base test: random shapes, weights and activations, back-to-back inferences."""
 
+    Build, Knobs = EngineBuild, MlpKnobs
     feat_idle_prob = 0.0
     out_stall_prob = 0.0
-    knobs: dict = {}
 
     def build_phase(self):
+        super().build_phase()
         cdb = ConfigDB()
-        cdb.set(None, "*", "build", EngineBuild.from_env())
+        cdb.set(None, "*", "build", self.build)
         cdb.set(None, "*", "feat_idle_prob", self.feat_idle_prob)
         cdb.set(None, "*", "out_stall_prob", self.out_stall_prob)
-        cdb.set(None, "*", "num_items", int(os.environ.get("MLP_ITEMS", "6")))
+        cdb.set(None, "*", "num_items", self.knobs.items)
         cdb.set(None, "*", "reset_done", Event())
-        for k, v in self.knobs.items():
-            cdb.set(None, "*", k, v)
-        if "MLP_MODEL" in os.environ:
-            cdb.set(None, "*", "model", os.environ["MLP_MODEL"])
+        if self.knobs.model is not None:
+            cdb.set(None, "*", "model", self.knobs.model)
         self.env = MlpEnv("env", self)
 
     async def run_phase(self):
@@ -68,9 +67,9 @@ class MlpRandomTest(uvm_test):
         return (env.scoreboard.checked, env.loader.words, env.driver.beats)
 
     async def watchdog(self, what: str) -> str:
-        """Returns (failing the test) once nothing moved for MLP_STALL_US of
+        """Returns (failing the test) once nothing moved for the knob `stall_us` of
         simulated time; polls with a Timer, no per-cycle work."""
-        interval = int(os.environ.get("MLP_STALL_US", "400"))
+        interval = self.knobs.stall_us
         last = self.progress()
         while True:
             await Timer(interval, unit="us")
@@ -129,7 +128,7 @@ class MlpReconfigTest(MlpRandomTest):
 
 @pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
 class MlpModelTest(MlpRandomTest):
-    """A built-in model (MLP_MODEL, default tiny) with golden weights and features."""
+    """A built-in model (knob `model`, default tiny) with golden weights and features."""
 
     def build_phase(self):
         uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpModelSeq)
@@ -161,7 +160,7 @@ class MlpCfgErrorTest(MlpRandomTest):
 
         self.raise_objection()
         dut = cocotb.top
-        b = EngineBuild.from_env()
+        b = self.build
         await start_clock_and_reset(dut.clk, dut.rst_n)
         big = b.MAX_DIM
         bad = {

@@ -3,7 +3,7 @@
 Everything a host does goes through the CSRs and the memory model: the
 host driver (tb/host/microrec_host.py) places the model, loads the DMA
 images, programs the descriptors and layer shapes and starts the DMAs.
-The build, model and knobs come from TOP_* environment variables.
+The build, model and knobs come from the bench spec (tb/top/dut.py: TopBuild, TopKnobs).
 """
 from __future__ import annotations
 
@@ -16,45 +16,46 @@ import cocotb
 import numpy as np
 import pyuvm
 from cocotb.triggers import ClockCycles
-from pyuvm import ConfigDB, uvm_factory, uvm_test
+from pyuvm import ConfigDB, uvm_factory
 
 from models.config import load_config
-from tb.common.bench import Watchdog, random_stimulus, start_clock_and_reset, test_seed
+from tb.agents.query_seqs import BadIndexSeq, UniformQuerySeq, ZipfQuerySeq
+from tb.common.bench_test import BenchTest
+from tb.common.clock_reset import start_clock_and_reset
+from tb.common.seeding import soak_stimulus, test_seed
+from tb.common.spec import run_dir
+from tb.common.watchdog import Watchdog
 from tb.csr.csr_agent import CsrBus, CsrRegs
 from tb.hbm.memory import HbmMemory
 from tb.host.microrec_host import DMA_BANK, HostError, MicrorecHost, TopBuild
 from tb.lookup.layout import LookupLayout, memory_config
-from tb.lookup.lookup_env import BadIndexSeq, UniformQuerySeq, ZipfQuerySeq
+from tb.top.dut import TopKnobs
 from tb.top.top_env import TopEnv
 
 TIMEOUT_MS = 200
 
 
-def env_json(name, default):
-    raw = os.environ.get(name)
-    return json.loads(raw) if raw else default
-
-
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
-class TopRandomTest(uvm_test):
+class TopRandomTest(BenchTest):
     """Base test: load the model through the host driver, run random queries."""
 
+    Build, Knobs = TopBuild, TopKnobs
     in_idle_prob = 0.1
     out_stall_prob = 0.2
     expected_errors: list = []
     mem_ch_bytes = 0          # memory capacity per channel (0: the placement's platform)
 
     def build_phase(self):
-        self.build = TopBuild.from_dict(env_json("TOP_BUILD", TopBuild().to_dict()))
-        self.configs = os.environ.get("TOP_CONFIG", "tiny").split(",")
+        super().build_phase()
+        k = self.knobs
+        self.configs = list(k.configs)
         self.cfg = load_config(self.configs[0])
         cdb = ConfigDB()
         cdb.set(None, "*", "model_cfg", self.cfg)
-        cdb.set(None, "*", "t_max", self.build.lookup.t_max)
-        cdb.set(None, "*", "num_queries", int(os.environ.get("TOP_QUERIES", "200")))
-        self.soak = random_stimulus()
-        in_idle = float(os.environ.get("TOP_IN_IDLE", self.in_idle_prob))
-        out_stall = float(os.environ.get("TOP_OUT_STALL", self.out_stall_prob))
+        cdb.set(None, "*", "num_queries", k.queries)
+        self.soak = soak_stimulus()
+        in_idle = self.in_idle_prob if k.in_idle is None else k.in_idle
+        out_stall = self.out_stall_prob if k.out_stall is None else k.out_stall
         if self.soak:
             in_idle, out_stall = max(in_idle, self.soak["in_idle"]), max(out_stall, self.soak["out_stall"])
             self.logger.info(f"soak stimulus from the seed: {self.soak}")
@@ -85,10 +86,9 @@ class TopRandomTest(uvm_test):
         await start_clock_and_reset(dut.clk, dut.rst_n)
         # memory timing needs the placement of the first model
         layout = LookupLayout(self.cfg, self.build.lookup)
-        soak = self.soak or {}
-        mem_cfg = memory_config(layout, soak.get("preset", os.environ.get("TOP_PRESET", "ideal")),
-                                latency=soak.get("latency", int(os.environ.get("TOP_LATENCY", "20"))),
-                                mhz=float(os.environ.get("TOP_MHZ", "140")), rng_seed=test_seed())
+        soak, k = self.soak or {}, self.knobs
+        mem_cfg = memory_config(layout, soak.get("preset", k.preset), latency=soak.get("latency", k.latency),
+                                mhz=k.mhz, rng_seed=test_seed())
         if self.mem_ch_bytes:
             mem_cfg = dataclasses.replace(mem_cfg, ch_bytes=self.mem_ch_bytes)
         self.mem = HbmMemory(mem_cfg, dut)
@@ -133,8 +133,7 @@ class TopRandomTest(uvm_test):
         self.drop_objection()
 
     def report_phase(self):
-        path = os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "perf.json")
-        with open(path, "w") as fh:
+        with open(run_dir() / "perf.json", "w") as fh:
             json.dump({"counters": getattr(self, "counters", {})}, fh)
 
 
@@ -244,7 +243,7 @@ class TopIllegalCsrTest(TopRandomTest):
         self.raise_objection()
         await self.bring_up()
         host, csr = self.host, self.csr
-        n = int(os.environ.get("TOP_QUERIES", "200"))
+        n = self.knobs.queries
         # 1. MLP shapes above the build maxima
         await host.load_model(self.cfg, check=False)
         await csr.write("MLP_OUT_DIM0", 0xFFFF)     # the largest value the register holds
@@ -395,7 +394,7 @@ class TopThroughputTest(TopRandomTest):
 @pyuvm.test(timeout_time=100_000, timeout_unit="ms")
 class TopSimTest(TopRandomTest):
     """`make sim`: unloaded latency (one query at a time), then saturated
-    throughput over TOP_QUERIES queries; writes sim_result.json."""
+    throughput over the knob `queries` queries; writes sim_result.json."""
 
     in_idle_prob = 0.0
     out_stall_prob = 0.0
@@ -408,7 +407,7 @@ class TopSimTest(TopRandomTest):
         self.logger.info(f"[progress] model loaded ({len(layout.descs)} physical tables, "
                          f"{layout.placement.dram_rounds} DRAM rounds)")
         sb = self.env.scoreboard
-        n_lat = int(os.environ.get("TOP_LAT_QUERIES", "50"))
+        n_lat = self.knobs.lat_queries
         ConfigDB().set(None, "*", "num_queries", 1)
         lat = []
         for i in range(n_lat):
@@ -416,12 +415,13 @@ class TopSimTest(TopRandomTest):
             lat.append(sb.latencies[-1])
         self.logger.info(f"[progress] latency phase: {n_lat} queries one at a time, median "
                          f"{sorted(lat)[len(lat) // 2]} cycles")
-        n = int(os.environ.get("TOP_QUERIES", "1000"))
+        n = self.knobs.queries
         ConfigDB().set(None, "*", "num_queries", n)
         await self.mem.clear_stats()
         c0 = await self.host.counters()
         sb.first_sent, sb.last_out = 1 << 64, 0
-        await self.traffic(ZipfQuerySeq.create("throughput") if os.environ.get("TOP_ZIPF") else
+        ConfigDB().set(None, "*", "zipf_alpha", self.knobs.zipf)
+        await self.traffic(ZipfQuerySeq.create("throughput") if self.knobs.zipf else
                            UniformQuerySeq.create("throughput"), progress_every=max(1, n // 10))
         span = sb.last_out - sb.first_sent
         c1 = await self.host.counters()
@@ -444,7 +444,7 @@ class TopSimTest(TopRandomTest):
             "mlp_lanes": self.build.mlp.P * self.build.mlp.U,
             "mlp_utilization": delta["mlp_macs"] / max(1, delta["mlp_busy"] * self.build.mlp.P * self.build.mlp.U),
         }
-        with open(os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "sim_result.json"), "w") as fh:
+        with open(run_dir() / "sim_result.json", "w") as fh:
             json.dump(result, fh, indent=1)
         self.drop_objection()
 
@@ -472,7 +472,7 @@ class TopStuckChannelTest(TopRandomTest):
         ConfigDB().set(None, "*", "fault_rows", {})
         await self.host.soft_reset()
         await self.host.load_model(self.cfg)
-        ConfigDB().set(None, "*", "num_queries", int(os.environ.get("TOP_QUERIES", "200")))
+        ConfigDB().set(None, "*", "num_queries", self.knobs.queries)
         await self.traffic(UniformQuerySeq.create("recovered"))
         await self.finish()
         self.drop_objection()

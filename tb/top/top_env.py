@@ -1,33 +1,34 @@
 """pyuvm environment of the whole accelerator (tb/hdl/microrec_tb_top.sv).
 
-Queries go in through the lookup bench's sequences and driver (same
-transaction, same stimulus classes); results come out through
+Queries go in through the shared query agent (tb/agents/: the same
+transaction and stimulus classes as the lookup bench); results come out through
 ResultMonitor; the scoreboard compares every logit with golden_infer() bit
 for bit, and every error record with the one the query must produce.
 """
 from __future__ import annotations
 
 import json
-import os
 
 import cocotb
-import numpy as np
 from cocotb.triggers import RisingEdge
 from pyuvm import (
-    ConfigDB,
     uvm_analysis_port,
     uvm_component,
     uvm_env,
-    uvm_sequencer,
     uvm_subscriber,
     uvm_tlm_analysis_fifo,
 )
 
 from models.golden import golden_infer
-from tb.common.bench import py_random
+from tb.agents.query_agent import QueryAgent
+from tb.common.config_db import knob
 from tb.common.fcov import Covergroup
+from tb.common.seeding import py_random
+from tb.common.spec import run_dir
+from tb.common.sv_source import lookup_err_names
 from tb.csr.csr_agent import CsrAgent
-from tb.lookup.lookup_env import ERR_NAMES, QueryDriver, knob
+
+ERR_NAMES = lookup_err_names()     # lookup_pkg::err_code_e
 
 ERR_CODES = {v: k for k, v in ERR_NAMES.items()}
 
@@ -150,8 +151,7 @@ class TopScoreboard(uvm_component):
     def report_phase(self):
         lat = sorted(self.latencies) or [0]
         pick = lambda q: lat[min(len(lat) - 1, int(len(lat) * q))]  # noqa: E731
-        path = os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "scoreboard.json")
-        with open(path, "w") as fh:
+        with open(run_dir() / "scoreboard.json", "w") as fh:
             json.dump({"checked": self.checked, "mismatches": len(self.mismatches),
                        "first_mismatch": self.mismatches[0] if self.mismatches else None,
                        "errors": self.errors_seen, "latency_min": lat[0], "latency_median": pick(0.5),
@@ -184,8 +184,7 @@ class TopCoverage(uvm_subscriber):
 
 class TopEnv(uvm_env):
     def build_phase(self):
-        self.seqr = uvm_sequencer("seqr", self)
-        self.driver = QueryDriver.create("driver", self)
+        self.query_agent = QueryAgent.create("query_agent", self)
         self.monitor = ResultMonitor.create("monitor", self)
         self.scoreboard = TopScoreboard.create("scoreboard", self)
         self.coverage = TopCoverage.create("coverage", self)
@@ -193,7 +192,7 @@ class TopEnv(uvm_env):
         self.csr_agent = CsrAgent.create("csr_agent", self)
 
     def connect_phase(self):
-        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
-        self.driver.ap.connect(self.scoreboard.sent_export)
+        self.seqr = self.query_agent.seqr
+        self.query_agent.ap.connect(self.scoreboard.sent_export)
         self.monitor.ap.connect(self.scoreboard.got_export)
         self.scoreboard.checked_ap.connect(self.coverage.analysis_export)

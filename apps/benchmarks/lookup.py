@@ -17,17 +17,14 @@ import sys
 import time
 
 from models.config import ModelConfig, TableConfig, save_config
-from sim.runner import run_test
 from sim.toolchain import BUILD_ROOT
-from tb.lookup.layout import LookupBuild
-from tests.test_lookup import SMALL_BUILD as SMALL
-from tests.test_lookup import lookup_dut, lookup_env
+from tb.lookup.dut import BENCH, ONE_PER_CHANNEL_BUILD
+from tb.lookup.dut import SMALL_BUILD as SMALL
 
 CLOCK_MHZ = 140.0
 MICROREC_NS = {"microrec_small": 458.0, "microrec_small_47": 774.0}
 
-ONE_PER_CH = LookupBuild(num_ch=32, num_banks=1, bank_words=64, qdepth=64, p_max=32, list_max=4,
-                         t_max=32, dim_max=16, feat_max=256, id_w=6)
+ONE_PER_CH = ONE_PER_CHANNEL_BUILD
 
 
 def one_per_channel_config() -> str:
@@ -41,8 +38,7 @@ def one_per_channel_config() -> str:
 
 def run(build, config, name, seed=1, **kw) -> dict:
     t0 = time.perf_counter()
-    res = run_test(lookup_dut(build), "tb.lookup.tb_lookup", testcase="LookupUniformTest", seed=seed,
-                   name=f"bench_lookup_{name}", extra_env=lookup_env(build, config, **kw))
+    res = BENCH.run(build, "LookupUniformTest", seed, name=f"bench_lookup_{name}", config=config, **kw)
     sb = json.loads((res.test_dir / "scoreboard.json").read_text())
     perf = json.loads((res.test_dir / "perf.json").read_text())
     span = max(1, sb["last_out"] - sb["first_sent"])
@@ -53,25 +49,29 @@ def run(build, config, name, seed=1, **kw) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--latency", type=int, default=20, help="ideal memory latency L (cycles)")
-    ap.add_argument("--queries", type=int, default=1000)
+    ap.add_argument("--queries", type=int, default=1000, help="queries per throughput run")
+    ap.add_argument("--lat-queries", type=int, default=200, help="queries per latency run (ideal memory)")
+    ap.add_argument("--small-queries", type=int, default=300, help="queries per u280 latency run")
+    ap.add_argument("--models", nargs="*", default=list(MICROREC_NS), choices=list(MICROREC_NS),
+                    help="u280 runs (none: ideal memory only)")
     args = ap.parse_args(argv)
     L = args.latency
     rows, out = [], {}
     print("[bench] ideal memory, one table per channel ...", flush=True)
     cfg1 = one_per_channel_config()
-    lat = run(ONE_PER_CH, cfg1, "ideal_latency", preset="ideal", latency=L, queries=200, in_idle=0.95)
+    lat = run(ONE_PER_CH, cfg1, "ideal_latency", preset="ideal", latency=L, queries=args.lat_queries, in_idle=0.95)
     thr = run(ONE_PER_CH, cfg1, "ideal_throughput", preset="ideal", latency=L, queries=args.queries)
     out["ideal"] = {"L": L, "latency": lat, "throughput": thr}
     rows.append(("ideal L=%d, 32 tables/32 ch" % L, lat["latency_min"], lat["latency_median"],
                  f"<= {L + 12}", thr["throughput"], ">= 0.9", ""))
-    for config in ("microrec_small", "microrec_small_47"):
+    for config in args.models:
         print(f"[bench] u280 memory at {CLOCK_MHZ:.0f} MHz, {config} ...", flush=True)
-        r = run(SMALL, config, f"u280_{config}", preset="u280", queries=300, in_idle=0.95)
+        r = run(SMALL, config, f"u280_{config}", preset="u280", queries=args.small_queries, in_idle=0.95)
         r_thr = run(SMALL, config, f"u280_{config}_thr", preset="u280", queries=args.queries)
         ns = r["latency_median"] * 1e3 / CLOCK_MHZ
         out[config] = {"latency": r, "throughput": r_thr, "latency_ns": ns}
         rows.append((f"u280 {config}", r["latency_min"], r["latency_median"],
-                     f"MicroRec {MICROREC_NS[config]:.0f} ns", r_thr["throughput"], "",
+                     (f"MicroRec {MICROREC_NS[config]:.0f} ns" if config in MICROREC_NS else "-"), r_thr["throughput"], "",
                      f"{ns:.0f} ns @ {CLOCK_MHZ:.0f} MHz"))
     print("\n| case | latency min | latency median | target | queries/cycle | target | note |")
     print("|---|---|---|---|---|---|---|")

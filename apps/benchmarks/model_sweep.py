@@ -1,4 +1,4 @@
-"""`python -m sim.bench` (`make bench`): lookup RTL sweeps, the performance model, plots.
+"""`python -m apps.benchmarks.model_sweep` (`make bench-model`): lookup RTL sweeps, the performance model, plots.
 
 For tiny, microrec_small (the 47-table shape microrec_small_47, without
 products and with the planner's), dlrm_kaggle and microrec_large, without
@@ -8,7 +8,7 @@ more DRAM rounds):
 
 - the lookup subsystem RTL (tb/hdl/lookup_tb_top.sv) over the HBM model
   with `u280` HBM / `ddr4` DDR timing restated at 140 MHz, placed by the
-  planner's rule (tb/bench/tb_bench_lookup.py): unloaded latency (median,
+  planner's rule (apps/benchmarks/tb_model_sweep.py): unloaded latency (median,
   queries spaced well beyond the channels' busy time) and throughput
   (queries back to back);
 - the MLP engine's cycles per item from its bank plan at 128 PEs x 24 lanes
@@ -45,8 +45,8 @@ from models.perf_model import ENGINE_MLP, PerfParams, Sample, calibrate, mlp_mac
 from models.placement import PlacementError
 from models.planner import plan_none, plan_search
 from sim.toolchain import BUILD_ROOT
-from tb.bench.tb_bench_lookup import bench_platform
 from tb.lookup.layout import LookupBuild
+from tb.lookup.layout import planner_platform as bench_platform
 
 CLOCK_MHZ = 140.0
 DDR = 2
@@ -94,7 +94,7 @@ def base_params() -> PerfParams:
 BASE_PARAMS = base_params()
 FIT = ("lat_hbm", "lat_ddr", "lat_onchip", "lookup_overhead", "lookup_issue")
 
-# ../shared/reference.md
+# docs/reference.md (MicroRec Tables 2 and 3)
 MICROREC = {
     "microrec_small": {"lookup_ns": (774.0, 458.0), "e2e_us": 16.3, "items_per_s": 3.05e5,
                        "cpu_b1_ms": 3.34, "cpu_items_per_s": 7.27e4},
@@ -108,7 +108,7 @@ def progress(msg: str) -> None:
 
 
 def lookup_build(hbm: int) -> LookupBuild:
-    return LookupBuild(num_ch=hbm + DDR, **BUILD)
+    return LookupBuild(num_ch=hbm + DDR, nreg=NREG, **BUILD)
 
 
 # ---- model side (pure Python) ----------------------------------------------
@@ -183,12 +183,9 @@ def rel_err(pred: float, meas: float) -> float:
 # ---- RTL side -----------------------------------------------------------------
 
 def run_rtl(pt: dict, queries_lat: int, queries_thr: int, seed: int = 1) -> dict:
-    from sim.runner import run_test
-    from tests.test_lookup import lookup_dut, lookup_env
+    from tb.lookup.dut import BENCH
 
     build = lookup_build(pt["hbm"])
-    dut = lookup_dut(build)
-    dut = dataclasses.replace(dut, name="bench_lookup", parameters={**dut.parameters, "NREG": NREG})
     # unloaded: mean gap between queries >= 4x the predicted busy time of a channel
     iv = predict_lookup(pt["placement"], BASE_PARAMS).interval_cycles
     gap = max(19.0, 4.0 * iv)
@@ -196,10 +193,10 @@ def run_rtl(pt: dict, queries_lat: int, queries_thr: int, seed: int = 1) -> dict
     out = {"in_idle": round(in_idle, 4)}
     for kind, q, idle in (("lat", queries_lat, in_idle), ("thr", queries_thr, 0.0)):
         t0 = time.perf_counter()
-        env = lookup_env(build, pt["config"], preset="u280", mhz=CLOCK_MHZ, queries=q, in_idle=idle,
-                         pairs=json.dumps(pt["pairs"]), ddr=DDR, banks=pt["banks"], nreg=NREG)
-        res = run_test(dut, "tb.bench.tb_bench_lookup", testcase="BenchLookupTest", seed=seed,
-                       name=f"bench_{pt['model']}_{pt['variant']}_h{pt['hbm']}_{kind}", extra_env=env)
+        res = BENCH.run(build, "BenchLookupTest", seed, module="apps.benchmarks.tb_model_sweep",
+                        name=f"bench_{pt['model']}_{pt['variant']}_h{pt['hbm']}_{kind}",
+                        config=pt["config"], preset="u280", mhz=CLOCK_MHZ, queries=q, in_idle=idle,
+                        pairs=pt["pairs"], ddr=DDR, banks=pt["banks"])
         sb = json.loads((res.test_dir / "scoreboard.json").read_text())
         if sb.get("mismatches") or sb.get("checked") != q:
             raise RuntimeError(f"{pt['model']} {pt['variant']} h{pt['hbm']}: scoreboard {sb}")
@@ -274,7 +271,7 @@ def table(points, params: PerfParams, golden: dict | None) -> str:
                  "Lookup: the lookup RTL alone; e2e sim = RTL lookup latency + MLP bank-plan cycles "
                  "(128 PEs x 24 lanes), e2e throughput = min(RTL lookup throughput, 1 / MLP cycles).",
            ""] + lines
-    out += ["", "Reference points (../shared/reference.md) and this machine's golden model:", "",
+    out += ["", "Reference points (docs/reference.md) and this machine's golden model:", "",
             "| what | latency | throughput |", "|---|---|---|"]
     for m, ref in MICROREC.items():
         out.append(f"| MicroRec {m}: lookup, no products -> products | {ref['lookup_ns'][0]:.0f} -> "

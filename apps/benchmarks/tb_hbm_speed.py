@@ -1,4 +1,4 @@
-"""Speed benchmark body (run by tb/hbm/bench_hbm_speed.py, not a test).
+"""Speed benchmark body (run by apps/benchmarks/hbm_speed.py, not a test).
 
 All 32 channels busy: every SV generator issues a single-beat read per cycle
 (random rows, 8 IDs, u280 timing), so each channel moves about one 256-bit
@@ -14,22 +14,22 @@ beat per cycle with the procedural hash computed for every beat. Modes:
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import cocotb
 from cocotb.triggers import Timer
 
-from tb.common.bench import CLK_PERIOD_NS
+from tb.common.clock_reset import CLK_PERIOD_NS
+from tb.common.spec import run_dir
 from tb.hbm import HbmConfig, HbmRegion
-from tb.hbm.tb_hbm import BEAT, NUM_CH, bring_up
+from tb.hbm.harness import BEAT, KNOBS, NUM_CH, bring_up
 from tb.hbm.tgen import TgenCfg, TrafficGens
 
 
 @cocotb.test()
 async def bench_speed(dut):
-    mode = os.environ.get("HBM_BENCH_MODE", "idle")
-    cycles = int(os.environ.get("HBM_BENCH_CYCLES", "200000"))
+    mode = KNOBS.bench_mode
+    cycles = KNOBS.bench_cycles
     cfg = HbmConfig.preset("u280", num_ch=NUM_CH, log=(mode == "log"), rng_seed=1)
     mem = await bring_up(cfg, ext=(0, 0))
     tg = TrafficGens(dut, BEAT * 8, NUM_CH)
@@ -83,6 +83,6 @@ async def bench_speed(dut):
            "min_channel_util": min(s.utilization for s in stats),
            "txns_to_python": subscriber_hits[0]}
     cocotb.log.info("HBM BENCH %s", json.dumps(res))
-    with open(os.path.join(os.environ.get("MICROREC_TEST_DIR", "."), "hbm_bench.json"), "w") as fh:
+    with open(run_dir() / "hbm_bench.json", "w") as fh:
         json.dump(res, fh)
     mem.check()

@@ -1,8 +1,8 @@
-"""cocotb benchmark of rtl/mlp/mlp_engine.sv (driven by tb/mlp/bench_mlp.py).
+"""cocotb benchmark of rtl/mlp/mlp_engine.sv (driven by apps/benchmarks/mlp.py).
 
-Loads a model (MLP_MODEL, default microrec_small) with its golden weights,
+Loads a model (the knob `model`, default microrec_small) with its golden weights,
 measures the latency of one inference on an idle engine, then streams
-MLP_ITEMS inferences back to back with the output always ready and measures
+`items` inferences back to back with the output always ready and measures
 the steady-state interval, MACs/cycle and per-layer utilization from the
 engine's own counters. Every logit is checked against the golden model.
 Python acts per feature beat and per logit only. Writes bench.json into the
@@ -11,9 +11,7 @@ test directory.
 from __future__ import annotations
 
 import json
-import os
 import time
-from pathlib import Path
 
 import cocotb
 import numpy as np
@@ -22,8 +20,10 @@ from cocotb.triggers import FallingEdge, RisingEdge
 from models.config import builtin
 from models.golden import gather, mlp_forward, mlp_weights
 from models.queries import uniform_queries
-from tb.common.bench import start_clock_and_reset, test_dir
-from tb.mlp.mlp_env import read_perf
+from tb.common.clock_reset import start_clock_and_reset
+from tb.common.spec import load_spec, run_dir
+from tb.mlp.dut import MlpKnobs
+from tb.mlp.agent import read_perf
 from tb.mlp.mlp_layout import EngineBuild, bank_plan, config_ports, feature_beats, weight_writes
 
 
@@ -59,9 +59,10 @@ async def collect(dut, n, out, build):
 
 @cocotb.test()
 async def mlp_bench(dut):
-    build = EngineBuild.from_env()
-    cfg = builtin(os.environ.get("MLP_MODEL", "microrec_small"))
-    n = int(os.environ.get("MLP_ITEMS", "20"))
+    spec = load_spec()
+    build, knobs = spec.build_as(EngineBuild), spec.knobs_as(MlpKnobs)
+    cfg = builtin(knobs.model or "microrec_small")
+    n = knobs.items
     weights = mlp_weights(cfg)
     feats = gather(cfg, uniform_queries(cfg, n + 1, seed=7))
     want = mlp_forward(cfg, feats, weights)
@@ -161,5 +162,5 @@ async def mlp_bench(dut):
         "weight_words": len(writes), "load_wall_s": t_load,
         "stream_wall_s": wall, "sim_cycles_per_s": perf["perf_cycles"] / wall,
     }
-    Path(test_dir(), "bench.json").write_text(json.dumps(res, indent=1))
+    (run_dir() / "bench.json").write_text(json.dumps(res, indent=1))
     dut._log.info("bench: " + json.dumps({k: v for k, v in res.items() if k != "layers"}))

@@ -1,8 +1,8 @@
 """MLP engine benchmark: MACs/cycle, utilization per layer and in steady state,
 cycles per inference on microrec_small shapes, and simulation speed vs P x U.
 
-    .venv/bin/python -m tb.mlp.bench_mlp                 # the sweep (default)
-    .venv/bin/python -m tb.mlp.bench_mlp --only 128x24   # one point
+    .venv/bin/python -m apps.benchmarks.mlp                 # the sweep (default)
+    .venv/bin/python -m apps.benchmarks.mlp --only 128x24   # one point
 
 Each point is its own Verilator build (ports_only). Prints a table, writes
 build/bench/mlp_engine.json and build/bench/mlp_engine.png.
@@ -15,7 +15,7 @@ import sys
 import time
 
 from models.config import builtin
-from sim.runner import Dut, run_test
+from tb.mlp.dut import BENCH
 from sim.toolchain import BUILD_ROOT
 from tb.mlp.mlp_layout import EngineBuild, bank_plan
 
@@ -31,18 +31,13 @@ def build_for(p: int, u: int, model: str) -> EngineBuild:
     return EngineBuild(P=p, U=u, WDEPTH=max(64, words), BDEPTH=max(16, rounds))
 
 
-def run_point(p: int, u: int, model: str, seed: int) -> dict:
-    from tests.test_mlp_engine import SOURCES
-
+def run_point(p: int, u: int, model: str, seed: int, items: int | None = None) -> dict:
     build = build_for(p, u, model)
     ideal = sum(lp["cycles"] for lp in bank_plan(build, builtin(model).layer_shapes))
-    items = max(20, min(40, 150_000 // ideal))
-    dut = Dut(name=f"mlp_bench_p{p}_u{u}", toplevel="mlp_engine", sources=SOURCES,
-              parameters=build.parameters(), ports_only=True)
+    items = items or max(20, min(40, 150_000 // ideal))
     t0 = time.perf_counter()
-    res = run_test(dut, "tb.mlp.tb_mlp_bench", seed=seed, name=f"bench_mlp_p{p}_u{u}",
-                   coverage=False, waves=False,
-                   extra_env={**build.env(), "MLP_MODEL": model, "MLP_ITEMS": str(items)})
+    res = BENCH.run(build, "mlp_bench", seed, module="apps.benchmarks.tb_mlp_speed", name=f"bench_mlp_p{p}_u{u}",
+                    coverage=False, waves=False, model=model, items=items)
     out = json.loads((res.test_dir / "bench.json").read_text())
     out["total_wall_s"] = time.perf_counter() - t0
     return out
@@ -108,12 +103,13 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="microrec_small")
     ap.add_argument("--only", help="one point, e.g. 128x24")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--items", type=int, help="inferences per point (default: 20-40 by size)")
     args = ap.parse_args(argv)
     sweep = [tuple(int(v) for v in args.only.split("x"))] if args.only else SWEEP
     points = []
     for p, u in sweep:
         print(f"[bench] P={p} U={u} ({p * u} lanes) ...", flush=True)
-        points.append(run_point(p, u, args.model, args.seed))
+        points.append(run_point(p, u, args.model, args.seed, args.items))
     print(report(points))
     target = [r for r in points if r["lanes"] <= TARGETS["max_lanes"]]
     if target:

@@ -1,4 +1,4 @@
-"""Speed benchmark of the SV memory model: `python -m tb.hbm.bench_hbm_speed`.
+"""Speed benchmark of the SV memory model: `python -m apps.benchmarks.hbm_speed` (`make bench-hbm`).
 
 Runs the same 32-channel build three times (Python idle, a normal bench's
 per-batch Python, per-transaction logging), all channels busy, and prints
@@ -11,10 +11,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from sim.runner import run_test
 from sim.toolchain import BUILD_ROOT
+from tb.hbm.dut import BENCH, HbmHarnessBuild
 
 
 def main(argv=None) -> int:
@@ -22,14 +21,11 @@ def main(argv=None) -> int:
     ap.add_argument("--cycles", type=int, default=200000)
     ap.add_argument("--modes", default="idle,idle1k,bench,log")
     args = ap.parse_args(argv)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-    from test_hbm_model import env, hbm_dut
-
     results = {}
     for mode in args.modes.split(","):
-        r = run_test(hbm_dut(), "tb.hbm.tb_hbm_bench", testcase="bench_speed", seed=1,
-                     name=f"bench_hbm_speed_{mode}", coverage=False, waves=False,
-                     extra_env=env(32, 256, HBM_BENCH_MODE=mode, HBM_BENCH_CYCLES=args.cycles))
+        r = BENCH.run(HbmHarnessBuild(), "bench_speed", 1, module="apps.benchmarks.tb_hbm_speed",
+                      name=f"bench_hbm_speed_{mode}", coverage=False, waves=False,
+                      bench_mode=mode, bench_cycles=args.cycles)
         results[mode] = json.loads((r.test_dir / "hbm_bench.json").read_text())
     idle = results.get("idle", {}).get("cycles_per_s")
     idle_cpu = results.get("idle", {}).get("cycles_per_cpu_s")
@@ -45,12 +41,12 @@ def main(argv=None) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
     print(f"written {out}")
-    ok = True
     if "bench" in results and idle:
         b = results["bench"]["cycles_per_cpu_s"]
         ok = b >= 50000 and b / idle_cpu >= 0.25
+        # a benchmark reports; it never fails on host speed (a busy machine is not a bug)
         print(f"target (>= 50k cycles per CPU-second and >= 25% of idle, 32 busy channels): {'MET' if ok else 'NOT MET'}")
-    return 0 if ok else 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,2 @@
+"""Applications built on the flow library (sim/) and the benches (tb/): `make sim`
+(microrec_sim) and the performance benchmarks (benchmarks/)."""

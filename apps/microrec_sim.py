@@ -1,0 +1,261 @@
+"""`make sim`: the main job. The whole accelerator, from query to logit.
+
+1. The golden model on the chosen config: its own CPU speed at batch 1 and
+   batch 2048 (NumPy, this machine), and the fixed-point vs float error.
+2. The RTL accelerator top (CSRs, lookup engines over the HBM model, the
+   configuration DMA, an MLP engine of PES x LANES MAC lanes) in Verilator:
+   the host driver loads the model through the CSRs and DMA; unloaded
+   latency is measured one query at a time, then throughput over QUERIES
+   back-to-back queries; every logit is compared with golden_infer() bit
+   for bit.
+Prints a summary (next to MicroRec's published figures for the configs they
+were published for, docs/reference.md) and writes build/sim/result.json;
+exits non-zero on any mismatch or failure, and with one line naming the
+knob on bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sim.runner import SimFailure
+from sim.toolchain import BUILD_ROOT
+
+PRESETS = ("ideal", "u280", "ddr4")
+# MicroRec Table 2 (FPGA, 16-bit), at 120 MHz: only beside the config it was published for
+MICROREC = {"microrec_small": {"latency_us": 16.3, "items_per_s": 3.05e5},
+            "microrec_large": {"latency_us": 22.6, "items_per_s": 1.95e5}}
+RUN_NAME = "sim_main_top"
+
+
+class UsageError(ValueError):
+    """Bad command-line input: one line naming the knob."""
+
+
+def step(msg: str) -> None:
+    print(f"[sim] {msg}", flush=True)
+
+
+def resolve_config(value: str, cwd: Path) -> str:
+    """A built-in name, or a JSON path resolved from the caller's directory."""
+    from models.config import BUILTINS, ConfigError, load_config
+
+    if value in BUILTINS:
+        return value
+    path = Path(value)
+    if not path.is_absolute():
+        path = (cwd / path).resolve()
+    if path.suffix.lower() != ".json":
+        raise UsageError(f"CONFIG={value}: neither a built-in config ({', '.join(BUILTINS)}) nor a .json file")
+    if not path.exists():
+        raise UsageError(f"CONFIG={value}: no such file ({path})")
+    try:
+        load_config(str(path))
+    except ConfigError as e:
+        raise UsageError(f"CONFIG={value}: {e}") from None
+    except (KeyError, TypeError) as e:
+        raise UsageError(f"CONFIG={value}: missing or malformed field {e}") from None
+    return str(path)
+
+
+def check_args(args) -> None:
+    if args.queries < 1:
+        raise UsageError(f"QUERIES={args.queries}: at least 1")
+    if args.lat_queries < 1:
+        raise UsageError(f"LAT_QUERIES={args.lat_queries}: at least 1")
+    if args.pes < 1 or args.lanes < 1:
+        raise UsageError(f"PES={args.pes} LANES={args.lanes}: both at least 1")
+    if args.preset not in PRESETS:
+        raise UsageError(f"PRESET={args.preset}: one of {', '.join(PRESETS)}")
+    if not 1.0 <= args.clock_mhz <= 1000.0:
+        raise UsageError(f"CLOCK_MHZ={args.clock_mhz}: between 1 and 1000")
+    if args.zipf < 0:
+        raise UsageError(f"ZIPF={args.zipf}: 0 (uniform) or a Zipf exponent > 0")
+
+
+def golden_part(config: str, seed: int) -> dict:
+    from models.config import check_fit, load_config
+    from models.golden import float_infer, golden_infer, mlp_weights
+    from models.queries import uniform_queries
+
+    cfg = load_config(config)
+    check_fit(cfg)
+    step(f"config {cfg.name}: {cfg.num_tables} tables, feature length {cfg.feature_len}, "
+         f"MLP {'-'.join(str(n) for n in [cfg.feature_len] + list(cfg.mlp))}, "
+         f"{cfg.total_bytes / 2**30:.2f} GiB of tables (procedural, never materialised)")
+    weights = mlp_weights(cfg)
+    idx = uniform_queries(cfg, 2048, seed=seed)
+    step("golden model speed: batch 1 (50 runs) and batch 2048 ...")
+    golden_infer(cfg, idx[:8], weights)                     # warm-up
+    t0 = time.perf_counter()
+    logits = golden_infer(cfg, idx, weights)
+    t_batch = time.perf_counter() - t0
+    lat = []
+    for i in range(50):
+        t1 = time.perf_counter()
+        golden_infer(cfg, idx[i:i + 1], weights)
+        lat.append(time.perf_counter() - t1)
+    err = np.abs(logits / 2.0**cfg.frac_bits - float_infer(cfg, idx, weights))
+    return {"config": cfg.name, "tables": cfg.num_tables, "feature_len": cfg.feature_len,
+            "mlp": list(cfg.mlp), "table_bytes": cfg.total_bytes,
+            "batch2048_items_per_s": 2048 / t_batch, "batch1_median_ms": 1e3 * statistics.median(lat),
+            "fixed_vs_float_max_abs": float(err.max()), "fixed_vs_float_mean_abs": float(err.mean())}
+
+
+class ProgressTail:
+    """Echoes the bench's [progress] lines while the simulation runs, from this run's log only:
+    the old log is removed before tailing starts, and the tail waits for the file to appear."""
+
+    def __init__(self, log_path: Path):
+        self.log_path = log_path
+        self.stop = threading.Event()
+        self.lines: list[str] = []
+        log_path.unlink(missing_ok=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self._read()                    # whatever arrived after the last poll
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            self._read()
+            self.stop.wait(1.0)
+
+    _pos = 0
+
+    def _read(self) -> None:
+        try:
+            with open(self.log_path, errors="replace") as fh:
+                fh.seek(self._pos)
+                for line in fh:
+                    if "[progress]" in line:
+                        text = line.split("[progress]", 1)[1].strip()
+                        self.lines.append(text)
+                        print("[sim]   " + text, flush=True)
+                self._pos = fh.tell()
+        except FileNotFoundError:
+            pass
+
+
+def rtl_part(args) -> dict:
+    from tb.top.dut import BENCH, build_for_model
+
+    build = build_for_model(args.config, args.pes, args.lanes)
+    step(f"RTL: accelerator top, {build.lookup.num_ch} memory channels ({args.preset} timing at "
+         f"{args.clock_mhz:g} MHz), MLP {args.pes} PEs x {args.lanes} lanes = {args.pes * args.lanes} MAC lanes")
+    step("building with Verilator if needed (a few minutes the first time) ...")
+    t0 = time.perf_counter()
+    with ProgressTail(BUILD_ROOT / "tests" / RUN_NAME / "sim.log") as tail:
+        res = BENCH.run(build, "TopSimTest", args.seed, name=RUN_NAME, configs=[args.config],
+                        queries=args.queries, lat_queries=args.lat_queries, preset=args.preset,
+                        mhz=args.clock_mhz, zipf=args.zipf)
+    out = json.loads((res.test_dir / "sim_result.json").read_text())
+    out.update(wall_s=time.perf_counter() - t0, log=str(res.log), progress=tail.lines,
+               fcov=[str(p) for p in sorted(res.test_dir.glob("fcov_*.json"))])
+    return out
+
+
+def summary(out: dict, clock_mhz: float) -> None:
+    g, r = out.get("golden"), out.get("rtl")
+    us = lambda c: c / clock_mhz  # noqa: E731
+    print("\n==================== make sim summary ====================")
+    print(f"result            : {'PASS' if out['ok'] else 'FAIL'}")
+    if g:
+        print(f"model             : {g['config']}: {g['tables']} tables, feature {g['feature_len']}, MLP "
+              f"{g['feature_len']}-{'-'.join(map(str, g['mlp']))}, {g['table_bytes'] / 2**30:.2f} GiB of tables")
+    if r:
+        print(f"queries           : {r['queries']} checked against golden_infer(), mismatches {r['mismatches']}")
+        print(f"latency (unloaded): min {r['latency_min']}, median {r['latency_median']}, p99 {r['latency_p99']} "
+              f"cycles = {us(r['latency_median']):.2f} us median at {clock_mhz:g} MHz "
+              f"({r['latency_queries']} queries one at a time)")
+        ipc = r["items_per_cycle"]
+        print(f"throughput        : {ipc:.3e} items/cycle = {ipc * clock_mhz * 1e6:.3g} items/s at "
+              f"{clock_mhz:g} MHz ({r['throughput_queries']} queries back to back)")
+        print(f"lookups           : {r['lookups_per_query']} per query ({r['dram_lookups_per_query']} in DRAM), "
+              f"{r['dram_rounds']} DRAM round(s); {r['counters']['ooo']} reads returned out of order")
+        util = list(r["channel_utilization"].values())
+        if util:
+            print(f"memory channels   : {len(util)} in use, R-channel utilization mean {np.mean(util):.1%}, "
+                  f"max {max(util):.1%}")
+        print(f"MLP               : {r['mlp_lanes']} MAC lanes, {r['mlp_utilization']:.1%} busy-cycle utilization")
+        ref = MICROREC.get(r["config"])
+        if ref:
+            ref_cycles = ref["latency_us"] * clock_mhz
+            ref_ipc = ref["items_per_s"] / (clock_mhz * 1e6)
+            print(f"\n|                      | this design (RTL sim) | MicroRec 16-bit (U280), {r['config']} |")
+            print("|---|---|---|")
+            print(f"| latency, cycles      | {r['latency_median']} | {ref_cycles:.0f} ({ref['latency_us']} us) |")
+            print(f"| latency @ {clock_mhz:g} MHz    | {us(r['latency_median']):.2f} us | {ref['latency_us']} us "
+                  f"(at MicroRec's own 120 MHz) |")
+            print(f"| items/cycle          | {ipc:.3e} | {ref_ipc:.3e} |")
+            print(f"| items/s @ {clock_mhz:g} MHz    | {ipc * clock_mhz * 1e6:.3g} | {ref['items_per_s']:.3g} |")
+        else:
+            print(f"\n(no published MicroRec figures for {r['config']}: they exist for "
+                  f"{', '.join(MICROREC)} only)")
+    if g:
+        print(f"| NumPy golden, batch 1    | {g['batch1_median_ms']:.3f} ms median (this machine) | |")
+        print(f"| NumPy golden, batch 2048 | {g['batch2048_items_per_s']:.3g} items/s (this machine) | |")
+        print(f"\nfixed vs float    : max |err| {g['fixed_vs_float_max_abs']:.4f}, "
+              f"mean {g['fixed_vs_float_mean_abs']:.4f} (logit units, 2048 queries)")
+    if r:
+        print(f"simulation        : throughput phase {r['counters']['cycles']} cycles; whole run {r['wall_s']:.0f} s "
+              f"wall incl. build and model load; log {r['log']}")
+        print(f"coverage files    : {', '.join(r['fcov']) or 'none'}")
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", default="microrec_small", help="built-in config name or JSON path")
+    ap.add_argument("--queries", type=int, default=1000, help="queries in the throughput run")
+    ap.add_argument("--lat-queries", type=int, default=50, help="queries in the one-at-a-time latency run")
+    ap.add_argument("--pes", type=int, default=128, help="MLP processing elements (P)")
+    ap.add_argument("--lanes", type=int, default=24, help="MAC lanes per PE (U)")
+    ap.add_argument("--preset", default="u280", help="memory timing: ideal | u280 | ddr4")
+    ap.add_argument("--clock-mhz", type=float, default=120.0, help="accelerator clock the memory timing is stated at")
+    ap.add_argument("--zipf", type=float, default=0.0, help="Zipf exponent of the throughput run (0: uniform)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--cwd", default=os.environ.get("MICROREC_CALLER_DIR", os.getcwd()),
+                    help="directory a relative CONFIG path is resolved from (the caller's)")
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        check_args(args)
+        args.config = resolve_config(args.config, Path(args.cwd))
+    except UsageError as e:
+        print(f"make sim: {e}", file=sys.stderr)
+        return 2
+    out = {"ok": False, "clock_mhz": args.clock_mhz, "preset": args.preset, "zipf": args.zipf}
+    try:
+        out["golden"] = golden_part(args.config, args.seed)
+        out["rtl"] = rtl_part(args)
+        out["ok"] = out["rtl"]["mismatches"] == 0
+    except SimFailure as exc:
+        out["error"] = str(exc)
+        print(exc)
+    summary(out, args.clock_mhz)
+    path = BUILD_ROOT / "sim" / "result.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=1, default=str))
+    print(f"result file       : {path}")
+    return 0 if out["ok"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,2 @@
+// the MAC processing element alone
+mac_pe.sv

@@ -1,0 +1,3 @@
+// lookup subsystem harness (rtl/lookup/lookup.f is added by tb/lookup/dut.py)
+-f hbm_model.f
+lookup_tb_top.sv

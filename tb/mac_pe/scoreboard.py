@@ -1,0 +1,120 @@
+"""MAC PE scoreboard (against models.fixed_point) and functional coverage."""
+from __future__ import annotations
+
+from pyuvm import (
+    ConfigDB,
+    uvm_analysis_port,
+    uvm_component,
+    uvm_subscriber,
+    uvm_tlm_analysis_fifo,
+)
+
+from tb.common.spec import run_dir
+from tb.common.fcov import Covergroup
+from tb.mac_pe.seq_lib import INT16_MAX, INT16_MIN
+
+
+# --------------------------------------------------------------------------
+# scoreboard and coverage
+# --------------------------------------------------------------------------
+class MacScoreboard(uvm_component):
+    """Pairs results with sent items in order; any difference fails the test."""
+
+    def build_phase(self):
+        self.sent_fifo = uvm_tlm_analysis_fifo("sent_fifo", self)
+        self.result_fifo = uvm_tlm_analysis_fifo("result_fifo", self)
+        self.sent_export = self.sent_fifo.analysis_export
+        self.result_export = self.result_fifo.analysis_export
+        self.checked_ap = uvm_analysis_port("checked_ap", self)
+        self.checked = 0
+        self.mismatches: list[str] = []
+
+    async def run_phase(self):
+        while True:
+            got = await self.result_fifo.get()
+            ok, item = self.sent_fifo.try_get()
+            if not ok:
+                self.mismatches.append(f"result #{self.checked} with no dot product sent: {got}")
+                continue
+            exp = item.expected()
+            diffs = [f"{k}: expected {exp[k]} got {got[k]}" for k in ("y", "acc", "sat", "relu_zero")
+                     if exp[k] != got[k]]
+            if item.golden_y is not None and item.golden_y != got["y"]:
+                diffs.append(f"y vs golden model ({item.tag}): expected {item.golden_y} got {got['y']}")
+            if diffs:
+                msg = f"MISMATCH dot product #{self.checked} {item}: " + "; ".join(diffs)
+                self.logger.error(msg)
+                self.mismatches.append(msg)
+            self.checked += 1
+            self.checked_ap.write((item, exp))
+
+    def check_phase(self):
+        leftover = self.sent_fifo.used()
+        assert not self.mismatches, f"{len(self.mismatches)} mismatches, first: {self.mismatches[0]}"
+        assert leftover == 0, f"{leftover} dot products sent but never answered"
+        assert self.checked > 0, "scoreboard checked nothing"
+        self.logger.info(f"scoreboard: {self.checked} dot products matched the golden model")
+
+    def report_phase(self):
+        import json
+        from cocotb.utils import get_sim_time
+        path = run_dir() / "scoreboard.json"
+        with open(path, "w") as fh:
+            json.dump({"checked": self.checked, "mismatches": len(self.mismatches),
+                       "first_mismatch": self.mismatches[0] if self.mismatches else None,
+                       "sim_ns": get_sim_time("ns")}, fh)
+
+
+class MacCoverage(uvm_subscriber):
+    """What the stimulus reached, in bins declared up front (holes are named)."""
+
+    def build_phase(self):
+        lanes = int(ConfigDB().get(self, "", "lanes"))
+        self.lanes = lanes
+        self.cg = Covergroup("mac_pe")
+        self.cg.point("frac_bits", ["1", "2-7", "8", "9-13", "14"], "requantize shift classes")
+        fan_bins = ["single_beat", "multi_beat_full"] + (["multi_beat_partial", "partial_single"] if lanes > 1 else [])
+        self.cg.point("fanin", fan_bins, "dot-product lengths vs lane count")
+        self.cg.point("out16", ["positive", "zero", "relu_clipped", "negative_no_relu", "sat_hi", "sat_lo"],
+                      "hidden-layer outcomes")
+        self.cg.point("out32", ["positive", "negative", "sat_hi", "sat_lo"], "logit outcomes")
+        self.cg.point("rounding", ["exact_half_pos", "exact_half_neg", "other"], "round-half-up cases")
+        self.cg.point("bias", ["int32_min", "int32_max", "other"], "bias extremes")
+        self.cg.point("spacing", ["back_to_back", "with_idles"], "input beat spacing")
+
+    def write(self, tup):
+        item, exp = tup
+        f = item.frac_bits
+        self.cg.sample("frac_bits", "1" if f == 1 else "8" if f == 8 else "14" if f == 14
+                       else "2-7" if f < 8 else "9-13")
+        n, lanes = item.fanin, self.lanes
+        if n <= lanes:
+            self.cg.sample("fanin", "single_beat" if n == lanes or lanes == 1 else "partial_single")
+        else:
+            self.cg.sample("fanin", "multi_beat_full" if n % lanes == 0 else "multi_beat_partial")
+        r = exp["rounded"]
+        if item.out32:
+            self.cg.sample("out32", "sat_hi" if r > 2**31 - 1 else "sat_lo" if r < -(2**31)
+                           else "positive" if r >= 0 else "negative")
+        else:
+            if r > INT16_MAX:
+                self.cg.sample("out16", "sat_hi")
+            elif r < INT16_MIN:
+                self.cg.sample("out16", "sat_lo")
+            elif r == 0:
+                self.cg.sample("out16", "zero")
+            elif r > 0:
+                self.cg.sample("out16", "positive")
+            else:
+                self.cg.sample("out16", "relu_clipped" if item.relu else "negative_no_relu")
+        frac = exp["acc"] & ((1 << f) - 1)
+        if frac == 1 << (f - 1):
+            self.cg.sample("rounding", "exact_half_pos" if exp["acc"] >= 0 else "exact_half_neg")
+        else:
+            self.cg.sample("rounding", "other")
+        self.cg.sample("bias", "int32_min" if item.bias == -(2**31) else
+                       "int32_max" if item.bias == 2**31 - 1 else "other")
+        self.cg.sample("spacing", "with_idles" if item.idles else "back_to_back")
+
+    def report_phase(self):
+        self.cg.report(self.logger)

@@ -1,0 +1,192 @@
+"""Transactions and sequences of the MAC PE bench: one dot product per item;
+random, extreme, rounding, ReLU, model-neuron and all-in-one sequences."""
+from __future__ import annotations
+
+from pyuvm import (
+    ConfigDB,
+    uvm_sequence,
+    uvm_sequence_item,
+)
+
+from models import fixed_point as fx
+from tb.common.seeding import py_random
+
+
+PE_LATENCY = 3
+INT16_MIN, INT16_MAX = -32768, 32767
+
+# --------------------------------------------------------------------------
+# transaction
+# --------------------------------------------------------------------------
+class MacItem(uvm_sequence_item):
+    def __init__(self, name="mac_item", a=(), b=(), bias=0, frac_bits=8, relu=True, out32=False):
+        super().__init__(name)
+        self.a = list(a)
+        self.b = list(b)
+        self.bias = bias
+        self.frac_bits = frac_bits
+        self.relu = relu
+        self.out32 = out32
+        self.idles = 0          # idle cycles the driver inserted
+        self.golden_y = None    # the golden model's own layer output, when known
+        self.tag = ""           # where the item came from (query/layer/neuron)
+
+    @property
+    def fanin(self) -> int:
+        return len(self.a)
+
+    def expected(self) -> dict:
+        """Golden result of this dot product (models/fixed_point.py)."""
+        acc = int(self.bias) + sum(int(x) * int(y) for x, y in zip(self.a, self.b))
+        rounded = int(fx.round_shift(acc, self.frac_bits))
+        if self.out32:
+            y = int(fx.requant_logit(acc, self.frac_bits))
+            sat = not (-(2**31) <= rounded <= 2**31 - 1)
+            relu_zero = False
+        else:
+            y = int(fx.requant_hidden(acc, self.frac_bits, relu=self.relu))
+            sat = not (INT16_MIN <= rounded <= INT16_MAX)
+            relu_zero = bool(self.relu and int(fx.sat16(rounded)) < 0)
+        return {"acc": acc, "y": y, "sat": sat, "relu_zero": relu_zero, "rounded": rounded}
+
+    def __str__(self):
+        return (f"MacItem(n={self.fanin}, bias={self.bias}, F={self.frac_bits}, relu={self.relu}, "
+                f"out32={self.out32}, a[:4]={self.a[:4]}, b[:4]={self.b[:4]})")
+
+
+# --------------------------------------------------------------------------
+# sequences
+# --------------------------------------------------------------------------
+class MacBaseSeq(uvm_sequence):
+    """Knobs come from ConfigDB so tests vary them without subclassing."""
+
+    def knob(self, name, default):
+        try:
+            return ConfigDB().get(None, "", name)
+        except Exception:  # noqa: BLE001 - pyuvm raises its own error type
+            return default
+
+    async def send(self, item: MacItem):
+        await self.start_item(item)
+        await self.finish_item(item)
+
+
+class MacRandomSeq(MacBaseSeq):
+    """Random operands over the full int16 range, random fan-in and settings."""
+
+    async def body(self):
+        rnd = py_random(1)
+        count = self.knob("num_items", 200)
+        max_fanin = self.knob("max_fanin", 40)
+        for i in range(count):
+            n = rnd.randint(1, max_fanin)
+            scale = rnd.choice([32767, 2047, 255, 15])
+            item = MacItem(
+                f"rand{i}",
+                a=[rnd.randint(-scale - 1, scale) for _ in range(n)],
+                b=[rnd.randint(-scale - 1, scale) for _ in range(n)],
+                bias=rnd.randint(-(2**31), 2**31 - 1) if rnd.random() < 0.3 else rnd.randint(-5000, 5000),
+                frac_bits=rnd.choice([1, 4, 8, 8, 8, 12, 14]),
+                relu=rnd.random() < 0.6,
+                out32=rnd.random() < 0.3,
+            )
+            await self.send(item)
+
+
+class MacExtremeSeq(MacBaseSeq):
+    """Saturation on both sides in both output widths, from extreme operands."""
+
+    async def body(self):
+        rnd = py_random(2)
+        count = self.knob("num_items", 200)
+        extremes = [INT16_MIN, INT16_MAX, INT16_MIN + 1, -1, 0, 1]
+        for i in range(count):
+            n = rnd.choice([1, 2, 3, 7, 16, 64])
+            item = MacItem(
+                f"extreme{i}",
+                a=[rnd.choice(extremes) for _ in range(n)],
+                b=[rnd.choice(extremes) for _ in range(n)],
+                bias=rnd.choice([-(2**31), 2**31 - 1, 0, -1]),
+                frac_bits=rnd.choice([1, 2, 8, 14]),
+                relu=rnd.random() < 0.5,
+                out32=rnd.random() < 0.5,
+            )
+            await self.send(item)
+
+
+class MacRoundingSeq(MacBaseSeq):
+    """Accumulators that sit exactly on .5 (both signs) and next to it."""
+
+    async def body(self):
+        rnd = py_random(3)
+        count = self.knob("num_items", 200)
+        for i in range(count):
+            f = rnd.randint(1, 14)
+            # half the time right at the int16 saturation edges (found by `make mutate`)
+            whole = rnd.choice([rnd.randint(-40000, 40000), 32766, 32767, 32768, -32767, -32768, -32769])
+            frac = rnd.choice([1 << (f - 1), (1 << (f - 1)) - 1, (1 << (f - 1)) + 1, 0])
+            acc = whole * (1 << f) + frac
+            # the bias carries the accumulator; one zero product keeps the beat path live
+            item = MacItem(f"round{i}", a=[0], b=[rnd.randint(INT16_MIN, INT16_MAX)],
+                           bias=max(-(2**31), min(2**31 - 1, acc)), frac_bits=f,
+                           relu=rnd.random() < 0.3, out32=rnd.random() < 0.5)
+            await self.send(item)
+
+
+class MacReluSeq(MacBaseSeq):
+    """Mostly negative dot products in hidden-layer mode: ReLU clips them."""
+
+    async def body(self):
+        rnd = py_random(4)
+        count = self.knob("num_items", 200)
+        for i in range(count):
+            n = rnd.randint(1, 24)
+            item = MacItem(f"relu{i}", a=[rnd.randint(1, 3000) for _ in range(n)],
+                           b=[rnd.randint(-3000, 100) for _ in range(n)],
+                           bias=rnd.randint(-100000, 1000), frac_bits=8,
+                           relu=rnd.random() < 0.8, out32=False)
+            await self.send(item)
+
+
+class MacModelSeq(MacBaseSeq):
+    """Real neurons of a model config: activations and weights from the golden model.
+
+    Each item is one neuron of one layer for one query; it carries the
+    golden model's own output for that neuron (golden_infer with
+    return_layers), so the PE is checked against the whole model, not just
+    against the fixed-point helper functions.
+    """
+
+    async def body(self):
+        from models.config import load_config
+        from models.golden import golden_infer, mlp_weights
+        from models.queries import uniform_queries
+
+        cfg = load_config(self.knob("model", "tiny"))
+        nq = self.knob("model_queries", 4)
+        per_layer = self.knob("model_neurons", 16)
+        rnd = py_random(5)
+        weights = mlp_weights(cfg)
+        idx = uniform_queries(cfg, nq, seed=rnd.randrange(2**31))
+        _, trace = golden_infer(cfg, idx, weights, return_layers=True)
+        last = len(weights) - 1
+        for q in range(nq):
+            for layer, (w, b) in enumerate(weights):
+                x = trace.features[q] if layer == 0 else trace.out[layer - 1][q]
+                neurons = rnd.sample(range(w.shape[0]), min(per_layer, w.shape[0]))
+                for j in neurons:
+                    item = MacItem(f"q{q}l{layer}n{j}", a=[int(v) for v in x], b=[int(v) for v in w[j]],
+                                   bias=int(b[j]), frac_bits=cfg.frac_bits, relu=layer != last,
+                                   out32=layer == last)
+                    item.golden_y = int(trace.out[layer][q, j])
+                    item.tag = f"{cfg.name} query {q} layer {layer} neuron {j}"
+                    await self.send(item)
+
+
+class MacAllSeq(MacBaseSeq):
+    """Every stimulus class in one run (the smoke test)."""
+
+    async def body(self):
+        # direct construction: the factory may map MacRandomSeq to this class
+        for cls in (MacRandomSeq, MacExtremeSeq, MacRoundingSeq, MacReluSeq):
+            await cls(cls.__name__).start(self.sequencer)

@@ -1,0 +1,75 @@
+"""Functional coverage of the MLP engine: shape classes vs P and U, saturation,
+ReLU clipping, stall causes, reconfiguration (declared bins)."""
+from __future__ import annotations
+
+import numpy as np
+from pyuvm import (
+    ConfigDB,
+    uvm_subscriber,
+)
+
+from models import fixed_point as fx
+from tb.common.fcov import Covergroup
+from tb.mlp.seq_lib import INT16_MAX, INT16_MIN
+
+
+class MlpCoverage(uvm_subscriber):
+    """Shape classes, saturation, ReLU clipping and stall causes (declared bins)."""
+
+    def build_phase(self):
+        self.build = b = ConfigDB().get(self, "", "build")
+        self.cg = Covergroup("mlp_engine")
+        self.cg.point("layers", [str(i) for i in range(1, b.MAX_LAYERS + 1)], "number of layers")
+        self.cg.point("fan_in", ["lt_U", "eq_U", "multiple_U", "partial_U"], "layer fan-in vs U lanes")
+        self.cg.point("fan_out", ["one", "lt_P", "eq_P", "multiple_P", "partial_P"], "layer size vs P PEs")
+        self.cg.point("hidden_sat", ["hi", "lo"], "int16 saturation in a hidden layer")
+        self.cg.point("logit_sat", ["hi", "lo", "none"], "int32 saturation of the logit")
+        self.cg.point("relu", ["none", "some", "all"], "ReLU clipping within one hidden layer")
+        self.cg.point("stall", ["out_backpressure", "dst_full", "array_busy", "starved"],
+                      "why a layer or the array waited")
+        self.cg.point("phases", ["single", "reconfigured"], "shapes changed between runs")
+        self.phases = 0
+
+    def write(self, tup):
+        kind, obj = tup
+        if kind == "phase":
+            self.phases += 1
+            self.sample_phase(obj)
+        else:
+            self.sample_infer(obj)
+
+    def sample_phase(self, ph):
+        b, perf = self.build, ph.perf
+        self.cg.sample("layers", str(len(ph.shapes)))
+        for fan_in, fan_out in ph.shapes:
+            self.cg.sample("fan_in", "lt_U" if fan_in < b.U else "eq_U" if fan_in == b.U
+                           else "multiple_U" if fan_in % b.U == 0 else "partial_U")
+            self.cg.sample("fan_out", "one" if fan_out == 1 else "lt_P" if fan_out < b.P
+                           else "eq_P" if fan_out == b.P else "multiple_P" if fan_out % b.P == 0
+                           else "partial_P")
+        if perf["perf_out_stall"]:
+            self.cg.sample("stall", "out_backpressure")
+        if any(perf["perf_stall_dst"]):
+            self.cg.sample("stall", "dst_full")
+        if any(perf["perf_stall_arr"]):
+            self.cg.sample("stall", "array_busy")
+        if perf["perf_idle"] > 0:
+            self.cg.sample("stall", "starved")
+        self.cg.sample("phases", "single" if self.phases == 1 else "reconfigured")
+
+    def sample_infer(self, item):
+        f = item.phase.cfg.frac_bits
+        accs = item.expected[1]
+        for l, acc in enumerate(accs[:-1]):
+            r = fx.round_shift(acc, f)
+            if np.any(r > INT16_MAX):
+                self.cg.sample("hidden_sat", "hi")
+            if np.any(r < INT16_MIN):
+                self.cg.sample("hidden_sat", "lo")
+            neg = int(np.count_nonzero(r < 0))
+            self.cg.sample("relu", "none" if neg == 0 else "all" if neg == len(r) else "some")
+        r = int(fx.round_shift(accs[-1], f)[0])
+        self.cg.sample("logit_sat", "hi" if r > 2**31 - 1 else "lo" if r < -(2**31) else "none")
+
+    def report_phase(self):
+        self.cg.report(self.logger)

@@ -1,0 +1,34 @@
+"""The MLP engine (rtl/mlp/mlp_engine.sv): named builds, bench knobs and DUT.
+
+One build (P=6, U=20: neither divides the microrec_small sizes) serves every
+shape the bench runs: tiny, random odd shapes and microrec_small
+(352-1024-512-256-1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sim.filelist import read_filelist
+from sim.runner import Dut
+from sim.toolchain import RTL_DIR
+from tb.common.bench_def import BenchDef, defines_tag
+from tb.mlp.mlp_layout import EngineBuild
+
+TEST_BUILD = EngineBuild()  # P=6, U=20, MAX_DIM=1024, banks sized for microrec_small
+
+
+@dataclass(frozen=True)
+class MlpKnobs:
+    items: int = 6                  # inferences per phase
+    model: str | None = None        # MlpModelTest: model config (None: the sequence's default, tiny)
+    stall_us: int = 400             # bench watchdog: simulated time without progress
+
+
+def make_dut(build: EngineBuild, defines: dict) -> Dut:
+    files = read_filelist(RTL_DIR / "mlp" / "mlp_engine.f")
+    return Dut(name=f"mlp_engine_p{build.P}_u{build.U}{defines_tag(defines)}", toplevel="mlp_engine",
+               sources=tuple(files.sources), includes=tuple(files.includes),
+               parameters=build.sv_parameters(), defines=defines, ports_only=True)
+
+
+BENCH = BenchDef("mlp", "tb.mlp.tb_mlp_engine", EngineBuild, MlpKnobs, make_dut)

@@ -1,0 +1,130 @@
+"""In-order logit check of the MLP engine against the golden model
+(models.golden.mlp_forward, in batches per phase), plus the engine's counters
+(MACs, busy beats, saturation and ReLU events per layer) against the golden
+trace and the shapes."""
+from __future__ import annotations
+
+import cocotb
+import numpy as np
+from cocotb.triggers import Event
+from pyuvm import (
+    ConfigDB,
+    uvm_analysis_port,
+    uvm_component,
+    uvm_tlm_analysis_fifo,
+)
+
+from models import fixed_point as fx
+from models.golden import mlp_forward
+from tb.mlp.mlp_layout import (
+    bank_plan,
+)
+from tb.mlp.seq_lib import MlpInferItem, MlpPhaseItem
+
+
+# --------------------------------------------------------------------------
+# scoreboard and coverage
+# --------------------------------------------------------------------------
+def golden_batch(items):
+    """Fill item.expected for items of one phase with one golden-model call."""
+    ph = items[0].phase
+    feats = np.stack([it.features for it in items])
+    logits, trace = mlp_forward(ph.cfg, feats, ph.weights, return_layers=True)
+    for i, it in enumerate(items):
+        it.expected = (int(logits[i]), [a[i] for a in trace.acc])
+
+
+class MlpScoreboard(uvm_component):
+    """In-order logit check against the golden model, plus the counters."""
+
+    def build_phase(self):
+        self.sent_fifo = uvm_tlm_analysis_fifo("sent_fifo", self)
+        self.result_fifo = uvm_tlm_analysis_fifo("result_fifo", self)
+        self.phase_fifo = uvm_tlm_analysis_fifo("phase_fifo", self)
+        self.sent_export = self.sent_fifo.analysis_export
+        self.result_export = self.result_fifo.analysis_export
+        self.phase_export = self.phase_fifo.analysis_export
+        self.checked_ap = uvm_analysis_port("checked_ap", self)
+        self.build = ConfigDB().get(self, "", "build")
+        self.pending: list[MlpInferItem] = []
+        self.checked = 0
+        self.sent = 0
+        self.phase_items: dict[int, list] = {}
+        self.mismatches: list[str] = []
+        self.progress = Event()
+
+    def outstanding(self) -> str:
+        self._drain_sent()
+        lines = [f"{self.sent} sent, {self.checked} checked, {len(self.pending)} outstanding"]
+        lines += [f"  {it}" for it in self.pending[:8]]
+        return "\n".join(lines)
+
+    def _drain_sent(self):
+        while True:
+            ok, it = self.sent_fifo.try_get()
+            if not ok:
+                return
+            self.pending.append(it)
+            self.sent += 1
+            self.phase_items.setdefault(it.phase.index, []).append(it)
+
+    async def run_phase(self):
+        cocotb.start_soon(self._phases())
+        while True:
+            got = await self.result_fifo.get()
+            self._drain_sent()
+            if not self.pending:
+                self.mismatches.append(f"MISMATCH: logit {got} with no inference sent")
+                continue
+            item = self.pending.pop(0)
+            if item.expected is None:
+                golden_batch([it for it in self.pending if it.phase is item.phase] + [item])
+            exp_logit = item.expected[0]
+            if got["logit"] != exp_logit or got["tag"] != item.tag:
+                msg = (f"MISMATCH inference #{self.checked} {item}: expected logit {exp_logit} "
+                       f"tag {item.tag}, got logit {got['logit']} tag {got['tag']}")
+                self.logger.error(msg)
+                self.mismatches.append(msg)
+            self.checked += 1
+            self.checked_ap.write(("infer", item))
+            self.progress.set()
+
+    async def _phases(self):
+        while True:
+            ph = await self.phase_fifo.get()
+            self._drain_sent()
+            items = self.phase_items.pop(ph.index, [])
+            self.check_perf(ph, items)
+            self.checked_ap.write(("phase", ph))
+
+    def check_perf(self, ph: MlpPhaseItem, items):
+        """Counters of a drained phase vs the shapes and the golden trace."""
+        perf, n = ph.perf, len(items)
+        if not items:
+            return
+        todo = [it for it in items if it.expected is None]
+        if todo:
+            golden_batch(todo)
+        plan = bank_plan(self.build, ph.shapes)
+        last = len(plan) - 1
+        for l, lp in enumerate(plan):
+            f = ph.cfg.frac_bits
+            sat = relu0 = 0
+            for it in items:
+                _, s, rz = fx.requant(it.expected[1][l], f, relu=l != last, out32=l == last)
+                sat += int(np.count_nonzero(s))
+                relu0 += int(np.count_nonzero(rz))
+            want = {"perf_macs": n * lp["macs"], "perf_busy": n * lp["cycles"],
+                    "perf_sat": sat, "perf_relu0": relu0}
+            for k, v in want.items():
+                if perf[k][l] != v:
+                    msg = f"MISMATCH counter {k}[{l}] of {ph}: expected {v}, got {perf[k][l]}"
+                    self.logger.error(msg)
+                    self.mismatches.append(msg)
+
+    def check_phase(self):
+        self._drain_sent()
+        assert not self.mismatches, f"{len(self.mismatches)} mismatches, first: {self.mismatches[0]}"
+        assert not self.pending, f"{len(self.pending)} inferences sent but never answered"
+        assert self.checked > 0, "scoreboard checked nothing"
+        self.logger.info(f"scoreboard: {self.checked} inferences matched the golden model")

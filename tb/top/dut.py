@@ -1,0 +1,80 @@
+"""The accelerator top (rtl/top/) on the HBM model (tb/hdl/microrec_tb_top.sv):
+named builds, the build `make sim` sizes for a model, bench knobs and DUT."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models.config import ModelConfig, load_config
+from sim.filelist import read_filelist
+from sim.runner import Dut
+from sim.toolchain import RTL_DIR, TB_DIR
+from tb.common.bench_def import BenchDef, defines_tag
+from tb.host.microrec_host import TopBuild
+from tb.lookup.dut import SAT_CONFIG, WIDE_CONFIG  # noqa: F401 - configs the top tests run
+from tb.lookup.layout import LookupBuild
+from tb.mlp.mlp_layout import EngineBuild, bank_plan
+
+# small build that runs tiny and the wide-row model (feature 133): MLP of 6 PEs x 20 lanes
+# (neither divides any layer size)
+TINY_TOP = TopBuild(LookupBuild(num_ch=4, num_banks=2, bank_words=512, qdepth=16, p_max=8, list_max=8,
+                                t_max=8, dim_max=64, feat_max=160, id_w=5),
+                    EngineBuild(P=6, U=20, MAX_LAYERS=4, MAX_DIM=1024, WDEPTH=2048, BDEPTH=256))
+# full-size microrec_small tables and MLP (352-1024-512-256-1) on u280 timing, 768 MAC lanes
+SMALL_TOP = TopBuild(LookupBuild(num_ch=34, num_banks=4, bank_words=16384, qdepth=64, p_max=64, list_max=8,
+                                 t_max=64, dim_max=16, feat_max=352, id_w=6),
+                     EngineBuild(P=32, U=24, MAX_LAYERS=4, MAX_DIM=1024, WDEPTH=2048, BDEPTH=64))
+
+
+def build_for_model(cfg: ModelConfig | str, pes: int, lanes: int) -> TopBuild:
+    """The platform `make sim` builds for a model: 32 HBM + 2 DDR channels, 4 on-chip
+    banks and a P x U MLP, every maximum rounded up to a power of two so similar models
+    share one Verilator build."""
+    cfg = load_config(cfg) if isinstance(cfg, str) else cfg
+    pow2 = lambda n: 1 << max(0, int(n) - 1).bit_length()  # noqa: E731
+    t_max = max(64, pow2(cfg.num_tables))
+    plan = bank_plan(EngineBuild(P=pes, U=lanes), list(cfg.layer_shapes))
+    wdepth = max(512, pow2(plan[-1]["wbase"] + plan[-1]["cycles"]))
+    bdepth = max(16, pow2(plan[-1]["bbase"] + plan[-1]["rounds"]))
+    return TopBuild(LookupBuild(num_ch=34, num_banks=4, bank_words=16384, qdepth=64, p_max=t_max,
+                                list_max=8, t_max=t_max, dim_max=max(16, pow2(max(t.dim for t in cfg.tables))),
+                                feat_max=max(352, cfg.feature_len), id_w=6),
+                    EngineBuild(P=pes, U=lanes, MAX_LAYERS=4, MAX_DIM=1024, WDEPTH=wdepth, BDEPTH=bdepth))
+
+
+@dataclass(frozen=True)
+class TopKnobs:
+    configs: tuple = ("tiny",)      # model configs run one after another (names or JSON paths)
+    queries: int = 200              # queries per traffic phase (TopSimTest: the throughput run)
+    lat_queries: int = 50           # TopSimTest: queries of the one-at-a-time latency run
+    zipf: float = 0.0               # TopSimTest: Zipf exponent of the throughput run (0: uniform)
+    preset: str = "ideal"           # memory timing: ideal | u280 | ddr4
+    latency: int = 20               # ideal memory latency, cycles
+    mhz: float = 140.0              # accelerator clock the memory timing is restated at
+    in_idle: float | None = None    # probability of an idle input cycle (None: the test's own)
+    out_stall: float | None = None  # probability of a stalled output cycle (None: the test's own)
+
+    def __post_init__(self):
+        if isinstance(self.configs, str):
+            object.__setattr__(self, "configs", (self.configs,))
+        if not self.configs:
+            raise ValueError("configs: at least one model config")
+        if self.preset not in ("ideal", "u280", "ddr4"):
+            raise ValueError(f"preset {self.preset!r}: one of ideal, u280, ddr4")
+        for name in ("in_idle", "out_stall"):
+            v = getattr(self, name)
+            if v is not None and not 0.0 <= v < 1.0:
+                raise ValueError(f"{name} {v}: a probability in [0, 1)")
+        if self.zipf < 0:
+            raise ValueError(f"zipf {self.zipf}: 0 (uniform) or an exponent > 0")
+        if self.queries < 1 or self.lat_queries < 1:
+            raise ValueError(f"queries {self.queries} / lat_queries {self.lat_queries}: at least 1")
+
+
+def make_dut(build: TopBuild, defines: dict) -> Dut:
+    files = read_filelist(RTL_DIR / "top" / "top.f") + read_filelist(TB_DIR / "hdl" / "top_harness.f")
+    return Dut(name=f"microrec_tb_top_p{build.mlp.P}u{build.mlp.U}{defines_tag(defines)}", toplevel="microrec_tb_top",
+               sources=tuple(files.sources), includes=tuple(files.includes),
+               parameters=build.sv_parameters(), defines=defines, ports_only=True)
+
+
+BENCH = BenchDef("top", "tb.top.tb_top", TopBuild, TopKnobs, make_dut)

@@ -1,0 +1,100 @@
+"""Every user-facing target runs at a tiny size in `make test`, so a refactor cannot
+silently break one (bench-model once did): `make sim`, each `make bench-*`.
+
+The targets run through make itself, in a subprocess, exactly as a user types them.
+Their builds are the real ones (a benchmark's Verilator build is what rots), only
+the sizes are small. Marked ``app``: kept out of coverage, mutation and soak runs.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from models.config import builtin, save_config
+
+ROOT = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.app
+
+
+def make(*args: str, cwd: Path = ROOT, timeout: int = 1800) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("PYTEST_CURRENT_TEST", None)      # the nested runs name their own test dirs
+    env.pop("PYTEST_XDIST_WORKER", None)
+    env["PWD"] = str(cwd)                     # as a shell sets it: make sim resolves CONFIG paths from it
+    proc = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        pytest.fail(f"make {' '.join(args)} exited {proc.returncode}\n--- stdout (tail) ---\n"
+                    f"{proc.stdout[-4000:]}\n--- stderr (tail) ---\n{proc.stderr[-3000:]}")
+    return proc
+
+
+def sim_result() -> dict:
+    return json.loads((ROOT / "build" / "sim" / "result.json").read_text())
+
+
+SIM_TINY = ("PES=8", "LANES=8", "QUERIES=20")
+
+
+def test_make_sim_tiny_then_another_config(tmp_path):
+    """`make sim CONFIG=tiny QUERIES=20` passes; then a second, different config given as a
+    path relative to the caller's directory runs on the same build, and its progress lines
+    and summary are its own, not the first run's (the stale-log race of issue 14)."""
+    first = make("sim", "CONFIG=tiny", *SIM_TINY)
+    assert "result            : PASS" in first.stdout
+    r1 = sim_result()["rtl"]
+    assert r1["mismatches"] == 0 and r1["queries"] == 20 + 50
+    assert any("model loaded (6 physical tables" in line for line in r1["progress"]), r1["progress"]
+    # tiny without its last table: 5 physical tables, same build maxima
+    cfg = builtin("tiny")
+    cfg.tables = cfg.tables[:-1]
+    cfg.name = "tiny_five_tables"
+    save_config(cfg, tmp_path / "five.json")
+    second = make("sim", "CONFIG=five.json", "PES=8", "LANES=8", "QUERIES=30", cwd=tmp_path)
+    assert "result            : PASS" in second.stdout
+    r2 = sim_result()["rtl"]
+    assert r2["config"] == "tiny_five_tables" and r2["queries"] == 30 + 50
+    assert any("model loaded (5 physical tables" in line for line in r2["progress"]), r2["progress"]
+    assert not any("(6 physical tables" in line for line in r2["progress"]), "progress of the previous run"
+    assert "[sim]   model loaded (5 physical tables" in second.stdout
+    assert "MicroRec 16-bit" not in second.stdout, "published figures beside a config they are not for"
+
+
+@pytest.mark.parametrize("args, why", [
+    (("CONFIG=nosuch",), "CONFIG=nosuch"),
+    (("QUERIES=0",), "QUERIES=0"),
+    (("PRESET=hbm9",), "PRESET=hbm9"),
+])
+def test_make_sim_bad_input_is_one_line(args, why):
+    env = dict(os.environ)
+    env.pop("PYTEST_CURRENT_TEST", None)
+    proc = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "sim", *args], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0
+    err = [ln for ln in proc.stderr.splitlines() if ln.startswith("make sim:")]
+    assert len(err) == 1 and why in err[0], proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_make_bench_model_tiny():
+    out = make("bench-model", "BENCH_ARGS=--models tiny --channels 1 --queries 8 --thr-queries 8").stdout
+    assert "| tiny | none | 1+2 |" in out and "done in" in out
+
+
+def test_make_bench_lookup_tiny():
+    out = make("bench-lookup", "BENCH_ARGS=--queries 20 --lat-queries 10 --models").stdout
+    assert "ideal L=20, 32 tables/32 ch" in out
+
+
+def test_make_bench_mlp_tiny():
+    out = make("bench-mlp", "BENCH_ARGS=--only 4x8 --items 3 --model tiny").stdout
+    assert "4 x 8" in out
+
+
+def test_make_bench_hbm_tiny():
+    out = make("bench-hbm", "BENCH_ARGS=--cycles 3000 --modes idle,bench").stdout
+    assert "bench" in out and "written" in out
