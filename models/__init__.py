@@ -13,7 +13,9 @@ from .config import (
     load_config,
     save_config,
 )
+from .dlrm import DlrmWeights, dlrm_float, dlrm_infer, dlrm_weights
 from .golden import float_infer, gather, golden_infer, mlp_forward, mlp_weights
+from .multihot import Bags, multihot_queries
 
 __all__ = [
     "BUILTINS",
@@ -23,6 +25,12 @@ __all__ = [
     "builtin",
     "load_config",
     "save_config",
+    "Bags",
+    "DlrmWeights",
+    "dlrm_float",
+    "dlrm_infer",
+    "dlrm_weights",
+    "multihot_queries",
     "float_infer",
     "gather",
     "golden_infer",

@@ -127,22 +127,22 @@ def pool_sums(cfg: ModelConfig, bags: Bags, ok: np.ndarray | None = None) -> np.
     """Exact per-table sums of each bag's rows: int64 [B, feature_len].
 
     Queries not `ok` get zeros (their indices may be out of range and are
-    never read). The sum is a difference of prefix sums: exact in int64.
+    never read). Exact in int64 (|sum| <= 2^30).
     """
     b = bags.batch
     ok = np.ones(b, dtype=bool) if ok is None else ok
     out = np.zeros((b, cfg.feature_len), dtype=np.int64)
     for t, (tab, off) in enumerate(zip(cfg.tables, cfg.feature_offsets)):
         lens = np.where(ok, bags.lengths[:, t], 0)
-        keep = np.repeat(ok, bags.lengths[:, t])
-        vals = bags.values[t][keep]
+        vals = bags.values[t][np.repeat(ok, bags.lengths[:, t])]
         if not vals.size:
             continue
-        rows = table_rows(cfg.seed, t, vals, tab.dim, cfg.emb_shift).astype(np.int64)
-        prefix = np.zeros((vals.size + 1, tab.dim), dtype=np.int64)
-        np.cumsum(rows, axis=0, out=prefix[1:])
-        ends = np.cumsum(lens)
-        out[:, off:off + tab.dim] = prefix[ends] - prefix[ends - lens]
+        rows = table_rows(cfg.seed, t, vals, tab.dim, cfg.emb_shift)     # int16
+        # reduceat sums from each start to the next; empty bags are left out
+        # of the starts (their rows are none), so each segment is one bag
+        full = lens > 0
+        starts = (np.cumsum(lens) - lens)[full]
+        out[full, off:off + tab.dim] = np.add.reduceat(rows, starts, axis=0, dtype=np.int64)
     return out
 
 
