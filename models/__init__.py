@@ -13,8 +13,10 @@ from .config import (
     load_config,
     save_config,
 )
+from .dlrm import DlrmWeights, dlrm_float, dlrm_infer, dlrm_weights
 from .golden import float_infer, gather, golden_infer, mlp_forward, mlp_weights
 from .quant import QuantModel, golden_infer_q, quantize
+from .multihot import Bags, multihot_queries
 
 __all__ = [
     "BUILTINS",
@@ -24,6 +26,12 @@ __all__ = [
     "builtin",
     "load_config",
     "save_config",
+    "Bags",
+    "DlrmWeights",
+    "dlrm_float",
+    "dlrm_infer",
+    "dlrm_weights",
+    "multihot_queries",
     "float_infer",
     "gather",
     "golden_infer",

@@ -64,6 +64,12 @@ def make_product(cfg: ModelConfig, a_idx, b_idx, where: str = "") -> ProductTabl
     if a == b:
         raise ConfigError(f"{where}b: table {b} paired with itself")
     ta, tb = cfg.tables[a], cfg.tables[b]
+    for side, t in (("a", ta), ("b", tb)):
+        if not t.one_hot:
+            # the pooled sum over a bag of product rows is not the product of the sums
+            raise ConfigError(f"{where}{side}: table {t.name!r} is not one-hot (bag_max "
+                              f"{t.bag_max}, pool_shift {t.pool_shift}); only one-hot tables "
+                              f"form Cartesian products (contracts s.9.1)")
     rows, dim = ta.rows * tb.rows, ta.dim + tb.dim
     if rows > MAX_ROWS:
         raise ConfigError(f"{where.rstrip('.') or 'product'}: {ta.name} x {tb.name} has "

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,11 @@ MAX_DIM = 256
 MAX_STRIDE = 4096  # a row never crosses a 4 KiB boundary (design.md section 4)
 MAX_FAN_IN = 1 << 16  # the accumulator-width rule is stated up to this fan-in
 MAX_SEED = (1 << 32) - 1
+MAX_BAG = 1 << 15          # a pooled sum of 2^15 int16 rows plus rounding fits 32 bits (contracts s.9.2)
+MAX_QUERY_INDICES = (1 << 16) - 1  # the packet's 16-bit index count (contracts s.9.7)
+MAX_DENSE = 255            # the packet's 8-bit dense-feature count
+POOLINGS = ("sum", "mean")
+INTERACTIONS = ("concat", "dot")
 
 # Capacities of the U280-like platform the built-in models are sized for.
 HBM_CHANNELS = 32
@@ -58,10 +63,18 @@ class TableConfig:
     dim: int
     tier: str
     channel: int | None = None
+    bag_max: int = 1          # longest bag (contracts s.9.1); 1 = one-hot
+    pooling: str = "sum"
+    pool_shift: int = 0       # mean = sum >>> pool_shift, round half up (s.9.2)
 
     @property
     def stride(self) -> int:
         return stride_for_dim(self.dim)
+
+    @property
+    def one_hot(self) -> bool:
+        """At most one row per query and no shift: a bag of one is the row itself."""
+        return self.bag_max == 1 and self.pool_shift == 0
 
     @property
     def table_bytes(self) -> int:
@@ -77,9 +90,12 @@ class ModelConfig:
     acc_w: int = 48
     seed: int = 1
     emb_shift: int = 5
+    dense: int = 0                                  # D dense features (contracts s.9.1)
+    bottom_mlp: list[int] = field(default_factory=list)
+    interaction: str = "concat"
 
     def __post_init__(self) -> None:
-        for fld in ("tables", "mlp"):
+        for fld in ("tables", "mlp", "bottom_mlp"):
             v = getattr(self, fld)
             if not isinstance(v, (list, tuple)):
                 raise ConfigError(f"{fld}: must be a list, got {type(v).__name__}")
@@ -105,13 +121,52 @@ class ModelConfig:
         return offs
 
     @property
+    def emb_dim(self) -> int | None:
+        """The common table dim, or None when the dims differ."""
+        dims = {t.dim for t in self.tables}
+        return dims.pop() if len(dims) == 1 else None
+
+    @property
+    def bottom_out(self) -> int:
+        """Elements of the bottom MLP's output (0 without one)."""
+        return self.bottom_mlp[-1] if self.bottom_mlp else 0
+
+    @property
+    def interaction_pairs(self) -> list[tuple[int, int]]:
+        """DLRM's (li, lj) over T = [bottom output, pooled 0 .. n-1]: i > j, i-major."""
+        return [(i, j) for i in range(self.num_tables + 1) for j in range(i)]
+
+    @property
+    def top_in(self) -> int:
+        """Fan-in of the top MLP: the length of R (contracts s.9.1)."""
+        if self.interaction == "dot":
+            return self.bottom_out + len(self.interaction_pairs)
+        return self.bottom_out + self.feature_len
+
+    @property
     def layer_shapes(self) -> list[tuple[int, int]]:
-        ins = [self.feature_len] + self.mlp[:-1]
+        """Top MLP (fan_in, fan_out) per layer; layer 0 reads R (top_in wide)."""
+        ins = [self.top_in] + self.mlp[:-1]
         return list(zip(ins, self.mlp))
 
     @property
+    def bottom_layer_shapes(self) -> list[tuple[int, int]]:
+        ins = [self.dense] + self.bottom_mlp[:-1]
+        return list(zip(ins, self.bottom_mlp))
+
+    @property
     def max_fan_in(self) -> int:
-        return max(i for i, _ in self.layer_shapes)
+        """Largest MAC fan-in of any layer, bottom and top, and of a dot product."""
+        fans = [i for i, _ in self.layer_shapes + self.bottom_layer_shapes]
+        if self.interaction == "dot":
+            fans.append(self.emb_dim or 0)
+        return max(fans)
+
+    @property
+    def microrec_compatible(self) -> bool:
+        """One-hot-equivalent concat model: golden_infer applies (contracts s.9.1)."""
+        return (self.dense == 0 and not self.bottom_mlp and self.interaction == "concat"
+                and all(t.pool_shift == 0 for t in self.tables))
 
     @property
     def total_bytes(self) -> int:
@@ -160,6 +215,16 @@ class ModelConfig:
                 raise ConfigError(f"{p}.tier: must be one of {TIERS}, got {t.tier!r}")
             if t.channel is not None:
                 _check_int(f"{p}.channel", t.channel, 0, None)
+            _check_int(f"{p}.bag_max", t.bag_max, 1, MAX_BAG)
+            if t.pooling not in POOLINGS:
+                raise ConfigError(f"{p}.pooling: must be one of {POOLINGS}, got {t.pooling!r}")
+            if t.pooling == "sum" and t.pool_shift != 0:
+                raise ConfigError(f"{p}.pool_shift: must be 0 for 'sum' pooling, got {t.pool_shift!r}")
+            _check_int(f"{p}.pool_shift", t.pool_shift, 0, 15)
+        bags = sum(t.bag_max for t in self.tables)
+        if bags > MAX_QUERY_INDICES:
+            raise ConfigError(f"tables: bag_max sums to {bags} indices per query, more than "
+                              f"the packet's {MAX_QUERY_INDICES}")
         if not self.mlp:
             raise ConfigError("mlp: must be a non-empty list of layer sizes")
         for i, n in enumerate(self.mlp):
@@ -171,29 +236,71 @@ class ModelConfig:
         _check_int("emb_shift", self.emb_shift, 0, 15)
         _check_int("seed", self.seed, 0, MAX_SEED)
         _check_int("acc_w", self.acc_w, 33, 64)
+        self._validate_dlrm()
         # Fan-in of layer 0 is the feature length (set by the tables), of
         # layer l > 0 the size of layer l-1.
         for layer, (fan_in, _) in enumerate(self.layer_shapes):
             if fan_in > MAX_FAN_IN:
-                where = "tables" if layer == 0 else f"mlp[{layer - 1}]"
+                where = ("interaction" if self.interaction == "dot" else "tables") if layer == 0 \
+                    else f"mlp[{layer - 1}]"
                 raise ConfigError(f"{where}: fan-in {fan_in} of layer {layer} "
                                   f"exceeds {MAX_FAN_IN}")
+        for layer, (fan_in, _) in enumerate(self.bottom_layer_shapes):
+            if fan_in > MAX_FAN_IN:
+                where = "dense" if layer == 0 else f"bottom_mlp[{layer - 1}]"
+                raise ConfigError(f"{where}: fan-in {fan_in} of bottom layer "
+                                  f"{layer} exceeds {MAX_FAN_IN}")
         need = min_acc_w(self.max_fan_in)
         if self.acc_w < need:
             raise ConfigError(f"acc_w: must be >= {need} for max fan-in "
                               f"{self.max_fan_in}, got {self.acc_w}")
 
+    def _validate_dlrm(self) -> None:
+        """Dense features, bottom MLP and interaction (contracts s.9.1)."""
+        _check_int("dense", self.dense, 0, MAX_DENSE)
+        for i, n in enumerate(self.bottom_mlp):
+            _check_int(f"bottom_mlp[{i}]", n, 1, None)
+        if self.dense and not self.bottom_mlp:
+            raise ConfigError(f"bottom_mlp: dense={self.dense} features need a bottom MLP")
+        if self.bottom_mlp and not self.dense:
+            raise ConfigError("dense: a bottom MLP needs dense features (dense >= 1)")
+        if self.interaction not in INTERACTIONS:
+            raise ConfigError(f"interaction: must be one of {INTERACTIONS}, "
+                              f"got {self.interaction!r}")
+        if self.interaction == "dot":
+            if not self.bottom_mlp:
+                raise ConfigError("interaction: 'dot' needs a bottom MLP (its output is T_0)")
+            d = self.bottom_mlp[-1]
+            for i, t in enumerate(self.tables):
+                if t.dim != d:
+                    raise ConfigError(f"tables[{i}].dim: 'dot' interaction needs every dim "
+                                      f"equal to bottom_mlp[-1] = {d}, got {t.dim}")
+
     # ---- dict / JSON ----------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
+        """Fields at their defaults are left out, so MicroRec configs keep their old form."""
         tables = []
         for t in self.tables:
             d = {"name": t.name, "rows": int(t.rows), "dim": int(t.dim), "tier": t.tier}
             if t.channel is not None:
                 d["channel"] = int(t.channel)
+            if t.bag_max != 1:
+                d["bag_max"] = int(t.bag_max)
+            if t.pooling != "sum":
+                d["pooling"] = t.pooling
+            if t.pool_shift:
+                d["pool_shift"] = int(t.pool_shift)
             tables.append(d)
-        return {"name": self.name, "tables": tables, "mlp": [int(n) for n in self.mlp],
-                "frac_bits": int(self.frac_bits), "acc_w": int(self.acc_w),
-                "seed": int(self.seed), "emb_shift": int(self.emb_shift)}
+        out = {"name": self.name, "tables": tables, "mlp": [int(n) for n in self.mlp],
+               "frac_bits": int(self.frac_bits), "acc_w": int(self.acc_w),
+               "seed": int(self.seed), "emb_shift": int(self.emb_shift)}
+        if self.dense:
+            out["dense"] = int(self.dense)
+        if self.bottom_mlp:
+            out["bottom_mlp"] = [int(n) for n in self.bottom_mlp]
+        if self.interaction != "concat":
+            out["interaction"] = self.interaction
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
@@ -209,8 +316,9 @@ class ModelConfig:
         return cls(tables=tables, **opts)
 
 
-_MODEL_KEYS = ("name", "tables", "mlp", "frac_bits", "acc_w", "seed", "emb_shift")
-_TABLE_KEYS = ("name", "rows", "dim", "tier", "channel")
+_MODEL_KEYS = ("name", "tables", "mlp", "frac_bits", "acc_w", "seed", "emb_shift",
+               "dense", "bottom_mlp", "interaction")
+_TABLE_KEYS = ("name", "rows", "dim", "tier", "channel", "bag_max", "pooling", "pool_shift")
 
 
 def _check_int(path: str, v: Any, lo: int | None, hi: int | None) -> None:
@@ -361,11 +469,17 @@ def dlrm_tier(table_bytes: int) -> str:
     return "ddr"
 
 
-def _dlrm_kaggle() -> ModelConfig:
-    """DLRM's Criteo Kaggle tables (dim 16) with a 416-512-256-1 MLP.
+DLRM_BAG_MAX = 64          # L_MAX of the RTL build (contracts s.9.7: >= 64)
+# Rows in [-0.25, 0.25) (F = 8), small as trained DLRM rows are: with sum-pooled
+# bags of 20 (tiny tables repeat rows, so their sums grow ~linearly) the dot
+# products stay about 4x inside int16; with emb_shift 8 they touch its limit.
+DLRM_EMB_SHIFT = 9
 
-    This accelerator has no bottom MLP and no dot-product interaction: the 26
-    looked-up vectors are concatenated (26 * 16 = 416) and fed to the MLP.
+
+def _dlrm_kaggle() -> ModelConfig:
+    """DLRM's Criteo Kaggle model (reference.md): 26 sum-pooled tables of dim 16,
+    13 dense features, bottom MLP 13-512-256-64-16, dot interaction, top MLP
+    367-512-256-1. Bags of up to DLRM_BAG_MAX rows per table.
     """
     tables, hbm_ch, ddr_ch = [], 0, 0
     for i, rows in enumerate(DLRM_KAGGLE_ROWS):
@@ -375,8 +489,24 @@ def _dlrm_kaggle() -> ModelConfig:
             ch, hbm_ch = hbm_ch % HBM_CHANNELS, hbm_ch + 1
         elif tier == "ddr":
             ch, ddr_ch = ddr_ch % DDR_CHANNELS, ddr_ch + 1
-        tables.append(TableConfig(f"C{i + 1}", rows, 16, tier, ch))
-    return ModelConfig("dlrm_kaggle", tables, [512, 256, 1])
+        tables.append(TableConfig(f"C{i + 1}", rows, 16, tier, ch, bag_max=DLRM_BAG_MAX))
+    return ModelConfig("dlrm_kaggle", tables, [512, 256, 1], emb_shift=DLRM_EMB_SHIFT,
+                       dense=13, bottom_mlp=[512, 256, 64, 16], interaction="dot")
+
+
+def _dlrm_tiny() -> ModelConfig:
+    """A DLRM small enough for RTL tests: five dim-4 tables over all tiers, mixed
+    one-hot (bag_max 1) and multi-hot tables, one mean-pooled; 3 dense
+    features, bottom MLP 3-8-4, dot interaction (4 + 5*6/2 = 19), top 19-8-1.
+    Table 0 allows bags of DLRM_BAG_MAX (the L_MAX edge); the others are short.
+    """
+    return ModelConfig("dlrm_tiny", [
+        TableConfig("history", 1000, 4, "hbm", 0, bag_max=DLRM_BAG_MAX),
+        TableConfig("item", 500, 4, "hbm", 1),
+        TableConfig("category", 16, 4, "onchip", bag_max=8, pooling="mean", pool_shift=2),
+        TableConfig("tags", 200, 4, "ddr", 0, bag_max=8),
+        TableConfig("city", 64, 4, "onchip"),
+    ], [8, 1], emb_shift=DLRM_EMB_SHIFT, dense=3, bottom_mlp=[8, 4], interaction="dot")
 
 
 BUILTINS: dict[str, ModelConfig] = {
@@ -385,6 +515,7 @@ BUILTINS: dict[str, ModelConfig] = {
     "microrec_small_47": _microrec_small_47(),
     "microrec_large": _microrec_large(),
     "dlrm_kaggle": _dlrm_kaggle(),
+    "dlrm_tiny": _dlrm_tiny(),
 }
 
 

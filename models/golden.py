@@ -29,22 +29,42 @@ class Trace:
     out: list[np.ndarray] = field(default_factory=list)   # int64 [B, out], after requant
 
 
-def mlp_weights(cfg: ModelConfig) -> Weights:
-    """Per layer (W int16 [out, in], b int32 [out]), drawn as contracts.md section 2.
+def draw_weights(seed: int, salt: int, frac_bits: int,
+                 shapes: list[tuple[int, int]]) -> Weights:
+    """The weight rule of contracts.md section 2 for any stream tag `salt`.
 
-    One generator per layer, seeded [seed, 0x3A1F, layer]; W is drawn first
+    One generator per layer, seeded [seed, salt, layer]; W is drawn first
     (row-major, shape (out, in), std 1/sqrt(fan_in)), then b (std 0.05).
     """
-    f = cfg.frac_bits
+    f = frac_bits
     weights = []
-    for layer, (fan_in, fan_out) in enumerate(cfg.layer_shapes):
-        rng = np.random.default_rng([cfg.seed, WEIGHT_SALT, layer])
+    for layer, (fan_in, fan_out) in enumerate(shapes):
+        rng = np.random.default_rng([seed, salt, layer])
         w = rng.normal(0.0, 1.0 / np.sqrt(fan_in), size=(fan_out, fan_in))
         b = rng.normal(0.0, BIAS_STD, size=fan_out)
         wq = np.clip(np.rint(w * (1 << f)), INT16_MIN, INT16_MAX).astype(np.int16)
         bq = np.clip(np.rint(b * (1 << (2 * f))), INT32_MIN, INT32_MAX).astype(np.int32)
         weights.append((wq, bq))
     return weights
+
+
+def mlp_weights(cfg: ModelConfig) -> Weights:
+    """Top-MLP layers (W int16 [out, in], b int32 [out]): stream tag 0x3A1F (section 2)."""
+    return draw_weights(cfg.seed, WEIGHT_SALT, cfg.frac_bits, cfg.layer_shapes)
+
+
+def require_microrec(cfg: ModelConfig, what: str) -> None:
+    """golden_infer and float_infer run one index per table, concatenated (section 9.1)."""
+    if cfg.microrec_compatible:
+        return
+    for fld, bad in (("dense", cfg.dense != 0), ("bottom_mlp", bool(cfg.bottom_mlp)),
+                     ("interaction", cfg.interaction != "concat")):
+        if bad:
+            break
+    else:
+        fld = "tables[].pool_shift"
+    raise ValueError(f"{fld}: {cfg.name!r} is a DLRM-class config; {what} runs MicroRec-"
+                     f"compatible configs only, use models.dlrm.dlrm_infer")
 
 
 def check_indices(cfg: ModelConfig, indices) -> np.ndarray:
@@ -86,9 +106,10 @@ def _check_weights(cfg: ModelConfig, weights: Weights | None) -> Weights:
 
 
 def _check_features(cfg: ModelConfig, features) -> np.ndarray:
+    """The top MLP's input R: int16 [B, top_in] (= the gathered features for MicroRec)."""
     x = np.asarray(features)
-    if x.ndim != 2 or x.shape[1] != cfg.feature_len:
-        raise ValueError(f"features: expected shape [B, {cfg.feature_len}], got {x.shape}")
+    if x.ndim != 2 or x.shape[1] != cfg.top_in:
+        raise ValueError(f"features: expected shape [B, {cfg.top_in}], got {x.shape}")
     if x.dtype.kind not in "iu":
         raise TypeError(f"features: must be integers, got dtype {x.dtype}")
     if x.size and (x.min() < INT16_MIN or x.max() > INT16_MAX):
@@ -110,27 +131,35 @@ def _exact_matmul(x: np.ndarray, w) -> np.ndarray:
     return (np.asarray(x, dtype=np.float64) @ w.astype(np.float64).T).astype(np.int64)
 
 
-def mlp_forward(cfg: ModelConfig, features, weights: Weights | None = None,
-                return_layers: bool = False):
-    """Bit-exact MLP on int16 features [B, feature_len] -> int64 logits [B].
-
-    With return_layers, returns (logits, Trace).
-    """
-    x = _check_features(cfg, features)
-    weights = _check_weights(cfg, weights)
+def run_layers(cfg: ModelConfig, x, weights: Weights, trace: Trace | None = None,
+               logit_last: bool = True, name: str = "layer") -> np.ndarray:
+    """Fixed-point layers on int64 x [B, in]: hidden relu(sat16), last sat32 unless
+    `logit_last` is False (the bottom MLP: ReLU on every layer, section 9.3)."""
     f = cfg.frac_bits
     acc_lim = 1 << (cfg.acc_w - 1)
-    trace = Trace(features=x.astype(np.int16))
     last = len(weights) - 1
     for layer, (w, b) in enumerate(weights):
         acc = _exact_matmul(x, w) + np.asarray(b, dtype=np.int64)
         if acc.size and (acc.min() < -acc_lim or acc.max() >= acc_lim):
             # Config validation makes this impossible for int16 x int16 + int32.
-            raise OverflowError(f"layer {layer}: accumulator exceeds acc_w={cfg.acc_w}")
-        x = requant_logit(acc, f) if layer == last else requant_hidden(acc, f)
-        if return_layers:
+            raise OverflowError(f"{name} {layer}: accumulator exceeds acc_w={cfg.acc_w}")
+        x = requant_logit(acc, f) if (logit_last and layer == last) else requant_hidden(acc, f)
+        if trace is not None:
             trace.acc.append(acc)
             trace.out.append(x)
+    return x
+
+
+def mlp_forward(cfg: ModelConfig, features, weights: Weights | None = None,
+                return_layers: bool = False):
+    """Bit-exact top MLP on int16 features [B, top_in] -> int64 logits [B].
+
+    With return_layers, returns (logits, Trace).
+    """
+    x = _check_features(cfg, features)
+    weights = _check_weights(cfg, weights)
+    trace = Trace(features=x.astype(np.int16))
+    x = run_layers(cfg, x, weights, trace if return_layers else None)
     logits = x[:, 0]
     return (logits, trace) if return_layers else logits
 
@@ -138,21 +167,28 @@ def mlp_forward(cfg: ModelConfig, features, weights: Weights | None = None,
 def golden_infer(cfg: ModelConfig, indices, weights: Weights | None = None,
                  return_layers: bool = False):
     """Bit-exact inference of queries `indices` [B, T] -> int64 logits [B] (2^-F units)."""
+    require_microrec(cfg, "golden_infer")
     return mlp_forward(cfg, gather(cfg, indices), weights, return_layers)
+
+
+def float_layers(cfg: ModelConfig, x: np.ndarray, weights: Weights,
+                 logit_last: bool = True) -> np.ndarray:
+    """Float64 layers on real-valued x with dequantized weights, no rounding."""
+    last = len(weights) - 1
+    for layer, (w, b) in enumerate(weights):
+        z = x @ (np.asarray(w, np.float64).T / (1 << cfg.frac_bits)) \
+            + np.asarray(b, np.float64) / (1 << (2 * cfg.frac_bits))
+        x = z if (logit_last and layer == last) else np.maximum(z, 0.0)
+    return x
 
 
 def float_forward(cfg: ModelConfig, features, weights: Weights | None = None) -> np.ndarray:
     """Float64 MLP on dequantized features and weights -> real-valued logits [B]."""
     x = _check_features(cfg, features) / float(1 << cfg.frac_bits)
-    weights = _check_weights(cfg, weights)
-    last = len(weights) - 1
-    for layer, (w, b) in enumerate(weights):
-        z = x @ (np.asarray(w, np.float64).T / (1 << cfg.frac_bits)) \
-            + np.asarray(b, np.float64) / (1 << (2 * cfg.frac_bits))
-        x = z if layer == last else np.maximum(z, 0.0)
-    return x[:, 0]
+    return float_layers(cfg, x, _check_weights(cfg, weights))[:, 0]
 
 
 def float_infer(cfg: ModelConfig, indices, weights: Weights | None = None) -> np.ndarray:
     """Float reference of `golden_infer`: compare with golden logits / 2^F."""
+    require_microrec(cfg, "float_infer")
     return float_forward(cfg, gather(cfg, indices), weights)

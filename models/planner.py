@@ -134,8 +134,10 @@ def product_cost(cfg: ModelConfig, a: int, b: int) -> int:
 
 
 def pair_ok(cfg: ModelConfig, a: int, b: int, platform: Platform) -> bool:
-    """A x B is a legal table that fits at least one memory channel."""
+    """A x B is a legal table (two one-hot tables) that fits at least one memory channel."""
     ta, tb = cfg.tables[a], cfg.tables[b]
+    if not (ta.one_hot and tb.one_hot):   # multi-hot tables never merge (contracts s.9.1)
+        return False
     rows, dim = ta.rows * tb.rows, ta.dim + tb.dim
     if a == b or rows > MAX_ROWS or dim > MAX_DIM or stride_for_dim(dim) > MAX_STRIDE:
         return False

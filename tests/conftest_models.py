@@ -43,11 +43,12 @@ def ref_sat(x: int, bits: int) -> int:
     return min(max(x, -(2 ** (bits - 1))), 2 ** (bits - 1) - 1)
 
 
-def ref_weights(seed: int, f: int, shapes: list[tuple[int, int]]):
-    """contracts.md section 2, re-derived: nested lists of Python ints."""
+def ref_weights(seed: int, f: int, shapes: list[tuple[int, int]], tag: int = 0x3A1F):
+    """contracts.md section 2 (tag 0x3A1F: top MLP; 0xB07B: bottom MLP, s.9.5),
+    re-derived: nested lists of Python ints."""
     out = []
     for layer, (fan_in, fan_out) in enumerate(shapes):
-        rng = np.random.default_rng([seed, 0x3A1F, layer])
+        rng = np.random.default_rng([seed, tag, layer])
         w = rng.normal(0.0, 1.0 / fan_in ** 0.5, size=(fan_out, fan_in))
         b = rng.normal(0.0, 0.05, size=fan_out)
         wq = [[ref_sat(int(round(v * 2 ** f)), 16) for v in row] for row in w]
@@ -74,3 +75,52 @@ def ref_mlp(features: list[int], weights, f: int) -> int:
             x = [max(ref_sat(ref_round_shift(a, f), 16), 0) for a in accs]
     assert len(x) == 1
     return x[0]
+
+
+def ref_layer(x: list[int], w, b, f: int, relu: bool) -> list[int]:
+    """One fixed-point layer, hidden-layer output rule (s.3)."""
+    out = []
+    for row, bj in zip(w, b):
+        y = ref_sat(ref_round_shift(sum(int(wi) * xi for wi, xi in zip(row, x)) + int(bj), f), 16)
+        out.append(max(y, 0) if relu else y)
+    return out
+
+
+def ref_dlrm(cfg, bags: list[list[int]], dense: list[int], bottom_w, top_w) -> dict:
+    """contracts.md section 9 for one query, one value at a time.
+
+    `cfg` is read for plain fields only. Returns the stages, or the error
+    record {"err": code, "table": t} (bag length checked over every table
+    before any index, each naming the lowest failing table).
+    """
+    f, seed, es = cfg.frac_bits, cfg.seed, cfg.emb_shift
+    for t, tab in enumerate(cfg.tables):
+        if len(bags[t]) > tab.bag_max:
+            return {"err": 6, "table": t, "logit": 0}
+    for t, tab in enumerate(cfg.tables):
+        if any(not 0 <= i < tab.rows for i in bags[t]):
+            return {"err": 1, "table": t, "logit": 0}
+    pooled = []
+    for t, tab in enumerate(cfg.tables):
+        vec = []
+        for k in range(tab.dim):
+            s = sum(ref_element(seed, t, i, k, es) for i in bags[t])
+            if tab.pool_shift:
+                s = ref_round_shift(s, tab.pool_shift)
+            vec.append(ref_sat(s, 16))
+        pooled.append(vec)
+    x = list(dense) if bottom_w else []
+    for w, b in bottom_w:
+        x = ref_layer(x, w, b, f, relu=True)        # ReLU after every bottom layer
+    if cfg.interaction == "dot":
+        vecs = [x] + pooled
+        z = []
+        for i in range(len(vecs)):
+            for j in range(i):
+                acc = sum(a * c for a, c in zip(vecs[i], vecs[j]))
+                z.append(ref_sat(ref_round_shift(acc, f), 16))
+        r = x + z
+    else:
+        r = x + [v for vec in pooled for v in vec]
+    return {"err": 0, "table": 0, "pooled": pooled, "bottom": x, "r": r,
+            "logit": ref_mlp(r, top_w, f)}

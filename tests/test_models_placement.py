@@ -303,6 +303,9 @@ def test_descriptor_limits():
 ])
 def test_descriptors_round_trip_with_products(name, pairs):
     cfg = builtin(name)
+    if name == "dlrm_kaggle":   # multi-hot tables never merge: use its one-hot variant
+        for t in cfg.tables:
+            t.bag_max = 1
     if pairs == "factors":
         pairs = [(cfg.table_index(f"hbm{i:02d}a"), cfg.table_index(f"hbm{i:02d}b"))
                  for i in SMALL_47_FACTORS]
