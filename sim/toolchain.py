@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from functools import lru_cache
 from pathlib import Path
 
@@ -54,5 +55,17 @@ def setup_env(env: dict | None = None) -> dict:
 
 
 def have_lz4() -> bool:
-    """FST tracing links against liblz4 (Debian liblz4-dev)."""
-    return Path("/usr/include/lz4.h").exists()
+    """FST tracing links against liblz4 (apt liblz4-dev, dnf lz4-devel, brew lz4).
+
+    Probed like sim/check_env.sh: the Debian header, pkg-config, or the
+    compiler's own include search (what the Verilator build will see).
+    """
+    if Path("/usr/include/lz4.h").exists():
+        return True
+    if shutil.which("pkg-config") and subprocess.run(["pkg-config", "--exists", "liblz4"]).returncode == 0:
+        return True
+    if shutil.which("g++"):
+        probe = subprocess.run(["g++", "-E", "-x", "c++", "-"], input="#include <lz4.h>\n", text=True,
+                               capture_output=True)
+        return probe.returncode == 0
+    return False
