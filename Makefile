@@ -76,7 +76,7 @@ regress: $(STAMP) ## tests x seeds in parallel: PROFILE=smoke (default) or night
 merge: $(STAMP) ## join the shard results below DIR (default build/regress/PROFILE) into DIR/merged: JUnit, summary, testplan, coverage
 	$(VPY) -m sim.merge "$(DIR)"
 
-coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged; lcov + HTML report
+coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged: text report, lcov file, HTML when genhtml is present
 	@$(CHECK_ENV) build genhtml
 	$(VPY) -m sim.coverage run --jobs $(JOBS)
 
