@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -48,7 +49,12 @@ def setup_env(env: dict | None = None) -> dict:
     # The wheel's verilated.mk leaves the PCH include flag empty.
     mf = env.get("MAKEFLAGS", "")
     if "CFG_CXXFLAGS_PCH_I" not in mf:
-        env["MAKEFLAGS"] = (mf + " CFG_CXXFLAGS_PCH_I=-include").strip()
+        mf = (mf + " CFG_CXXFLAGS_PCH_I=-include").strip()
+    # It also runs its includer script with a bare `python`, which Debian and Fedora
+    # do not have without python-is-python3: use this interpreter.
+    if "PYTHON3=" not in mf and not any(c.isspace() for c in sys.executable):
+        mf = f"{mf} PYTHON3={sys.executable}"
+    env["MAKEFLAGS"] = mf
     if shutil.which("ccache") and "OBJCACHE" not in env:
         env["OBJCACHE"] = "ccache"
     return env

