@@ -1,5 +1,7 @@
 # Every user-facing command. Each target bootstraps .venv from requirements.txt
-# (reinstalling when it changes) and the Debian packages it needs.
+# (reinstalling when it changes) after checking Python; targets that build
+# simulations check g++/make/perl and warn once about a missing optional tool
+# (sim/check_env.sh; `make deps` installs the optional ones).
 SHELL      := /bin/bash
 PYTHON     ?= python3
 VENV       := .venv
@@ -18,10 +20,15 @@ TEST       ?=
 K          ?=
 SEED       ?= 1
 BENCH_ARGS ?=
+SHARD      ?=
+BASE_SEED  ?=
+COV        ?=
+DIR        ?= build/regress/$(PROFILE)
 PYTEST     := $(VPY) -m pytest
+CHECK_ENV  := PYTHON=$(PYTHON) sim/check_env.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps csr sim test testplan lint regress coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup clean
+.PHONY: help venv deps csr sim test testplan lint regress merge coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup clean
 
 help: ## list the targets
 	@echo "MicroRec-style recommendation accelerator: RTL, pyuvm benches, golden model"
@@ -34,8 +41,11 @@ help: ## list the targets
 	@echo "  make regress PROFILE=smoke|nightly SEEDS=<n per test>"
 	@echo "  make waves   TEST=<pytest node id> SEED=<n>"
 	@echo "  make bench-* BENCH_ARGS=<the benchmark's own options, e.g. --help>"
+	@echo "  regress:     SHARD=<i>/<N>  K=<pytest -k expr>  BASE_SEED=<n>  COV=1 (code coverage);  merge: DIR=<dir with shard results>"
+	@echo "  setup:       PYTHON=<python3.11 or newer> for the .venv"
 
 $(STAMP): requirements.txt
+	@$(CHECK_ENV) python
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install -q --upgrade pip
 	$(VPY) -m pip install -q -r requirements.txt
@@ -43,22 +53,23 @@ $(STAMP): requirements.txt
 
 venv: $(STAMP) ## create/refresh the virtual environment
 
-deps: ## install the Debian packages the flows use (ccache, liblz4-dev, lcov)
-	@sim/deps.sh ccache liblz4-dev lcov
+deps: ## install the optional tools (ccache, lcov, lz4 headers): apt-get as root, else prints the apt/dnf/brew command
+	@$(CHECK_ENV) --install
 
 csr: $(STAMP) ## regenerate the CSR block, pyuvm register model, register map and C header from rtl/csr/microrec_csr.rdl
 	$(VPY) -m sim.csr_gen
 
 sim: $(STAMP) ## the main job: run the most complete system that exists, print a summary
-	@sim/deps.sh ccache
+	@$(CHECK_ENV) build
 	MICROREC_CALLER_DIR="$(PWD)" $(VPY) -m apps.microrec_sim --config "$(CONFIG)" --queries $(QUERIES) \
 	  --preset $(PRESET) --clock-mhz $(CLOCK_MHZ) --zipf $(ZIPF) --seed $(SEED) --pes $(PES) --lanes $(LANES)
 
 test: $(STAMP) ## what CI runs: lint, model unit tests, RTL smoke tests; then each testplan feature's status
-	@sim/deps.sh ccache
+	@$(CHECK_ENV) build
 	$(MAKE) --no-print-directory lint
 	@mkdir -p build
-	rc=0; $(PYTEST) -n $(JOBS) -q tests $(if $(K),-k "$(K)") --junitxml=build/test-results.xml || rc=$$?; \
+	rc=0; $(PYTEST) -n $(JOBS) -q tests $(if $(K),-k "$(K)") --junitxml=build/test-results.xml \
+	  --html=build/test-report.html --self-contained-html || rc=$$?; \
 	$(VPY) -m sim.testplan --results build/test-results.xml || [ $$rc -ne 0 ] || rc=1; \
 	exit $$rc
 
@@ -68,40 +79,45 @@ testplan: $(STAMP) ## check docs/testplan.toml (every test it names exists), the
 lint: $(STAMP) ## verilator --lint-only -Wall on all of rtl/
 	$(VPY) -m sim.lint
 
-regress: $(STAMP) ## tests x seeds in parallel: PROFILE=smoke (default) or nightly
-	@sim/deps.sh ccache
-	$(VPY) -m sim.regress --profile $(PROFILE) --jobs $(JOBS) $(if $(SEEDS),--seeds $(SEEDS))
+regress: $(STAMP) ## tests x seeds in parallel: PROFILE=smoke (default) or nightly; SHARD=i/N runs one slice
+	@$(CHECK_ENV) build
+	$(VPY) -m sim.regress --profile $(PROFILE) --jobs $(JOBS) $(if $(SEEDS),--seeds $(SEEDS)) \
+	  $(if $(SHARD),--shard $(SHARD)) $(if $(BASE_SEED),--base-seed $(BASE_SEED)) \
+	  $(if $(K),-k "$(K)") $(if $(COV),--coverage)
 
-coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged; lcov + HTML report
-	@sim/deps.sh ccache lcov
+merge: $(STAMP) ## join the shard results below DIR (default build/regress/PROFILE) into DIR/merged: JUnit, summary, testplan, coverage
+	$(VPY) -m sim.merge "$(DIR)"
+
+coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged: text report, lcov file, HTML when genhtml is present
+	@$(CHECK_ENV) build genhtml
 	$(VPY) -m sim.coverage run --jobs $(JOBS)
 
 mutate: $(STAMP) ## RTL mutation check: mutants one at a time vs the benches that see them; kill rate and survivors
-	@sim/deps.sh ccache
+	@$(CHECK_ENV) build
 	$(VPY) -m sim.mutate --jobs $(JOBS)
 
 waves: $(STAMP) ## rerun one test with FST waves: make waves TEST=<node id> SEED=<n>
 	@test -n "$(TEST)" || { echo "usage: make waves TEST=<pytest node id> SEED=<n>"; exit 2; }
-	@sim/deps.sh ccache liblz4-dev
+	@$(CHECK_ENV) build waves
 	$(PYTEST) -p no:xdist -q "$(TEST)" --seed $(SEED) --waves
 	@echo "waves: build/tests/*/dump.fst (newest):"; ls -t build/tests/*/dump.fst 2>/dev/null | head -1
 
 bench: bench-model bench-lookup bench-mlp bench-hbm ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
 
 bench-model: $(STAMP) ## lookup RTL vs performance model: 4 models x channels x Cartesian on/off, plots
-	@sim/deps.sh ccache
+	@$(CHECK_ENV) build
 	$(VPY) -m apps.benchmarks.model_sweep $(BENCH_ARGS)
 
 bench-lookup: $(STAMP) ## lookup latency/throughput (ideal and u280 memory) vs MicroRec
-	@sim/deps.sh ccache
+	@$(CHECK_ENV) build
 	$(VPY) -m apps.benchmarks.lookup $(BENCH_ARGS)
 
 bench-mlp: $(STAMP) ## MLP engine: MACs/cycle, utilization, cycles/inference, sim speed vs P x U
-	@sim/deps.sh ccache
+	@$(CHECK_ENV) build
 	$(VPY) -m apps.benchmarks.mlp $(BENCH_ARGS)
 
 bench-hbm: $(STAMP) ## HBM model simulation speed with 32 busy channels vs an idle Python side
-	@sim/deps.sh ccache
+	@$(CHECK_ENV) build
 	$(VPY) -m apps.benchmarks.hbm_speed $(BENCH_ARGS)
 
 clean: ## remove builds and reports (keeps .venv)

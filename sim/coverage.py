@@ -6,9 +6,10 @@ plain text (``C '<\\x01key\\x02value...>' count``), so merging is done here:
 points are merged per *module* (the hierarchy key is dropped, so a point is
 covered when any instance covered it), restricted to files under rtl/.
 Outputs: a per-file table of line / branch / toggle coverage, an lcov
-tracefile (lines and branches), an HTML report through genhtml (Debian
-lcov) when present, and the merged functional coverage of all tests with
-its holes. Waivers are read from ``tb/coverage_waivers.txt``: functional
+tracefile (lines and branches), the sum of all files in Verilator's own
+format (``coverage.dat``), an HTML report through genhtml (package lcov)
+when present (without it the text report and the lcov file are complete),
+and the merged functional coverage of all tests with its holes. Waivers are read from ``tb/coverage_waivers.txt``: functional
 bins by name, and code points (toggle bits of named signals, lines,
 branches) by rule, each with a written reason. The report prints raw and
 waived figures, the generated CSR block apart, and each target (line 95%,
@@ -220,11 +221,38 @@ def pct(c: int, t: int) -> str:
     return f"{100.0 * c / t:6.1f}%" if t else "    n/a"
 
 
-def report(out=sys.stdout) -> dict:
-    files = sorted(RAW_DIR.glob("*.dat"))
+def merge_dat(files, dest: Path) -> int:
+    """Sum the per-test coverage files into one file in Verilator's own format
+    (points kept whole, hierarchy included), e.g. for a Debian verilator_coverage.
+    Returns the number of points."""
+    counts: dict[str, int] = {}
+    for path in files:
+        with open(path, errors="surrogateescape") as fh:
+            for raw in fh:
+                m = LINE_RE.match(raw)
+                if m:
+                    counts[m.group(1)] = counts.get(m.group(1), 0) + int(m.group(2))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with open(dest, "w", errors="surrogateescape") as fh:
+        fh.write("# SystemC::Coverage-3\n")
+        for blob, n in counts.items():
+            fh.write(f"C '{blob}' {n}\n")
+    return len(counts)
+
+
+def report(out=sys.stdout, files=None, cov_dir: Path = COV_DIR, test_root: Path | None = None) -> dict:
+    """Merge and report ``files`` (default: every .dat in build/coverage/raw), with the
+    functional coverage under ``test_root`` (default build/tests); outputs go to ``cov_dir``.
+    `make merge` points these at a merged regression's results directory."""
+    where = RAW_DIR if files is None else "given"
+    files = sorted(RAW_DIR.glob("*.dat")) if files is None else sorted(files)
+    test_root = BUILD_ROOT / "tests" if test_root is None else test_root
     if not files:
-        print(f"coverage: no coverage files in {RAW_DIR}; run `make coverage`", file=out)
+        print(f"coverage: no coverage files ({where}); run `make coverage` or a regression with COVERAGE=1",
+              file=out)
         return {}
+    cov_dir.mkdir(parents=True, exist_ok=True)
+    merge_dat(files, cov_dir / "coverage.dat")
     merged = merge(files)
     rules = load_code_waivers()
     stats = summarize(merged, rules)
@@ -258,16 +286,16 @@ def report(out=sys.stdout) -> dict:
                   + (f" bits{'%' + str(r.lane) if getattr(r, 'lane', 0) else ''}>={r.min_bit}" if r.min_bit else "")
                   + f"  -- {r.reason}", file=out)
     tot = totals["hand-written rtl/"]
-    lcov = COV_DIR / "rtl.info"
+    lcov = cov_dir / "rtl.info"
     write_lcov(merged, lcov)
-    html = COV_DIR / "html"
-    html_note = "genhtml not found (Debian lcov); lcov file only"
+    html = cov_dir / "html"
+    html_note = "genhtml not found (package lcov): no HTML; the text report above and the lcov file are complete"
     if shutil.which("genhtml"):
         proc = subprocess.run(["genhtml", "-q", "--branch-coverage", "-o", str(html), str(lcov)],
                               capture_output=True, text=True)
         html_note = str(html / "index.html") if proc.returncode == 0 else f"genhtml failed: {proc.stderr[-300:]}"
 
-    fgroups = merge_functional(BUILD_ROOT / "tests")
+    fgroups = merge_functional(test_root)
     waivers = load_waivers()
     fsum = {}
     print("\nfunctional coverage, merged over all tests", file=out)
@@ -319,8 +347,9 @@ def report(out=sys.stdout) -> dict:
         "lcov": str(lcov),
         "html": html_note,
     }
-    (COV_DIR / "summary.json").write_text(json.dumps(summary, indent=1))
-    print(f"\nlcov: {lcov}\nhtml: {html_note}\nsummary: {COV_DIR / 'summary.json'}", file=out)
+    (cov_dir / "summary.json").write_text(json.dumps(summary, indent=1))
+    print(f"\nlcov: {lcov}\nhtml: {html_note}\nmerged coverage.dat (Verilator format): {cov_dir / 'coverage.dat'}"
+          f"\nsummary: {cov_dir / 'summary.json'}", file=out)
     return summary
 
 

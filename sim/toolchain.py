@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,12 +49,29 @@ def setup_env(env: dict | None = None) -> dict:
     # The wheel's verilated.mk leaves the PCH include flag empty.
     mf = env.get("MAKEFLAGS", "")
     if "CFG_CXXFLAGS_PCH_I" not in mf:
-        env["MAKEFLAGS"] = (mf + " CFG_CXXFLAGS_PCH_I=-include").strip()
+        mf = (mf + " CFG_CXXFLAGS_PCH_I=-include").strip()
+    # It also runs its includer script with a bare `python`, which Debian and Fedora
+    # do not have without python-is-python3: use this interpreter.
+    if "PYTHON3=" not in mf and not any(c.isspace() for c in sys.executable):
+        mf = f"{mf} PYTHON3={sys.executable}"
+    env["MAKEFLAGS"] = mf
     if shutil.which("ccache") and "OBJCACHE" not in env:
         env["OBJCACHE"] = "ccache"
     return env
 
 
 def have_lz4() -> bool:
-    """FST tracing links against liblz4 (Debian liblz4-dev)."""
-    return Path("/usr/include/lz4.h").exists()
+    """FST tracing links against liblz4 (apt liblz4-dev, dnf lz4-devel, brew lz4).
+
+    Probed like sim/check_env.sh: the Debian header, pkg-config, or the
+    compiler's own include search (what the Verilator build will see).
+    """
+    if Path("/usr/include/lz4.h").exists():
+        return True
+    if shutil.which("pkg-config") and subprocess.run(["pkg-config", "--exists", "liblz4"]).returncode == 0:
+        return True
+    if shutil.which("g++"):
+        probe = subprocess.run(["g++", "-E", "-x", "c++", "-"], input="#include <lz4.h>\n", text=True,
+                               capture_output=True)
+        return probe.returncode == 0
+    return False
