@@ -91,7 +91,7 @@ def test_make_bench_lookup_tiny():
 
 
 def test_make_bench_mlp_tiny():
-    out = make("bench-mlp", "BENCH_ARGS=--only 4x8 --items 3 --model tiny").stdout
+    out = make("bench-mlp", "BENCH_ARGS=--only 4x8 --items 16 --model tiny").stdout
     assert "4 x 8" in out
 
 

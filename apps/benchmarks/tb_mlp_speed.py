@@ -128,7 +128,7 @@ async def mlp_bench(dut):
     # sent when no more input was queued behind them)
     nl = len(cfg.layer_shapes)
     a, b = nl + 2, n - 1 - (nl + 3)
-    assert b - a >= 4, f"MLP_ITEMS={n} too small for a steady-state window"
+    assert b - a >= 4, f"items={n} too small for a steady-state window (at least {2 * nl + 10})"
     steady_interval = (arrivals[b] - arrivals[a]) / (b - a)
     steady_macs = (out[b][3] - out[a][3]) / (arrivals[b] - arrivals[a])
     loaded = [arr - st for arr, st in zip(arrivals, starts)]
