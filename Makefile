@@ -68,7 +68,7 @@ test: $(STAMP) ## what CI runs: lint, model unit tests, RTL smoke tests; then ea
 	@$(CHECK_ENV) build
 	$(MAKE) --no-print-directory lint
 	@mkdir -p build
-	rc=0; $(PYTEST) -n $(JOBS) -q tests $(if $(K),-k "$(K)") --junitxml=build/test-results.xml \
+	rc=0; $(PYTEST) -n $(JOBS) -q tests -m "not install" $(if $(K),-k "$(K)") --junitxml=build/test-results.xml \
 	  --html=build/test-report.html --self-contained-html || rc=$$?; \
 	$(VPY) -m sim.testplan --results build/test-results.xml || [ $$rc -ne 0 ] || rc=1; \
 	exit $$rc

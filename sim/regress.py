@@ -42,9 +42,10 @@ from .toolchain import BUILD_ROOT, ROOT
 PROFILES = {
     "smoke": {"seeds": 2, "markers": "rtl and not slow", "reseed": False,
               "about": "every RTL test, 2 fixed seeds"},
-    "nightly": {"seeds": 10, "markers": "rtl and not mutant", "reseed": True, "random_timing": True,
+    "nightly": {"seeds": 10, "markers": "(rtl and not mutant) or install", "reseed": True, "random_timing": True,
                 "about": "every RTL test incl. slow and full-size ones (not the injected-bug builds), "
-                         "10 fresh seeds, memory timing and backpressure drawn from each seed"},
+                         "10 fresh seeds, memory timing and backpressure drawn from each seed; "
+                         "and the fresh-venv install of the package (tests marked install)"},
 }
 # coverage builds leave out the injected-bug builds (broken RTL) and the full-size shapes, as `make coverage` does
 COVERAGE_MARKERS = "not mutant and not fullsize"

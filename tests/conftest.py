@@ -34,6 +34,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "rtl: runs a Verilator simulation")
     config.addinivalue_line("markers", "slow: long simulation, kept out of the smoke profile")
     config.addinivalue_line("markers", "mutant: builds deliberately broken RTL (kept out of coverage)")
+    config.addinivalue_line("markers", "install: pip-installs the package into a fresh venv (minutes; nightly, not make test)")
     config.addinivalue_line("markers", "app: runs a user-facing make target (make sim, make bench-*) at a tiny size")
     config.addinivalue_line("markers", "fullsize: full-size model shapes; same RTL as the small builds, "
                                        "too slow with coverage instrumentation (kept out of make coverage)")

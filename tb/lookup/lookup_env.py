@@ -14,7 +14,6 @@ import json
 
 import cocotb
 import numpy as np
-from cocotb.triggers import RisingEdge
 from pyuvm import uvm_analysis_port, uvm_component, uvm_env, uvm_subscriber, uvm_tlm_analysis_fifo
 
 from models.golden import gather
@@ -23,6 +22,7 @@ from tb.common.config_db import knob
 from tb.common.fcov import Covergroup
 from tb.common.seeding import py_random
 from tb.common.spec import run_dir
+from tb.common.stream_sink import StreamSink
 from tb.common.sv_source import lookup_err_names, lookup_harness_perf_names
 
 PERF_NAMES = lookup_harness_perf_names()   # the harness's packed 64-bit counters, in order
@@ -33,7 +33,8 @@ ERR_NAMES = lookup_err_names()             # lookup_pkg::err_code_e
 # monitor
 # --------------------------------------------------------------------------
 class FeatureMonitor(uvm_component):
-    """Drives m_feat_ready (backpressure knob out_stall_prob), publishes each vector."""
+    """Drives m_feat_ready (backpressure knob out_stall_prob), publishes each vector;
+    event-driven (tb/common/stream_sink.py): no Python while m_feat_valid is low."""
 
     def build_phase(self):
         self.ap = uvm_analysis_port("ap", self)
@@ -47,23 +48,25 @@ class FeatureMonitor(uvm_component):
 
     async def run_phase(self):
         dut = self.dut
-        dut.m_feat_ready.value = 0
-        while True:
-            ready = int(not self.hold and self.rnd.random() >= self.stall_prob)
-            dut.m_feat_ready.value = ready
-            await RisingEdge(dut.clk)
-            if ready and int(dut.rst_n.value) and int(dut.m_feat_valid.value):
-                raw = int(dut.m_feat_data.value)
-                feats = np.frombuffer(raw.to_bytes(self.feat_max * 2, "little"), dtype="<i2").astype(np.int64)
-                self.count += 1
-                self.ap.write({
-                    "qid": int(dut.m_feat_id.value),
-                    "features": feats,
-                    "err": int(dut.m_feat_err.value),
-                    "err_table": int(dut.m_feat_err_table.value),
-                    "err_engine": int(dut.m_feat_err_engine.value),
-                    "cycle": int(dut.hbm_cycle.value),
-                })
+        sink = StreamSink(dut.clk, dut.m_feat_valid, dut.m_feat_ready, dut.rst_n, self.stall_prob, self.rnd,
+                          hold=lambda: self.hold)
+        await sink.run(self.take)
+
+    def take(self) -> None:
+        """At mid-cycle before the handshake edge; stamped with the cycle it is taken in
+        (the same convention as the query driver's t_sent)."""
+        dut = self.dut
+        raw = int(dut.m_feat_data.value)
+        feats = np.frombuffer(raw.to_bytes(self.feat_max * 2, "little"), dtype="<i2").astype(np.int64)
+        self.count += 1
+        self.ap.write({
+            "qid": int(dut.m_feat_id.value),
+            "features": feats,
+            "err": int(dut.m_feat_err.value),
+            "err_table": int(dut.m_feat_err_table.value),
+            "err_engine": int(dut.m_feat_err_engine.value),
+            "cycle": int(dut.hbm_cycle.value),
+        })
 
 
 # --------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import cocotb
-from cocotb.triggers import RisingEdge
 from pyuvm import (
     uvm_analysis_port,
     uvm_component,
@@ -25,6 +24,7 @@ from tb.common.config_db import knob
 from tb.common.fcov import Covergroup
 from tb.common.seeding import py_random
 from tb.common.spec import run_dir
+from tb.common.stream_sink import StreamSink
 from tb.common.sv_source import lookup_err_names
 from tb.csr.csr_agent import CsrAgent
 
@@ -34,7 +34,8 @@ ERR_CODES = {v: k for k, v in ERR_NAMES.items()}
 
 
 class ResultMonitor(uvm_component):
-    """Drives m_result_ready (knob out_stall_prob); publishes each result record."""
+    """Drives m_result_ready (knob out_stall_prob); publishes each result record;
+    event-driven (tb/common/stream_sink.py): no Python while m_result_valid is low."""
 
     def build_phase(self):
         self.ap = uvm_analysis_port("ap", self)
@@ -45,19 +46,20 @@ class ResultMonitor(uvm_component):
 
     async def run_phase(self):
         dut = self.dut
-        dut.m_result_ready.value = 0
-        while True:
-            ready = int(self.rnd.random() >= self.stall_prob)
-            dut.m_result_ready.value = ready
-            await RisingEdge(dut.clk)
-            if ready and int(dut.rst_n.value) and int(dut.m_result_valid.value):
-                self.count += 1
-                self.ap.write({"qid": int(dut.m_result_id.value),
-                               "logit": dut.m_result_logit.value.to_signed(),
-                               "err": int(dut.m_result_err.value),
-                               "err_table": int(dut.m_result_err_table.value),
-                               "err_engine": int(dut.m_result_err_engine.value),
-                               "cycle": int(dut.hbm_cycle.value)})
+        sink = StreamSink(dut.clk, dut.m_result_valid, dut.m_result_ready, dut.rst_n, self.stall_prob, self.rnd)
+        await sink.run(self.take)
+
+    def take(self) -> None:
+        """At mid-cycle before the handshake edge; stamped with the cycle it is taken in
+        (the same convention as the query driver's t_sent)."""
+        dut = self.dut
+        self.count += 1
+        self.ap.write({"qid": int(dut.m_result_id.value),
+                       "logit": dut.m_result_logit.value.to_signed(),
+                       "err": int(dut.m_result_err.value),
+                       "err_table": int(dut.m_result_err_table.value),
+                       "err_engine": int(dut.m_result_err_engine.value),
+                       "cycle": int(dut.hbm_cycle.value)})
 
 
 class TopScoreboard(uvm_component):
