@@ -100,7 +100,7 @@ waves: $(STAMP) ## rerun one test with FST waves: make waves TEST=<node id> SEED
 	@test -n "$(TEST)" || { echo "usage: make waves TEST=<pytest node id> SEED=<n>"; exit 2; }
 	@$(CHECK_ENV) build waves
 	$(PYTEST) -p no:xdist -q "$(TEST)" --seed $(SEED) --waves
-	@echo "waves: build/tests/*/dump.fst (newest):"; ls -t build/tests/*/dump.fst 2>/dev/null | head -1
+	@$(VPY) -m sim.waves
 
 bench: bench-model bench-lookup bench-mlp bench-hbm ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
 

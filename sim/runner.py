@@ -226,6 +226,8 @@ def run_test(
     log = test_dir / "sim.log"
     for stale in (results_xml, log):
         stale.unlink(missing_ok=True)
+    if waves:   # `make waves` picks the matching GTKWave save file by it (sim/waves.py)
+        (test_dir / "toplevel.txt").write_text(dut.toplevel + "\n")
     plus = list(plusargs)
     if seed is not None:
         # Verilator's own randomisation (X initial values) follows the seed too.
