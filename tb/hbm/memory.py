@@ -146,6 +146,7 @@ class HbmMemory:
         self.regions: list[HbmRegion] = []
         self.mirror: dict[tuple[int, int], bytearray] = {}   # backdoor writes (ch, beat addr) -> bytes
         self.mirror_mask: dict[tuple[int, int], bytearray] = {}
+        self.images: list[tuple[int, int, bytes]] = []        # bulk loads: (ch, beat-aligned base, bytes)
         self.violations: list[HbmViolation] = []
         self.subscribers = []        # callables(HbmTxn), e.g. an analysis port's write
         self.txn_count = 0
@@ -256,7 +257,34 @@ class HbmMemory:
             mm[off:off + n] = b"\xff" * n
             pos += n
 
-    bulk_load = backdoor_write
+    async def bulk_load(self, ch: int, addr: int, data: bytes) -> None:
+        """Write a large image (weights, bank images): the whole beats in the middle go
+        through one OP_MEM_LOAD command from a file in the simulation's directory
+        (hbm_load.bin, read by the SV model), the partial beats at the ends through
+        backdoor_write. Same result as backdoor_write, in one command per image."""
+        data = bytes(data)
+        head = (-addr) % self.beat
+        if len(data) < head + self.beat:
+            await self.backdoor_write(ch, addr, data)
+            return
+        body_end = head + (len(data) - head) // self.beat * self.beat
+        if head:
+            await self.backdoor_write(ch, addr, data[:head])
+        body = data[head:body_end]
+        path = Path(os.getcwd()) / "hbm_load.bin"
+        path.write_bytes(body)
+        base = addr + head
+        await self._cmd(R.OP_MEM_LOAD, ch, base, len(body) // self.beat)
+        await FallingEdge(self.clk)     # the edge that took the command has run the SV load
+        path.unlink()
+        # the image replaces whole beats: older backdoor bytes there are gone
+        for a in range(base, base + len(body), self.beat):
+            if (ch, a) in self.mirror:
+                del self.mirror[(ch, a)]
+                del self.mirror_mask[(ch, a)]
+        self.images.append((ch, base, body))
+        if body_end < len(data):
+            await self.backdoor_write(ch, addr + body_end, data[body_end:])
 
     async def backdoor_read(self, ch: int, addr: int, n: int) -> bytes:
         """What a read of [addr, addr+n) returns now (procedural rows merged with writes)."""
@@ -287,6 +315,7 @@ class HbmMemory:
         for k in [k for k in self.mirror if ch == R.ALL_CHANNELS or k[0] == ch]:
             del self.mirror[k]
             del self.mirror_mask[k]
+        self.images = [im for im in self.images if not (ch == R.ALL_CHANNELS or im[0] == ch)]
 
     def expected_bytes(self, ch: int, addr: int, n: int) -> bytes:
         """Golden bytes: models/tables.py content plus the backdoor writes made here.
@@ -294,6 +323,10 @@ class HbmMemory:
         Writes that arrived over AXI are not mirrored; use ``backdoor_read`` for those.
         """
         out = expected_bytes(self.regions, self.cfg.seed, self.cfg.emb_shift, ch, addr, n)
+        for ich, ibase, img in self.images:          # bulk loads in order, then newer beat writes
+            lo, hi = max(addr, ibase), min(addr + n, ibase + len(img))
+            if ich == ch and lo < hi:
+                out[lo - addr:hi - addr] = img[lo - ibase:hi - ibase]
         base = addr - addr % self.beat
         while base < addr + n:
             if (ch, base) in self.mirror:

@@ -71,6 +71,16 @@ async def test_data(dut):
         exp[3:48] = payload
         assert got.data == bytes(exp), "AXI write did not merge with procedural content"
         assert await mem.backdoor_read(0, a - 3, 51) == bytes(exp)
+        # a bulk image (one OP_MEM_LOAD for the whole beats, backdoor writes at the ends),
+        # unaligned at both ends: AXI, backdoor and the Python mirror all see it
+        a = regions[2].base + 7
+        image = bytes(r.integers(0, 256, size=20 * BEAT + 11).astype(np.uint8))
+        await mem.bulk_load(0, a, image)
+        got = await m.read(a - 5, len(image) + 10)
+        exp = mem.expected_bytes(0, a - 5, len(image) + 10)
+        assert exp[5:-5] == image, "expected_bytes does not hold the bulk image"
+        assert got.data == exp, "AXI read of a bulk-loaded image"
+        assert await mem.backdoor_read(0, a - 5, len(image) + 10) == exp
         st = (await mem.stats([0]))[0]
         assert st.writes >= 1 and st.reads > 0 and st.violations == 0
         mem.check()

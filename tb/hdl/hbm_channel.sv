@@ -81,6 +81,7 @@ module hbm_channel
   /*verilator no_inline_module*/   // one C++ class shared by every channel: fast builds
   localparam int BEAT    = DATA_W / 8;
   localparam int BEAT_LG = $clog2(BEAT);
+  localparam string LOAD_FILE = "hbm_load.bin";   // OP_MEM_LOAD's image, in the simulation's directory
   localparam int NLANE   = DATA_W / 16;
   localparam int NREGS   = R_REG_BASE + REG_FIELDS * NREG;
   localparam int MAX_MSG = 10;
@@ -319,6 +320,32 @@ module hbm_channel
     ovr_mask[key] = oldm | m;
   endfunction
 
+  // A bulk image (MLP weights, on-chip bank images) in one command instead of one
+  // command per beat: the bench writes it to LOAD_FILE in the simulation's
+  // directory; every byte is written (full strobes) from the beat-aligned addr.
+  function automatic void load_file(input longint unsigned addr, input int unsigned nbeats);
+    int fd, c;
+    longint unsigned key;
+    logic [DATA_W-1:0] word;
+    fd = $fopen(LOAD_FILE, "rb");
+    if (fd == 0) begin
+      $error("hbm_channel: OP_MEM_LOAD cannot open %s", LOAD_FILE);
+      return;
+    end
+    key = addr >> BEAT_LG;
+    /*verilator unroll_disable*/
+    for (int unsigned i = 0; i < nbeats; i++) begin
+      /*verilator unroll_disable*/
+      for (int b = 0; b < BEAT; b++) begin
+        c = $fgetc(fd);
+        word[8*b +: 8] = (c < 0) ? 8'h00 : 8'(c);
+      end
+      ovr_data[key + longint'(i)] = word;
+      ovr_mask[key + longint'(i)] = '1;
+    end
+    $fclose(fd);
+  endfunction
+
   function automatic longint unsigned next_addr(input longint unsigned a, input int unsigned size,
                                                 input int unsigned burst, input int unsigned len);
     longint unsigned sz, al, wb, lo;
@@ -451,6 +478,7 @@ module hbm_channel
           if (cmd_addr == R_SEED || cmd_addr >= R_REG_BASE) recompute_keys();
         end
         OP_MEM_WRITE: write_beat(cmd_addr, cmd_wdata, cmd_wstrb);
+        OP_MEM_LOAD:  load_file(cmd_addr, cmd_wdata[31:0]);
         OP_MEM_READ:  ch_rdata <= beat_data(cmd_addr);
         OP_REG_READ:  ch_rdata <= (cmd_addr < NREGS) ? DATA_W'(regs[cmd_addr]) : '0;
         OP_CLEAR_STAT: clear_stats();

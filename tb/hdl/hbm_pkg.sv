@@ -56,6 +56,7 @@ package hbm_pkg;
   localparam int OP_FLUSH_LOG  = 8;  // $fflush the transaction log
   localparam int OP_CLEAR_MEM  = 9;  // drop every override of channel ch (255: all)
   localparam int OP_CLEAR_VIOL = 10; // clear the sticky violation record
+  localparam int OP_MEM_LOAD   = 11; // backdoor: wdata[31:0] whole beats from the file hbm_load.bin at addr
 
   // ---------------------------------------------------------------- registers
   localparam int R_CTRL       = 0;   // bit0 ooo, bit1 log, bit2 ar flow control, bit3 checks,

@@ -93,11 +93,16 @@ class MicrorecHost:
         return await self.csr.read_fields("STATUS")
 
     async def wait_status(self, field: str, value: int, cycles: int = 200000) -> dict:
-        for _ in range(cycles // 16):
+        """Poll STATUS until ``field`` equals ``value``: every 16 cycles at first, then less
+        often (up to every 1024) so a long DMA costs a few dozen CSR reads, not thousands."""
+        waited, step = 0, 16
+        while waited <= cycles:
             st = await self.status()
             if st[field] == value:
                 return st
-            await ClockCycles(self.dut.clk, 16)
+            await ClockCycles(self.dut.clk, step)
+            waited += step
+            step = min(2 * step, 1024)
         raise HostError(f"STATUS.{field} never became {value} within {cycles} cycles: {await self.status()}")
 
     async def dma(self, src: int, target: int, words: int, nbanks: int, bank: int = 0) -> None:
