@@ -16,3 +16,9 @@ async def start_clock_and_reset(clk, rst_n, cycles: int = 5) -> None:
     await ClockCycles(clk, cycles)
     rst_n.value = 1
     await RisingEdge(clk)
+
+
+async def pass_cycles(n: int) -> None:
+    """Let ``n`` clock cycles pass with one wake-up (a Timer), not one per edge as
+    ClockCycles does: for polling loops that look at bench state, not at signals."""
+    await Timer(n * CLK_PERIOD_NS, unit="ns")

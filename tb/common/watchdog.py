@@ -3,7 +3,8 @@ test fails with a dump of what is still outstanding."""
 from __future__ import annotations
 
 import cocotb
-from cocotb.triggers import ClockCycles
+
+from tb.common.clock_reset import pass_cycles
 
 
 class Watchdog:
@@ -37,7 +38,7 @@ class Watchdog:
     async def _run(self) -> None:
         step = 64
         while True:
-            await ClockCycles(self.clk, step)
+            await pass_cycles(step)
             self._cycle += step
             if self._cycle - self._last_progress > self.limit:
                 self.expired = (f"{self.name}: no progress for {self.limit} cycles "

@@ -20,6 +20,7 @@ from models.placement import TABLE_ALIGN
 from tb.csr.csr_agent import PERF_NAMES
 from tb.lookup.layout import LookupBuild, LookupLayout
 from tb.mlp.mlp_layout import EngineBuild, bank_plan, ceil_div, weight_writes
+from tb.common.clock_reset import pass_cycles
 
 DMA_WEIGHTS, DMA_BIASES, DMA_BANK = 0, 1, 2
 PERF_COUNTERS = PERF_NAMES      # the CSR map's counters (read from the SystemRDL)
@@ -100,7 +101,7 @@ class MicrorecHost:
             st = await self.status()
             if st[field] == value:
                 return st
-            await ClockCycles(self.dut.clk, step)
+            await pass_cycles(step)
             waited += step
             step = min(2 * step, 1024)
         raise HostError(f"STATUS.{field} never became {value} within {cycles} cycles: {await self.status()}")
