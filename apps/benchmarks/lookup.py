@@ -42,8 +42,16 @@ def run(build, config, name, seed=1, **kw) -> dict:
     sb = json.loads((res.test_dir / "scoreboard.json").read_text())
     perf = json.loads((res.test_dir / "perf.json").read_text())
     span = max(1, sb["last_out"] - sb["first_sent"])
-    sb.update(throughput=sb["checked"] / span, wall_s=time.perf_counter() - t0, perf=perf["perf"])
+    sb.update(throughput=sb["checked"] / span, wall_s=time.perf_counter() - t0, perf=perf["perf"],
+              speed=perf.get("speed"))
     return sb
+
+
+def idle_speed(build, config, cycles: int, seed: int = 1) -> dict:
+    """The same build and env for the same cycles with Python asleep (no queries)."""
+    res = BENCH.run(build, "LookupIdleSpeedTest", seed, module="apps.benchmarks.tb_lookup_speed",
+                    name="bench_lookup_idle_speed", config=config, queries=max(1, cycles // 100))
+    return json.loads((res.test_dir / "idle_speed.json").read_text())
 
 
 def main(argv=None) -> int:
@@ -73,6 +81,18 @@ def main(argv=None) -> int:
         rows.append((f"u280 {config}", r["latency_min"], r["latency_median"],
                      (f"MicroRec {MICROREC_NS[config]:.0f} ns" if config in MICROREC_NS else "-"), r_thr["throughput"], "",
                      f"{ns:.0f} ns @ {CLOCK_MHZ:.0f} MHz"))
+    # simulation speed: the 32-channel throughput run (scoreboard on) vs the same build asleep
+    busy = thr.get("speed") or {}
+    if busy.get("cycles"):
+        idle = idle_speed(ONE_PER_CH, cfg1, busy["cycles"])
+        rate = lambda s, k: s["cycles"] / max(1e-9, s[k])  # noqa: E731
+        out["sim_speed"] = {"busy": busy, "idle": idle,
+                            "ratio_wall": rate(busy, "wall_s") / rate(idle, "wall_s"),
+                            "ratio_cpu": rate(busy, "cpu_s") / rate(idle, "cpu_s")}
+        print(f"\nsimulation speed, 32 channels, {busy['cycles']} cycles: with traffic and the scoreboard "
+              f"{rate(busy, 'wall_s'):.0f} cycles/s wall ({rate(busy, 'cpu_s'):.0f} per CPU-s); same build, "
+              f"Python asleep {rate(idle, 'wall_s'):.0f} ({rate(idle, 'cpu_s'):.0f}); ratio "
+              f"{out['sim_speed']['ratio_wall']:.0%} wall, {out['sim_speed']['ratio_cpu']:.0%} CPU")
     print("\n| case | latency min | latency median | target | queries/cycle | target | note |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import cocotb
 import numpy as np
 from cocotb.triggers import RisingEdge
-from pyuvm import uvm_agent, uvm_analysis_port, uvm_driver, uvm_sequence_item, uvm_sequencer
+from pyuvm import uvm_agent, uvm_analysis_port, uvm_driver, uvm_sequence_item, uvm_sequencer, uvm_subscriber
 
 from tb.common.config_db import knob
 from tb.common.seeding import py_random
@@ -86,3 +86,22 @@ class QueryAgent(uvm_agent):
     def connect_phase(self):
         self.driver.seq_item_port.connect(self.seqr.seq_item_export)
         self.ap = self.driver.ap
+
+
+class SentQueryTap(uvm_subscriber):
+    """Every query the driver sent, in order, for predictions made in batches: a
+    scoreboard asks for the expectation of its oldest query and computes it, at once,
+    for every query sent since (a batch of the golden model costs far less per query
+    than one call per query)."""
+
+    def build_phase(self):
+        self.items = []
+
+    def write(self, item):
+        self.items.append(item)
+
+    def take_unpredicted(self, attr: str) -> list:
+        """The queries sent since the last call that have no ``attr`` yet."""
+        todo = [it for it in self.items if getattr(it, attr, None) is None]
+        self.items.clear()
+        return todo

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import time
 
 import cocotb
 import numpy as np
@@ -155,6 +156,7 @@ class LookupUniformTest(BenchTest):
         sb = self.env.scoreboard
         last = -1
         seq = UniformQuerySeq.create("main_seq")
+        c0, w0, p0 = int(dut.hbm_cycle.value), time.perf_counter(), time.process_time()
         task = cocotb.start_soon(seq.start(self.env.seqr))
         while not task.done() or sb.checked < self.sent_count():
             await pass_cycles(64)
@@ -162,6 +164,9 @@ class LookupUniformTest(BenchTest):
                 last = sb.checked
                 dog.kick()
         dog.stop()
+        # simulation speed of the traffic phase (apps/benchmarks/lookup.py reports it)
+        self.speed = {"cycles": int(dut.hbm_cycle.value) - c0, "wall_s": time.perf_counter() - w0,
+                      "cpu_s": time.process_time() - p0}
         await ClockCycles(dut.clk, 8)
         self.perf = read_perf(dut)
         self.hbm_stats = [s.as_dict() for s in await self.mem.stats()]
@@ -189,7 +194,8 @@ class LookupUniformTest(BenchTest):
 
     def report_phase(self):
         with open(run_dir() / "perf.json", "w") as fh:
-            json.dump({"perf": getattr(self, "perf", {}), "hbm": getattr(self, "hbm_stats", [])}, fh)
+            json.dump({"perf": getattr(self, "perf", {}), "hbm": getattr(self, "hbm_stats", []),
+                       "speed": getattr(self, "speed", None)}, fh)
 
 
 @pyuvm.test(timeout_time=20, timeout_unit="ms")

@@ -20,7 +20,7 @@ from pyuvm import (
 )
 
 from models.golden import golden_infer
-from tb.agents.query_agent import QueryAgent
+from tb.agents.query_agent import QueryAgent, SentQueryTap
 from tb.common.config_db import knob
 from tb.common.fcov import Covergroup
 from tb.common.seeding import py_random
@@ -63,21 +63,11 @@ class ResultMonitor(uvm_component):
                        "cycle": int(dut.hbm_cycle.value)})
 
 
-class SentTap(uvm_subscriber):
-    """Every query the driver sent, for batched predictions (the scoreboard's fifo keeps order)."""
-
-    def build_phase(self):
-        self.items = []
-
-    def write(self, item):
-        self.items.append(item)
-
-
 class TopScoreboard(uvm_component):
     """Every result against golden_infer(); error records against the cause injected."""
 
     def build_phase(self):
-        self.sent_tap = SentTap("sent_tap", self)
+        self.sent_tap = SentQueryTap("sent_tap", self)
         self.sent_fifo = uvm_tlm_analysis_fifo("sent_fifo", self)
         self.got_fifo = uvm_tlm_analysis_fifo("got_fifo", self)
         self.sent_export = self.sent_fifo.analysis_export
@@ -108,8 +98,11 @@ class TopScoreboard(uvm_component):
         """golden_infer() for every query sent and not yet predicted, in one batch (the
         per-query call costs ~30x more per item than a batch; the model is the host's current
         one, which a test only changes once every query of the previous model is answered)."""
-        todo = [it for it in self.sent_tap.items if getattr(it, "golden_logit", None) is None]
-        self.sent_tap.items.clear()
+        todo = self.sent_tap.take_unpredicted("golden_logit")
+        for it in todo:
+            if it.bad_table is not None:
+                it.golden_logit = 0          # an index out of range: answered with an error record
+        todo = [it for it in todo if it.bad_table is None]
         if todo:
             logits = golden_infer(host.cfg, np.stack([it.indices for it in todo]), host.weights)
             for it, v in zip(todo, logits):
