@@ -11,6 +11,7 @@ CONFIG     ?= microrec_small
 QUERIES    ?= 1000
 TEST       ?=
 SEED       ?= 1
+SAMPLE     ?=
 PYTEST     := $(VPY) -m pytest
 
 .DEFAULT_GOAL := help
@@ -21,7 +22,7 @@ help: ## list the targets
 	@echo
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo
-	@echo "  variables: PROFILE=smoke|nightly  SEEDS=<n per test>  TEST=<pytest node id>  SEED=<n>  CONFIG=<model>  QUERIES=<n>  JOBS=<n|auto>"
+	@echo "  variables: PROFILE=smoke|nightly  SEEDS=<n per test>  TEST=<pytest node id>  SEED=<n>  CONFIG=<model>  QUERIES=<n>  JOBS=<n|auto>  SAMPLE=<n mutants>"
 
 $(STAMP): requirements.txt
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -63,9 +64,9 @@ coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged; lcov +
 	@sim/deps.sh ccache lcov
 	$(VPY) -m sim.coverage run --jobs $(JOBS)
 
-mutate: $(STAMP) ## RTL mutation check: 20 mutants one at a time vs the fast benches; kill rate and survivors
+mutate: $(STAMP) ## RTL mutation check: the 24 named mutants after a passing baseline; SAMPLE=n SEED=s runs n sampled from all of rtl/ instead
 	@sim/deps.sh ccache
-	$(VPY) -m sim.mutate --jobs $(JOBS)
+	$(VPY) -m sim.mutate --jobs $(JOBS) $(if $(SAMPLE),--sample $(SAMPLE) --seed $(SEED))
 
 waves: $(STAMP) ## rerun one test with FST waves: make waves TEST=<node id> SEED=<n>
 	@test -n "$(TEST)" || { echo "usage: make waves TEST=<pytest node id> SEED=<n>"; exit 2; }
