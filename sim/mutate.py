@@ -262,9 +262,11 @@ def _node_outcome(nodeid: str, rc: int, build_root: Path, out_path: Path) -> tup
 def run_nodes(nodes: list[str], *, env: dict, build_root: Path, log_dir: Path, jobs: int, test_seed: int,
               limit: Callable[[str], float], stop_on_kill: bool) -> list[NodeResult]:
     """Run pytest nodes, ``jobs`` at a time. With ``stop_on_kill``, the first KILLED
-    or INVALID node ends the run (nodes still running are stopped and dropped)."""
+    or INVALID node ends the run (nodes still running are stopped and dropped).
+    A node whose build died without an error (killed by a signal) runs once more."""
     log_dir.mkdir(parents=True, exist_ok=True)
     pending = list(nodes)
+    retried: set[str] = set()
     running: dict[str, tuple[subprocess.Popen, float, Path]] = {}
     done: dict[str, NodeResult] = {}
     stop = False
@@ -290,6 +292,10 @@ def run_nodes(nodes: list[str], *, env: dict, build_root: Path, log_dir: Path, j
                     status, evidence, record = _node_outcome(nodeid, rc, build_root, out_path)
                     res = NodeResult(nodeid, status, evidence, elapsed, record)
                 del running[nodeid]
+                if C.is_interrupted_build(res.record) and nodeid not in retried:
+                    retried.add(nodeid)
+                    pending.insert(0, nodeid)
+                    continue
                 done[nodeid] = res
                 if stop_on_kill and res.status in (C.KILLED, C.INVALID):
                     stop = True

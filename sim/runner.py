@@ -90,13 +90,15 @@ class SimFailure(AssertionError):
 
 
 class BuildFailure(RuntimeError):
-    """Verilator or the C++ compiler rejected the design; ``errors`` holds the
-    first error lines of build.log, ``log`` its path."""
+    """The build failed. ``errors`` holds the first error lines of build.log (empty
+    when nothing rejected the design: the build was killed, e.g. by a signal,
+    whose number ``returncode`` then carries, negative), ``log`` its path."""
 
-    def __init__(self, message: str, errors: list[str], log: Path):
+    def __init__(self, message: str, errors: list[str], log: Path, returncode: int | None = None):
         super().__init__(message)
         self.errors = errors
         self.log = log
+        self.returncode = returncode
 
 
 FAILURE_FILE = "failure.json"
@@ -178,8 +180,9 @@ def build(dut: Dut, *, coverage: bool | None = None, waves: bool | None = None) 
         except RuntimeError as exc:   # the cocotb runner: "Command failed with return code: N"
             text = log.read_text(errors="replace") if log.exists() else ""
             errors = [ln for ln in text.splitlines() if _BUILD_ERROR_RE.search(ln)][:20]
+            m = re.search(r"return code: (-?\d+)", str(exc))
             raise BuildFailure(f"build of {dut.name} failed ({exc}); log: {log}\n" + "\n".join(errors),
-                               errors, log) from exc
+                               errors, log, int(m.group(1)) if m else None) from exc
     return build_dir
 
 
@@ -245,7 +248,8 @@ def run_test(
         build_dir = build(dut, coverage=coverage, waves=waves)
     except BuildFailure as exc:
         _write_failure(test_dir, {"nodeid": nodeid, "seed": seed, "phase": "build", "reason": str(exc),
-                                  "build_errors": exc.errors, "build_log": str(exc.log)})
+                                  "build_errors": exc.errors, "build_returncode": exc.returncode,
+                                  "build_log": str(exc.log)})
         raise
     plus = list(plusargs)
     if seed is not None:

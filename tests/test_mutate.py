@@ -104,6 +104,13 @@ def test_build_error_is_invalid_and_recorded_by_the_runner(tmp_path, monkeypatch
     assert status == C.INVALID and "syntax error" in evidence
 
 
+def test_interrupted_build_is_not_invalid():
+    """A build killed by a signal (no Verilator or compiler error) says nothing of the mutant."""
+    rec = {"phase": "build", "build_errors": [], "build_returncode": -15, "reason": "return code: -15"}
+    assert C.is_interrupted_build(rec)
+    assert C.classify_failure(rec)[0] == C.CRASHED
+
+
 def test_mutant_verdict():
     assert C.mutant_verdict([C.PASSED, C.CRASHED, C.KILLED]) == C.KILLED
     assert C.mutant_verdict([C.INVALID]) == C.INVALID
@@ -168,6 +175,23 @@ def test_generator_never_treats_the_nonblocking_assignment_as_a_comparison():
     assert [m.new.strip() for m in stuck] == [
         "else q <= type(q)'((q + 8'd1) | type(q)'(1));                    // L12: design",
         "else q <= type(q)'((q + 8'd1) & ~type(q)'(1));                    // L12: design"]
+
+
+def test_no_stuck_bit_on_whole_arrays_or_where_a_constant_already_has_it():
+    sv = textwrap.dedent("""\
+        module s (input logic clk, input logic [3:0] a [2], output logic [3:0] b [2], output logic [3:0] c);
+            localparam logic [3:0] K = 4'd5;
+            always_ff @(posedge clk) begin
+                b <= a;
+                b[0] <= a[1];
+                c <= K;
+                c <= 4'd2;
+            end
+        endmodule
+        """)
+    stuck = {(m.line, m.detail) for m in generate.mutants_of_text("s.sv", sv) if m.op == "stuck"}
+    assert stuck == {(5, "b[0] bit 0 stuck at 1"), (5, "b[0] bit 0 stuck at 0"),
+                     (6, "c bit 0 stuck at 0"), (7, "c bit 0 stuck at 1")}
 
 
 def test_generator_operators_on_one_line():
@@ -257,6 +281,10 @@ if kind == "hang":
     time.sleep(30)
 d = build / "tests" / {sanitize}(node)
 d.mkdir(parents=True, exist_ok=True)
+if kind == "flaky" and not (d / "tried").exists():    # a build killed by a signal, once
+    (d / "tried").write_text("")
+    (d / "failure.json").write_text(json.dumps({{"phase": "build", "build_errors": [], "build_returncode": -15}}))
+    sys.exit(1)
 exc = {{"crash": "KeyError", "kill": "AssertionError"}}.get(kind)
 if exc:
     (d / "failure.json").write_text(json.dumps({{"phase": "run", "failures": [
@@ -270,9 +298,9 @@ def test_run_nodes_continues_past_non_kills_and_stops_at_a_kill(tmp_path, monkey
     script = FAKE_NODE.format(build=str(tmp_path), sanitize="(lambda n: __import__('sim.runner', fromlist=['x'])"
                               "._sanitize(n))")
     monkeypatch.setattr(mutate, "_pytest_base", lambda seed: [sys.executable, "-c", script])
-    nodes = [f"tests/t.py::{k}" for k in ("crash", "hang", "pass", "kill", "never")]
+    nodes = [f"tests/t.py::{k}" for k in ("crash", "hang", "flaky", "kill", "never")]
     res = mutate.run_nodes(nodes, env={"PYTHONPATH": str(ROOT)}, build_root=tmp_path, log_dir=tmp_path / "logs",
                            jobs=1, test_seed=1, limit=lambda n: 1.0, stop_on_kill=True)
     assert [(r.nodeid.split("::")[1], r.status) for r in res] == [
-        ("crash", C.CRASHED), ("hang", C.TIMEOUT), ("pass", C.PASSED), ("kill", C.KILLED)]
+        ("crash", C.CRASHED), ("hang", C.TIMEOUT), ("flaky", C.PASSED), ("kill", C.KILLED)]
     assert C.mutant_verdict([r.status for r in res]) == C.KILLED

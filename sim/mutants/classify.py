@@ -11,8 +11,9 @@ needs evidence that a check saw the change:
   or error-code comparison), the HBM model's protocol checker, or a CSR /
   host-driver error on a legal access.
 
-Anything else is not a kill: a failed build is ``invalid`` (the mutant never
-ran), a cocotb/pyuvm time limit or the wall-clock limit of ``make mutate`` is
+Anything else is not a kill: a build that Verilator or the compiler rejects
+(an error line in build.log) is ``invalid`` (the mutant never ran; a build
+killed without an error is ``crashed``), a cocotb/pyuvm time limit or the wall-clock limit of ``make mutate`` is
 ``timeout``, and any other failure (a Python error in the bench unrelated to
 a check, the simulator dying without an assertion message, zero tests run)
 is ``crashed``.
@@ -40,14 +41,23 @@ def _first_line(text: str, limit: int = 200) -> str:
     return line[:limit]
 
 
+def is_interrupted_build(record: dict | None) -> bool:
+    """A build that died without any error line: worth one retry, says nothing of the mutant."""
+    return bool(record) and record.get("phase") == "build" and not record.get("build_errors")
+
+
 def classify_failure(record: dict | None) -> tuple[str, str]:
     """(status, evidence) of one failing test node; status is KILLED, INVALID,
     TIMEOUT or CRASHED."""
     if record is None:
         return CRASHED, "pytest failed without a failure record (the failure is outside sim.runner)"
     if record.get("phase") == "build":
-        errs = record.get("build_errors") or [record.get("reason", "")]
-        return INVALID, "build failed: " + _first_line(errs[0])
+        errs = record.get("build_errors") or []
+        if errs:
+            return INVALID, "build failed: " + _first_line(errs[0])
+        # nothing rejected the design: the build itself died (a signal, the machine)
+        return CRASHED, (f"build interrupted (return code {record.get('build_returncode')}) "
+                         "with no Verilator or compiler error")
     for line in record.get("log_errors", []):
         m = SVA_RE.search(line)
         if m:

@@ -30,7 +30,9 @@ Mutation operators, each applied at every place it fits:
 - ``cond``: ``if (c)`` -> ``if (!(c))``, ``if (1'b1)``, ``if (1'b0)``;
 - ``stuck``: bit 0 of the value a one-line assignment stores stuck at 1 or 0:
   ``x <= e;`` -> ``x <= type(x)'((e) | type(x)'(1));`` (and ``& ~type(x)'(1)``),
-  width-exact so the mutant is lint-clean.
+  width-exact so the mutant is lint-clean; not for a whole unpacked array,
+  and not at the value a constant right-hand side already has there (that
+  mutant would be equivalent by construction).
 
 A mutant is one changed line; its id ``<file>:<op>:<hash>`` hashes the old
 and new line text (and which identical line of the file it is), so it stays
@@ -417,7 +419,53 @@ def _literal_variants(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def _line_mutations(line: str, ltoks: list[Tok]) -> list[tuple[int, str, str, str]]:
+_UNPACKED_DECL = re.compile(r"\b([A-Za-z_]\w*)\s*((?:\[[^\]]*\]\s*)+)(?=[,;)=])")
+
+
+def unpacked_arrays(masked_lines: list[str], why: dict[int, str]) -> dict[str, int]:
+    """name -> number of unpacked dimensions, from the file's declarations
+    (``logic [7:0] mem [DEPTH];``, ports, ``automatic`` variables)."""
+    out: dict[str, int] = {}
+    for i, code in enumerate(masked_lines):
+        if why.get(i) in ("declaration", "module header") or code.strip().startswith("automatic"):
+            for m in _UNPACKED_DECL.finditer(code):
+                if m.group(1) not in KEYWORDS:
+                    out[m.group(1)] = m.group(2).count("[")
+    return out
+
+
+_CONST_DEF = re.compile(r"\b([A-Za-z_]\w*)\s*=\s*((?:\d[\d_]*)?'[sS]?[bBoOdDhH][0-9a-fA-F_]+|\d[\d_]*)\s*[,;}]")
+
+
+def known_constants(texts: list[str]) -> dict[str, int]:
+    """Values of enum items and localparams defined as plain literals (for the
+    stuck-bit rule: sticking a bit at the value it already has changes nothing)."""
+    out: dict[str, int] = {}
+    for text in texts:
+        for m in _CONST_DEF.finditer(mask_comments_and_strings(text)):
+            v = _literal_value(m.group(2))
+            if v is not None:
+                out[m.group(1)] = v
+    return out
+
+
+def _literal_value(text: str) -> int | None:
+    text = text.strip()
+    if text in ("'0", "'1"):
+        return 0 if text == "'0" else -1          # -1: all ones
+    if re.fullmatch(r"\d[\d_]*", text):
+        return int(text.replace("_", ""))
+    m = re.fullmatch(r"(?:\d[\d_]*)?\s*'[sS]?([bBoOdDhH])\s*([0-9a-fA-F_]+)", text)
+    if not m:
+        return None
+    try:
+        return int(m.group(2).replace("_", ""), {"b": 2, "o": 8, "d": 10, "h": 16}[m.group(1).lower()])
+    except ValueError:
+        return None
+
+
+def _line_mutations(line: str, ltoks: list[Tok], unpacked: dict[str, int] | None = None,
+                    constants: dict[str, int] | None = None) -> list[tuple[int, str, str, str]]:
     """(col, op, detail, new line) for every mutation of one design line."""
     muts: list[tuple[int, str, str, str]] = []
     on_line = {t.idx: t for t in ltoks}
@@ -469,22 +517,36 @@ def _line_mutations(line: str, ltoks: list[Tok]) -> list[tuple[int, str, str, st
             start = _skip_prefix(ltoks, 0, k)
             if start == k:
                 break
+            # a whole unpacked array (or a slice of one) has no bit 0 to stick
+            selects, j = 0, start + 1
+            while j < k and ltoks[j].text == "[" and _local(ltoks, ltoks[j]) is not None:
+                selects, j = selects + 1, _local(ltoks, ltoks[j]) + 1
+            if (unpacked or {}).get(ltoks[start].text, 0) > selects:
+                break
             lhs = line[ltoks[start].col:t.col].strip()
             rhs = line[ltoks[k + 1].col:ltoks[-1].col].strip()
             head = line[:ltoks[k + 1].col]
             tail = line[ltoks[-1].col:]
+            # a constant right-hand side already has a bit 0: sticking it there changes nothing
+            value = _literal_value(rhs)
+            if value is None and re.fullmatch(r"[A-Za-z_]\w*", rhs):
+                value = (constants or {}).get(rhs)
             for bit, expr in (("1", f"type({lhs})'(({rhs}) | type({lhs})'(1))"),
                               ("0", f"type({lhs})'(({rhs}) & ~type({lhs})'(1))")):
-                muts.append((t.col, "stuck", f"{lhs} bit 0 stuck at {bit}", head + expr + tail))
+                if value is None or (value & 1) != int(bit):
+                    muts.append((t.col, "stuck", f"{lhs} bit 0 stuck at {bit}", head + expr + tail))
             break
     return muts
 
 
-def mutants_of_text(rel: str, text: str) -> list[Mutant]:
-    """Every mutant of one file's text (``rel``: its path under rtl/)."""
+def mutants_of_text(rel: str, text: str, constants: dict[str, int] | None = None) -> list[Mutant]:
+    """Every mutant of one file's text (``rel``: its path under rtl/; ``constants``:
+    named values visible to it, default its own)."""
+    constants = known_constants([text]) if constants is None else constants
     masked = mask_comments_and_strings(text)
     toks = tokenize(masked)
     why = excluded_lines(text)
+    unpacked = unpacked_arrays(masked.split("\n"), why)
     lines = text.split("\n")
     by_line: dict[int, list[Tok]] = {}
     for t in toks:
@@ -500,7 +562,7 @@ def mutants_of_text(rel: str, text: str) -> list[Mutant]:
         if i in why:
             continue
         seen_new = set()
-        for col, op, detail, new in _line_mutations(lines[i], ltoks):
+        for col, op, detail, new in _line_mutations(lines[i], ltoks, unpacked, constants):
             if new == lines[i] or new in seen_new:
                 continue
             seen_new.add(new)
@@ -516,8 +578,10 @@ def rtl_sources(rtl_dir: Path) -> list[Path]:
 
 def all_mutants(rtl_dir: Path) -> list[Mutant]:
     out: list[Mutant] = []
-    for p in rtl_sources(rtl_dir):
-        out += mutants_of_text(p.relative_to(rtl_dir).as_posix(), p.read_text())
+    files = rtl_sources(rtl_dir)
+    constants = known_constants([p.read_text() for p in files])
+    for p in files:
+        out += mutants_of_text(p.relative_to(rtl_dir).as_posix(), p.read_text(), constants)
     return sorted(out, key=lambda m: (m.file, m.line, m.col, m.op, m.new))
 
 
