@@ -21,8 +21,10 @@ How a run is scored (sim/mutants/classify.py):
    slot, until the first node that kills it. A kill needs a failing check
    (RTL assertion, scoreboard MISMATCH, a bench assert or watchdog); the
    evidence is read from the failure.json sim/runner.py writes. A failed
-   build makes the mutant *invalid*; a node over its wall-clock limit (or a
-   cocotb time limit) is a *timeout*; any other failure is *crashed*; none
+   build makes the mutant *invalid*; a node whose simulation runs over its
+   wall-clock limit (--limit-factor x its baseline simulation time +
+   --limit-extra, counted from the end of the build) or a cocotb time limit
+   is a *timeout*; any other failure is *crashed*; none
    of these stop the mutant's other nodes, and none is a kill.
 3. A mutant no node kills is *survived*, or *equivalent* when
    sim/mutants/equivalent.toml lists its id with a reviewed reason.
@@ -53,7 +55,7 @@ from typing import Callable
 
 from .mutants import classify as C
 from .mutants import generate
-from .runner import FAILURE_FILE, test_dir_for
+from .runner import FAILURE_FILE, SIM_STARTED_FILE, test_dir_for
 from .toolchain import BUILD_ROOT, ROOT
 
 MUTATE_DIR = BUILD_ROOT / "mutate"
@@ -235,8 +237,9 @@ class NodeResult:
     nodeid: str
     status: str          # C.PASSED / KILLED / INVALID / TIMEOUT / CRASHED
     evidence: str
-    seconds: float
+    seconds: float       # wall clock, pytest start to end (a build included)
     record: dict | None = None
+    sim_seconds: float | None = None   # from the end of the build (None: never simulated)
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -259,11 +262,21 @@ def _node_outcome(nodeid: str, rc: int, build_root: Path, out_path: Path) -> tup
     return status, evidence, record
 
 
+def _sim_started(nodeid: str, build_root: Path) -> float | None:
+    marker = test_dir_for(nodeid, build_root) / SIM_STARTED_FILE
+    try:
+        return marker.stat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
 def run_nodes(nodes: list[str], *, env: dict, build_root: Path, log_dir: Path, jobs: int, test_seed: int,
-              limit: Callable[[str], float], stop_on_kill: bool) -> list[NodeResult]:
-    """Run pytest nodes, ``jobs`` at a time. With ``stop_on_kill``, the first KILLED
-    or INVALID node ends the run (nodes still running are stopped and dropped).
-    A node whose build died without an error (killed by a signal) runs once more."""
+              sim_limit: Callable[[str], float], build_limit: float, stop_on_kill: bool) -> list[NodeResult]:
+    """Run pytest nodes, ``jobs`` at a time. A node's simulation gets ``sim_limit(node)``
+    seconds of wall clock from the end of its build (the runner marks it), the whole
+    node ``build_limit`` before that; over either it is a TIMEOUT. With ``stop_on_kill``,
+    the first KILLED or INVALID node ends the run (nodes still running are stopped and
+    dropped). A node whose build died without an error (killed by a signal) runs once more."""
     log_dir.mkdir(parents=True, exist_ok=True)
     pending = list(nodes)
     retried: set[str] = set()
@@ -282,15 +295,23 @@ def run_nodes(nodes: list[str], *, env: dict, build_root: Path, log_dir: Path, j
             time.sleep(0.25)
             for nodeid, (proc, t0, out_path) in list(running.items()):
                 rc = proc.poll()
-                elapsed = time.time() - t0
-                if rc is None and elapsed > limit(nodeid):
+                now = time.time()
+                started = _sim_started(nodeid, build_root)
+                started = started if started is not None and started >= t0 - 1 else None
+                sim_s = now - started if started is not None else None
+                if rc is None and sim_s is not None and sim_s > sim_limit(nodeid):
                     _kill(proc)
-                    res = NodeResult(nodeid, C.TIMEOUT, f"wall-clock limit {limit(nodeid):.0f} s", elapsed)
+                    res = NodeResult(nodeid, C.TIMEOUT, f"simulation over its wall-clock limit of "
+                                     f"{sim_limit(nodeid):.0f} s", now - t0, None, sim_s)
+                elif rc is None and sim_s is None and now - t0 > build_limit:
+                    _kill(proc)
+                    res = NodeResult(nodeid, C.TIMEOUT, f"build over its wall-clock limit of {build_limit:.0f} s",
+                                     now - t0)
                 elif rc is None:
                     continue
                 else:
                     status, evidence, record = _node_outcome(nodeid, rc, build_root, out_path)
-                    res = NodeResult(nodeid, status, evidence, elapsed, record)
+                    res = NodeResult(nodeid, status, evidence, now - t0, record, sim_s)
                 del running[nodeid]
                 if C.is_interrupted_build(res.record) and nodeid not in retried:
                     retried.add(nodeid)
@@ -355,8 +376,8 @@ def run_baseline(nodes: list[str], ws: Workspace, args) -> tuple[bool, list[Node
     ws.clean_build()
     t0 = time.time()
     results = run_nodes(nodes, env=ws.env(), build_root=ws.build, log_dir=ws.root / "logs" / "baseline",
-                        jobs=args.jobs, test_seed=args.test_seed, limit=lambda n: args.baseline_limit,
-                        stop_on_kill=False)
+                        jobs=args.jobs, test_seed=args.test_seed, sim_limit=lambda n: args.build_limit,
+                        build_limit=args.build_limit, stop_on_kill=False)
     ok = len(results) == len(nodes) and all(r.status == C.PASSED for r in results)
     return ok, results, time.time() - t0
 
@@ -375,8 +396,8 @@ def run_job(job: Job, ws: Workspace, args, base_seconds: dict[str, float], equiv
         log_dir = ws.root / "logs" / generate_safe(job.id)
         results = run_nodes(nodes, env=ws.env(), build_root=ws.build, log_dir=log_dir, jobs=args.jobs,
                             test_seed=args.test_seed,
-                            limit=lambda n: args.limit_factor * base_seconds.get(n, 60.0) + args.limit_extra,
-                            stop_on_kill=True)
+                            sim_limit=lambda n: args.limit_factor * base_seconds.get(n, 60.0) + args.limit_extra,
+                            build_limit=args.build_limit, stop_on_kill=True)
     finally:
         (ws.rtl / job.file).write_text(original)
     status = C.mutant_verdict([r.status for r in results])
@@ -454,10 +475,11 @@ def main(argv=None) -> int:
     ap.add_argument("--named", action="store_true", help="with --sample: run the named set as well")
     ap.add_argument("--test-seed", type=int, default=1, help="bench seed (baseline and mutants alike)")
     ap.add_argument("--limit-factor", type=float, default=3.0,
-                    help="wall-clock limit of a mutant's node: factor x its baseline time + --limit-extra")
-    ap.add_argument("--limit-extra", type=float, default=300.0, help="seconds added to each node's limit "
-                    "(a mutant rebuilds its DUT)")
-    ap.add_argument("--baseline-limit", type=float, default=1800.0, help="wall-clock limit of a baseline node")
+                    help="wall-clock limit of a mutant's simulation: factor x the node's baseline simulation "
+                         "time + --limit-extra")
+    ap.add_argument("--limit-extra", type=float, default=60.0, help="seconds added to each simulation's limit")
+    ap.add_argument("--build-limit", type=float, default=1800.0,
+                    help="wall-clock limit of a build (and of a baseline simulation)")
     ap.add_argument("--list", action="store_true", help="list the mutants and their selections, run nothing")
     args = ap.parse_args(argv)
     args.jobs = (os.cpu_count() or 1) if args.jobs == "auto" else int(args.jobs)
@@ -484,7 +506,7 @@ def main(argv=None) -> int:
     ws.fresh()
     print(f"[mutate] baseline: {len(all_nodes)} test nodes on unmutated RTL (seed {args.test_seed}) ...", flush=True)
     ok, base, base_s = run_baseline(all_nodes, ws, args)
-    base_seconds = {r.nodeid: r.seconds for r in base}
+    base_seconds = {r.nodeid: r.sim_seconds if r.sim_seconds is not None else r.seconds for r in base}
     baseline = {"passed": ok, "nodes": len(all_nodes), "seconds": round(base_s, 1),
                 "node_seconds": {k: round(v, 1) for k, v in base_seconds.items()},
                 "failures": [{"node": r.nodeid, "status": r.status, "evidence": r.evidence}

@@ -102,6 +102,7 @@ class BuildFailure(RuntimeError):
 
 
 FAILURE_FILE = "failure.json"
+SIM_STARTED_FILE = "sim_started"   # touched when the build is done and the simulation starts
 # what Verilator and the compiler print for a fatal problem
 _BUILD_ERROR_RE = re.compile(r"^%Error|: error:|^make.*Error \d")
 # simulator-side errors in sim.log: SVA / immediate assertions, $error, $fatal
@@ -242,7 +243,7 @@ def run_test(
     test_dir.mkdir(parents=True, exist_ok=True)
     results_xml = test_dir / "results.xml"
     log = test_dir / "sim.log"
-    for stale in (results_xml, log, test_dir / FAILURE_FILE):
+    for stale in (results_xml, log, test_dir / FAILURE_FILE, test_dir / SIM_STARTED_FILE):
         stale.unlink(missing_ok=True)
     try:
         build_dir = build(dut, coverage=coverage, waves=waves)
@@ -275,6 +276,8 @@ def run_test(
     toolchain.setup_env()
     runner = get_runner("verilator")
     crashed = None
+    # the build is done: a wall-clock limit on the simulation counts from here
+    (test_dir / SIM_STARTED_FILE).touch()
     try:
         runner.test(
             test_module=module,

@@ -277,10 +277,12 @@ import json, sys, time, pathlib
 node = sys.argv[-1]
 build = pathlib.Path({build!r})
 kind = node.split("::")[1]
-if kind == "hang":
-    time.sleep(30)
 d = build / "tests" / {sanitize}(node)
 d.mkdir(parents=True, exist_ok=True)
+if kind in ("hang", "slowbuild"):
+    if kind == "hang":
+        (d / "sim_started").touch()
+    time.sleep(30)
 if kind == "flaky" and not (d / "tried").exists():    # a build killed by a signal, once
     (d / "tried").write_text("")
     (d / "failure.json").write_text(json.dumps({{"phase": "build", "build_errors": [], "build_returncode": -15}}))
@@ -298,9 +300,11 @@ def test_run_nodes_continues_past_non_kills_and_stops_at_a_kill(tmp_path, monkey
     script = FAKE_NODE.format(build=str(tmp_path), sanitize="(lambda n: __import__('sim.runner', fromlist=['x'])"
                               "._sanitize(n))")
     monkeypatch.setattr(mutate, "_pytest_base", lambda seed: [sys.executable, "-c", script])
-    nodes = [f"tests/t.py::{k}" for k in ("crash", "hang", "flaky", "kill", "never")]
+    nodes = [f"tests/t.py::{k}" for k in ("crash", "hang", "slowbuild", "flaky", "kill", "never")]
     res = mutate.run_nodes(nodes, env={"PYTHONPATH": str(ROOT)}, build_root=tmp_path, log_dir=tmp_path / "logs",
-                           jobs=1, test_seed=1, limit=lambda n: 1.0, stop_on_kill=True)
+                           jobs=1, test_seed=1, sim_limit=lambda n: 1.0, build_limit=2.0, stop_on_kill=True)
     assert [(r.nodeid.split("::")[1], r.status) for r in res] == [
-        ("crash", C.CRASHED), ("hang", C.TIMEOUT), ("flaky", C.PASSED), ("kill", C.KILLED)]
+        ("crash", C.CRASHED), ("hang", C.TIMEOUT), ("slowbuild", C.TIMEOUT), ("flaky", C.PASSED),
+        ("kill", C.KILLED)]
+    assert "simulation over" in res[1].evidence and "build over" in res[2].evidence
     assert C.mutant_verdict([r.status for r in res]) == C.KILLED
