@@ -24,6 +24,7 @@ SHARD      ?=
 BASE_SEED  ?=
 COV        ?=
 DIR        ?= build/regress/$(PROFILE)
+SAMPLE     ?=
 PYTEST     := $(VPY) -m pytest
 CHECK_ENV  := PYTHON=$(PYTHON) sim/check_env.sh
 
@@ -43,6 +44,7 @@ help: ## list the targets
 	@echo "  make bench-* BENCH_ARGS=<the benchmark's own options, e.g. --help>"
 	@echo "  regress:     SHARD=<i>/<N>  K=<pytest -k expr>  BASE_SEED=<n>  COV=1 (code coverage);  merge: DIR=<dir with shard results>"
 	@echo "  setup:       PYTHON=<python3.11 or newer> for the .venv"
+	@echo "  mutate:      SAMPLE=<n> SEED=<s> runs n mutants sampled from all of rtl/ instead of the named ones"
 
 $(STAMP): requirements.txt
 	@$(CHECK_ENV) python
@@ -92,9 +94,9 @@ coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged: text r
 	@$(CHECK_ENV) build genhtml
 	$(VPY) -m sim.coverage run --jobs $(JOBS)
 
-mutate: $(STAMP) ## RTL mutation check: mutants one at a time vs the benches that see them; kill rate and survivors
+mutate: $(STAMP) ## RTL mutation check: the named mutants after a passing baseline; SAMPLE=n SEED=s runs n sampled from all of rtl/ instead
 	@$(CHECK_ENV) build
-	$(VPY) -m sim.mutate --jobs $(JOBS)
+	$(VPY) -m sim.mutate --jobs $(JOBS) $(if $(SAMPLE),--sample $(SAMPLE) --seed $(SEED))
 
 waves: $(STAMP) ## rerun one test with FST waves: make waves TEST=<node id> SEED=<n>
 	@test -n "$(TEST)" || { echo "usage: make waves TEST=<pytest node id> SEED=<n>"; exit 2; }

@@ -1,24 +1,68 @@
-"""`make mutate`: apply RTL mutations one at a time, run the fast benches, count kills.
+"""`make mutate`: apply RTL mutations one at a time, run the benches, score them honestly.
 
-Each mutant is a copy of rtl/ (under build/mutate/<name>/rtl) with one
-textual change: an operator swap, an off-by-one in a bound or counter, a
-stuck bit, a dropped handshake. The tests run against the copy through
-MICROREC_RTL_DIR, so the working tree is never touched. A mutant is killed
-when its test selection fails; a survivor means the benches cannot see that
-change and needs a test (or a written reason in SURVIVOR_REASONS).
+Two sets of mutants:
+
+- **named**: the hand-written ones below (an operator swap, an off-by-one, a
+  stuck bit, a dropped handshake ...), each with the test selection that
+  should kill it. ``make mutate`` runs these.
+- **sampled**: ``make mutate SAMPLE=n SEED=s`` draws n mutants from every
+  design line of the hand-written RTL (sim/mutants/generate.py) and runs each
+  against the benches whose DUT compiles the mutated file
+  (sim/mutants/benches.py), unit benches first. Only the sampled set runs
+  unless ``--named`` is given too, so the two figures stay separate.
+
+How a run is scored (sim/mutants/classify.py):
+
+1. The baseline: the union of every selected mutant's test nodes runs on an
+   unmutated copy of rtl/ with the same seeds. If any node fails, the run
+   stops with exit status 2: a broken baseline must never count as kills.
+2. Each mutant runs on a copy of rtl/ with one change (MICROREC_RTL_DIR, so
+   the working tree is never touched), one pytest node at a time per job
+   slot, until the first node that kills it. A kill needs a failing check
+   (RTL assertion, scoreboard MISMATCH, a bench assert or watchdog); the
+   evidence is read from the failure.json sim/runner.py writes. A failed
+   build makes the mutant *invalid*; a node whose simulation runs over its
+   wall-clock limit (--limit-factor x its baseline simulation time +
+   --limit-extra, counted from the end of the build) or a cocotb time limit
+   is a *timeout*; any other failure is *crashed*; none
+   of these stop the mutant's other nodes, and none is a kill.
+3. A mutant no node kills is *survived*, or *equivalent* when
+   sim/mutants/equivalent.toml lists its id with a reviewed reason.
+
+Output: ``mutation check: K of N killed (R%)`` per set, where N counts
+killed, survived, timeout and crashed mutants (invalid and equivalent ones
+are reported apart), and build/mutate/summary.json with every mutant's record.
+Exit status: 0 when every set meets its target (named 95%, sampled 90%),
+1 when one does not, 2 when the baseline fails or a named mutant is stale.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
 
+from .mutants import classify as C
+from .mutants import generate
+from .runner import FAILURE_FILE, SIM_STARTED_FILE, test_dir_for
 from .toolchain import BUILD_ROOT, ROOT
+
+MUTATE_DIR = BUILD_ROOT / "mutate"
+EQUIVALENT_FILE = ROOT / "sim" / "mutants" / "equivalent.toml"
+TARGETS = {"named": 95.0, "sampled": 90.0}
+# pytest nodes a mutant may run: RTL tests, never the injected-bug self-checks
+MARKERS = "rtl and not mutant"
 
 
 @dataclass(frozen=True)
@@ -87,69 +131,419 @@ MUTATIONS = [
              "assign word_done = r_fire && (beat_in_word == wbeats);", TOP),
 ]
 
-# why a surviving mutant is acceptable (name -> reason); empty means every survivor is a gap
-SURVIVOR_REASONS: dict[str, str] = {
-    "gather_first_error": "which of two lookups failing in one query is named is unspecified (contracts.md s.5); "
-                          "the scoreboards accept any failing table",
-}
+
+# ---------------------------------------------------------------------------
+# a mutant to run: named or sampled, one interface
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Job:
+    id: str
+    set: str                       # "named" | "sampled"
+    file: str
+    line: int | None
+    op: str
+    old: str
+    new: str
+    selections: list[tuple[str, str]]          # (bench, pytest -k), in run order
+    apply: Callable[[Path], str] = field(repr=False)   # mutate rtl copy, return original text
+
+    def describe(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{self.id} ({where})" if self.set == "named" else f"{where} {self.op}: {self.old!r} -> {self.new!r}"
 
 
-def run_mutant(m: Mutation, jobs: str) -> dict:
-    work = BUILD_ROOT / "mutate" / m.name
-    shutil.rmtree(work, ignore_errors=True)
-    shutil.copytree(ROOT / "rtl", work / "rtl")
-    path = work / "rtl" / m.file
-    text = path.read_text()
-    if text.count(m.old) != 1:
-        return {"name": m.name, "status": "stale", "why": f"pattern found {text.count(m.old)} times in {m.file}"}
-    path.write_text(text.replace(m.old, m.new))
-    env = dict(os.environ, MICROREC_RTL_DIR=str(work / "rtl"), MICROREC_BUILD=str(work / "build"))
-    cmd = [sys.executable, "-m", "pytest", "tests", "-q", "-x", "-n", jobs, "-m", "rtl", "-k", m.tests,
-           "-p", "no:cacheprovider"]
+def named_jobs(names: list[str] | None = None) -> list[Job]:
+    jobs = []
+    for m in MUTATIONS:
+        if names and m.name not in names:
+            continue
+
+        def apply(rtl: Path, m=m) -> str:
+            path = rtl / m.file
+            text = path.read_text()
+            if text.count(m.old) != 1:
+                raise StaleMutant(f"named mutant {m.name}: pattern found {text.count(m.old)} times in {m.file}")
+            path.write_text(text.replace(m.old, m.new))
+            return text
+        jobs.append(Job(f"named:{m.name}", "named", m.file, None, "named", m.old.strip(), m.new.strip(),
+                        [("named", m.tests)], apply))
+    return jobs
+
+
+def sampled_jobs(n: int, seed: int, rtl_dir: Path = ROOT / "rtl") -> list[Job]:
+    from .mutants.benches import benches_for
+    jobs = []
+    for m in generate.sample(rtl_dir, n, seed):
+        sel = [(b.name, b.select) for b in benches_for(m.file)]
+        jobs.append(Job(m.id, "sampled", m.file, m.line, f"{m.op}: {m.detail}", m.old.strip(), m.new.strip(),
+                        sel, lambda rtl, m=m: generate.apply(m, rtl)))
+    return jobs
+
+
+class StaleMutant(RuntimeError):
+    """A named mutant's pattern no longer matches the RTL exactly once."""
+
+
+def load_equivalents(path: Path = EQUIVALENT_FILE) -> dict[str, str]:
+    """id -> reviewed reason. Every entry needs a non-empty reason."""
+    if not path.exists():
+        return {}
+    data = tomllib.loads(path.read_text())
+    out = {}
+    for mid, entry in data.get("mutant", {}).items():
+        reason = (entry or {}).get("reason", "").strip()
+        if not reason:
+            raise ValueError(f"{path}: mutant {mid!r} has no reason")
+        out[mid] = reason
+    return out
+
+
+# ---------------------------------------------------------------------------
+# running pytest nodes
+# ---------------------------------------------------------------------------
+
+def _pytest_base(test_seed: int) -> list[str]:
+    return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:xdist",
+            "--seed", str(test_seed)]
+
+
+_collect_cache: dict[tuple[str, int], list[str]] = {}
+
+
+def collect(select: str, test_seed: int) -> list[str]:
+    """Node ids of the RTL tests a -k expression selects, in collection order."""
+    key = (select, test_seed)
+    if key not in _collect_cache:
+        cmd = _pytest_base(test_seed) + ["--collect-only", "-m", MARKERS, "-k", select, "tests"]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+        nodes = [ln.strip() for ln in proc.stdout.splitlines() if "::" in ln and not ln.startswith(" ")]
+        if proc.returncode not in (0, 5) or not nodes:
+            raise RuntimeError(f"selection {select!r} collects no RTL test (pytest rc {proc.returncode}):\n"
+                               f"{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+        _collect_cache[key] = nodes
+    return _collect_cache[key]
+
+
+def job_nodes(job: Job, test_seed: int) -> list[str]:
+    out: list[str] = []
+    for _, select in job.selections:
+        out += [n for n in collect(select, test_seed) if n not in out]
+    return out
+
+
+@dataclass
+class NodeResult:
+    nodeid: str
+    status: str          # C.PASSED / KILLED / INVALID / TIMEOUT / CRASHED
+    evidence: str
+    seconds: float       # wall clock, pytest start to end (a build included)
+    record: dict | None = None
+    sim_seconds: float | None = None   # from the end of the build (None: never simulated)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)   # the node's own session: pytest and its simulator
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def _node_outcome(nodeid: str, rc: int, build_root: Path, out_path: Path) -> tuple[str, str, dict | None]:
+    if rc == 0:
+        return C.PASSED, "", None
+    rec_path = test_dir_for(nodeid, build_root) / FAILURE_FILE
+    record = json.loads(rec_path.read_text()) if rec_path.exists() else None
+    if rc != 1 and record is None:
+        tail = out_path.read_text(errors="replace").strip().splitlines()[-1:] if out_path.exists() else []
+        return C.CRASHED, f"pytest exit status {rc}: {' '.join(tail)[:200]}", None
+    status, evidence = C.classify_failure(record)
+    return status, evidence, record
+
+
+def _sim_started(nodeid: str, build_root: Path) -> float | None:
+    marker = test_dir_for(nodeid, build_root) / SIM_STARTED_FILE
+    try:
+        return marker.stat().st_mtime
+    except FileNotFoundError:
+        return None
+
+
+def run_nodes(nodes: list[str], *, env: dict, build_root: Path, log_dir: Path, jobs: int, test_seed: int,
+              sim_limit: Callable[[str], float], build_limit: float, stop_on_kill: bool) -> list[NodeResult]:
+    """Run pytest nodes, ``jobs`` at a time. A node's simulation gets ``sim_limit(node)``
+    seconds of wall clock from the end of its build (the runner marks it), the whole
+    node ``build_limit`` before that; over either it is a TIMEOUT. With ``stop_on_kill``,
+    the first KILLED or INVALID node ends the run (nodes still running are stopped and
+    dropped). A node whose build died without an error (killed by a signal) runs once more."""
+    log_dir.mkdir(parents=True, exist_ok=True)
+    pending = list(nodes)
+    retried: set[str] = set()
+    running: dict[str, tuple[subprocess.Popen, float, Path]] = {}
+    done: dict[str, NodeResult] = {}
+    stop = False
+    try:
+        while running or (pending and not stop):
+            while pending and not stop and len(running) < jobs:
+                nodeid = pending.pop(0)
+                out_path = log_dir / (generate_safe(nodeid) + ".txt")
+                with open(out_path, "w") as fh:
+                    proc = subprocess.Popen(_pytest_base(test_seed) + [nodeid], cwd=ROOT, env=env, stdout=fh,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+                running[nodeid] = (proc, time.time(), out_path)
+            time.sleep(0.25)
+            for nodeid, (proc, t0, out_path) in list(running.items()):
+                rc = proc.poll()
+                now = time.time()
+                started = _sim_started(nodeid, build_root)
+                started = started if started is not None and started >= t0 - 1 else None
+                sim_s = now - started if started is not None else None
+                if rc is None and sim_s is not None and sim_s > sim_limit(nodeid):
+                    _kill(proc)
+                    res = NodeResult(nodeid, C.TIMEOUT, f"simulation over its wall-clock limit of "
+                                     f"{sim_limit(nodeid):.0f} s", now - t0, None, sim_s)
+                elif rc is None and sim_s is None and now - t0 > build_limit:
+                    _kill(proc)
+                    res = NodeResult(nodeid, C.TIMEOUT, f"build over its wall-clock limit of {build_limit:.0f} s",
+                                     now - t0)
+                elif rc is None:
+                    continue
+                else:
+                    status, evidence, record = _node_outcome(nodeid, rc, build_root, out_path)
+                    res = NodeResult(nodeid, status, evidence, now - t0, record, sim_s)
+                del running[nodeid]
+                if C.is_interrupted_build(res.record) and nodeid not in retried:
+                    retried.add(nodeid)
+                    pending.insert(0, nodeid)
+                    continue
+                done[nodeid] = res
+                if stop_on_kill and res.status in (C.KILLED, C.INVALID):
+                    stop = True
+            if stop and running:
+                for proc, _, _ in running.values():
+                    _kill(proc)
+                running.clear()
+    finally:
+        for proc, _, _ in running.values():
+            _kill(proc)
+    return [done[n] for n in nodes if n in done]
+
+
+def generate_safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "._=-" else "_" for ch in name)[:150]
+
+
+# ---------------------------------------------------------------------------
+# the campaign
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Workspace:
+    root: Path
+
+    @property
+    def rtl(self) -> Path:
+        return self.root / "rtl"
+
+    @property
+    def build(self) -> Path:
+        return self.root / "build"
+
+    def fresh(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)
+        shutil.copytree(ROOT / "rtl", self.rtl)
+
+    def clean_build(self) -> None:
+        shutil.rmtree(self.build, ignore_errors=True)
+
+    def env(self) -> dict:
+        env = dict(os.environ, MICROREC_RTL_DIR=str(self.rtl), MICROREC_BUILD=str(self.build))
+        for k in ("MICROREC_COVERAGE", "MICROREC_WAVES", "MICROREC_RANDOM_TIMING", "PYTEST_ADDOPTS"):
+            env.pop(k, None)
+        return env
+
+
+def rtl_hash(rtl_dir: Path = ROOT / "rtl") -> str:
+    h = hashlib.sha1()
+    for p in sorted(rtl_dir.rglob("*")):
+        if p.is_file():
+            h.update(p.relative_to(rtl_dir).as_posix().encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def run_baseline(nodes: list[str], ws: Workspace, args) -> tuple[bool, list[NodeResult], float]:
+    ws.clean_build()
     t0 = time.time()
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    last = (proc.stdout.strip().splitlines() or [""])[-1]
-    # pytest -x under xdist exits 2 on the first failure, so read the summary line
-    if " failed" in last:
-        status = "killed"
-    elif proc.returncode == 0 and " passed" in last:
-        status = "survived"
-    else:
-        status = "error"
-    shutil.rmtree(work / "build", ignore_errors=True)   # builds are large; keep the mutated source
-    return {"name": m.name, "file": m.file, "status": status, "pytest": last, "seconds": round(time.time() - t0)}
+    results = run_nodes(nodes, env=ws.env(), build_root=ws.build, log_dir=ws.root / "logs" / "baseline",
+                        jobs=args.jobs, test_seed=args.test_seed, sim_limit=lambda n: args.build_limit,
+                        build_limit=args.build_limit, stop_on_kill=False)
+    ok = len(results) == len(nodes) and all(r.status == C.PASSED for r in results)
+    return ok, results, time.time() - t0
+
+
+def run_job(job: Job, ws: Workspace, args, base_seconds: dict[str, float], equivalents: dict[str, str]) -> dict:
+    ws.clean_build()
+    t0 = time.time()
+    record = {"id": job.id, "set": job.set, "file": job.file, "line": job.line, "op": job.op,
+              "old": job.old, "new": job.new, "benches": [b for b, _ in job.selections]}
+    try:
+        original = job.apply(ws.rtl)
+    except (StaleMutant, ValueError) as exc:
+        return {**record, "status": "stale", "evidence": str(exc), "seconds": 0, "nodes": []}
+    try:
+        nodes = job_nodes(job, args.test_seed)
+        log_dir = ws.root / "logs" / generate_safe(job.id)
+        results = run_nodes(nodes, env=ws.env(), build_root=ws.build, log_dir=log_dir, jobs=args.jobs,
+                            test_seed=args.test_seed,
+                            sim_limit=lambda n: args.limit_factor * base_seconds.get(n, 60.0) + args.limit_extra,
+                            build_limit=args.build_limit, stop_on_kill=True)
+    finally:
+        (ws.rtl / job.file).write_text(original)
+    status = C.mutant_verdict([r.status for r in results])
+    decisive = next((r for r in results if r.status == status), None)
+    evidence = decisive.evidence if decisive else f"all {len(results)} nodes passed"
+    if status == C.SURVIVED and job.id in equivalents:
+        status, evidence = C.EQUIVALENT, equivalents[job.id]
+    keep = MUTATE_DIR / "mutants" / generate_safe(job.id)
+    shutil.rmtree(keep, ignore_errors=True)
+    for r in results:
+        if r.status != C.PASSED:
+            keep.mkdir(parents=True, exist_ok=True)
+            name = generate_safe(r.nodeid)
+            if r.record is not None:
+                (keep / f"{name}.failure.json").write_text(json.dumps(r.record, indent=1))
+            src = log_dir / f"{name}.txt"
+            if src.exists():
+                shutil.copy(src, keep / f"{name}.pytest.txt")
+    return {**record, "status": status, "evidence": evidence,
+            "node": decisive.nodeid if decisive else None,
+            "seconds": round(time.time() - t0, 1), "nodes_run": len(results), "nodes_total": len(nodes),
+            "nodes": [{"node": r.nodeid, "status": r.status, "evidence": r.evidence,
+                       "seconds": round(r.seconds, 1)} for r in results]}
+
+
+STATUSES = (C.KILLED, C.SURVIVED, C.TIMEOUT, C.CRASHED, C.INVALID, C.EQUIVALENT, "stale")
+
+
+def totals(records: list[dict]) -> dict:
+    t = {s: sum(r["status"] == s for r in records) for s in STATUSES}
+    scored = t[C.KILLED] + t[C.SURVIVED] + t[C.TIMEOUT] + t[C.CRASHED]
+    t.update(mutants=len(records), scored=scored,
+             rate=round(100.0 * t[C.KILLED] / scored, 1) if scored else None,
+             seconds=round(sum(r.get("seconds", 0) for r in records), 1))
+    return t
+
+
+def score_line(t: dict) -> str:
+    pct = math.floor(100.0 * t[C.KILLED] / t["scored"]) if t["scored"] else 0
+    return f"mutation check: {t[C.KILLED]} of {t['scored']} killed ({pct}%)"
+
+
+def report(set_name: str, records: list[dict], t: dict, target: float) -> None:
+    print(f"\n{set_name} mutants: {t['mutants']}, {t['seconds']:.0f} s")
+    print(score_line(t))
+    print(f"  invalid {t[C.INVALID]}, timeout {t[C.TIMEOUT]}, crashed {t[C.CRASHED]}, "
+          f"survived {t[C.SURVIVED]}, equivalent {t[C.EQUIVALENT]}" + (f", stale {t['stale']}" if t["stale"] else "")
+          + f"; target {target:.0f}%")
+    for r in records:
+        if r["status"] != C.KILLED:
+            where = f"{r['file']}:{r['line']}" if r.get("line") else r["file"]
+            print(f"  {r['status']:10} {r['id']:44} {where}: {r['evidence'][:160]}")
+
+
+def write_summary(sets: dict[str, dict]) -> Path:
+    out = MUTATE_DIR / "summary.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    previous = {}
+    if out.exists():
+        try:
+            previous = json.loads(out.read_text()).get("sets", {})
+        except (json.JSONDecodeError, AttributeError):
+            previous = {}
+    previous.update(sets)     # a run replaces the sets it ran, keeps the others (dated, with their rtl hash)
+    out.write_text(json.dumps({"sets": previous}, indent=1))
+    return out
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--jobs", default="2")
-    ap.add_argument("--only", nargs="*", help="mutation names to run (default: all)")
-    ap.add_argument("--list", action="store_true")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--jobs", default="2", help="pytest nodes run at once (auto = CPU count)")
+    ap.add_argument("--only", nargs="*", help="named mutants to run (default: all)")
+    ap.add_argument("--sample", type=int, default=0, help="draw this many mutants from all of rtl/")
+    ap.add_argument("--seed", type=int, default=1, help="generator seed of --sample")
+    ap.add_argument("--named", action="store_true", help="with --sample: run the named set as well")
+    ap.add_argument("--test-seed", type=int, default=1, help="bench seed (baseline and mutants alike)")
+    ap.add_argument("--limit-factor", type=float, default=3.0,
+                    help="wall-clock limit of a mutant's simulation: factor x the node's baseline simulation "
+                         "time + --limit-extra")
+    ap.add_argument("--limit-extra", type=float, default=60.0, help="seconds added to each simulation's limit")
+    ap.add_argument("--build-limit", type=float, default=1800.0,
+                    help="wall-clock limit of a build (and of a baseline simulation)")
+    ap.add_argument("--list", action="store_true", help="list the mutants and their selections, run nothing")
     args = ap.parse_args(argv)
-    muts = [m for m in MUTATIONS if not args.only or m.name in args.only]
+    args.jobs = (os.cpu_count() or 1) if args.jobs == "auto" else int(args.jobs)
+
+    sets: dict[str, list[Job]] = {}
+    if not args.sample or args.named or args.only:
+        sets["named"] = named_jobs(args.only)
+    if args.sample:
+        sets["sampled"] = sampled_jobs(args.sample, args.seed)
     if args.list:
-        for m in muts:
-            print(f"{m.name:24} {m.file:32} tests: {m.tests}")
+        for name, jobs in sets.items():
+            print(f"{name} ({len(jobs)}):")
+            for j in jobs:
+                print(f"  {j.describe()}\n      benches: {', '.join(f'{b}: {s}' for b, s in j.selections)}")
         return 0
-    results = []
-    for i, m in enumerate(muts, 1):
-        print(f"[mutate] {i}/{len(muts)} {m.name} ({m.file}) ...", flush=True)
-        r = run_mutant(m, args.jobs)
-        print(f"[mutate]   {r['status']}: {r.get('pytest') or r.get('why')}", flush=True)
-        results.append(r)
-    scored = [r for r in results if r["status"] in ("killed", "survived")]
-    killed = sum(r["status"] == "killed" for r in scored)
-    print(f"\nmutation check: {killed} of {len(scored)} killed "
-          f"({100.0 * killed / max(1, len(scored)):.0f}%), target 95%")
-    for r in results:
-        if r["status"] != "killed":
-            print(f"  {r['status']:8} {r['name']:24} {SURVIVOR_REASONS.get(r['name'], r.get('why', 'needs a test'))}")
-    out = BUILD_ROOT / "mutate" / "summary.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1))
-    print(f"summary: {out}")
-    survivors = [r for r in scored if r["status"] == "survived" and r["name"] not in SURVIVOR_REASONS]
-    return 1 if survivors or any(r["status"] in ("stale", "error") for r in results) else 0
+    equivalents = load_equivalents()
+
+    # the baseline: every node any selected mutant may run, on unmutated RTL
+    all_nodes: list[str] = []
+    for jobs in sets.values():
+        for j in jobs:
+            all_nodes += [n for n in job_nodes(j, args.test_seed) if n not in all_nodes]
+    ws = Workspace(MUTATE_DIR / "work")
+    ws.fresh()
+    print(f"[mutate] baseline: {len(all_nodes)} test nodes on unmutated RTL (seed {args.test_seed}) ...", flush=True)
+    ok, base, base_s = run_baseline(all_nodes, ws, args)
+    base_seconds = {r.nodeid: r.sim_seconds if r.sim_seconds is not None else r.seconds for r in base}
+    baseline = {"passed": ok, "nodes": len(all_nodes), "seconds": round(base_s, 1),
+                "node_seconds": {k: round(v, 1) for k, v in base_seconds.items()},
+                "failures": [{"node": r.nodeid, "status": r.status, "evidence": r.evidence}
+                             for r in base if r.status != C.PASSED]}
+    if not ok:
+        print(f"[mutate] baseline FAILED ({len(baseline['failures'])} of {len(all_nodes)} nodes): the unmutated RTL "
+              "fails its own selection, so no mutant can be scored", flush=True)
+        for f in baseline["failures"]:
+            print(f"  {f['status']:8} {f['node']}: {f['evidence'][:200]}")
+        write_summary({name: {"baseline": baseline, "error": "baseline failed"} for name in sets})
+        return 2
+    print(f"[mutate] baseline passed: {len(all_nodes)} nodes in {base_s:.0f} s", flush=True)
+
+    summary, rc = {}, 0
+    for name, jobs in sets.items():
+        records = []
+        for i, job in enumerate(jobs, 1):
+            print(f"[mutate] {name} {i}/{len(jobs)} {job.describe()} ...", flush=True)
+            r = run_job(job, ws, args, base_seconds, equivalents)
+            print(f"[mutate]   {r['status']} in {r['seconds']:.0f} s ({r.get('nodes_run', 0)}/"
+                  f"{r.get('nodes_total', 0)} nodes): {r['evidence'][:160]}", flush=True)
+            records.append(r)
+        t = totals(records)
+        summary[name] = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                         "rtl_hash": rtl_hash(), "test_seed": args.test_seed,
+                         **({"sample": args.sample, "seed": args.seed} if name == "sampled" else {}),
+                         "baseline": baseline, "totals": t, "mutants": records}
+        if t["stale"]:
+            rc = 2
+        elif (t["rate"] or 0.0) < TARGETS[name] and rc == 0:
+            rc = 1
+    ws.clean_build()
+    print(f"\n[mutate] baseline: passed, {len(all_nodes)} nodes, {base_s:.0f} s")
+    for name, s in summary.items():
+        report(name, s["mutants"], s["totals"], TARGETS[name])
+    print(f"summary: {write_summary(summary)}")
+    return rc
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ are cached per (DUT, parameters, defines, options) hash and locked, so pytest
 -xdist workers sharing a build wait for one another instead of racing. Every
 run writes its own results XML and log (and coverage file when asked); a run
 that executes zero tests is a failure, since the cocotb runner does not
-always raise (see docs/toolchain.md).
+always raise (see docs/toolchain.md). A failing run also leaves
+``failure.json`` beside its ``sim.log`` (see :func:`failure_record`), so
+tools such as ``make mutate`` classify failures from facts, not from text.
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import json
 import os
 import re
 import shlex
+import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +92,26 @@ class SimFailure(AssertionError):
     """A cocotb run failed, ran nothing, or crashed; carries the rerun line."""
 
 
+class BuildFailure(RuntimeError):
+    """The build failed. ``errors`` holds the first error lines of build.log (empty
+    when nothing rejected the design: the build was killed, e.g. by a signal,
+    whose number ``returncode`` then carries, negative), ``log`` its path."""
+
+    def __init__(self, message: str, errors: list[str], log: Path, returncode: int | None = None):
+        super().__init__(message)
+        self.errors = errors
+        self.log = log
+        self.returncode = returncode
+
+
+FAILURE_FILE = "failure.json"
+SIM_STARTED_FILE = "sim_started"   # touched when the build is done and the simulation starts
+# what Verilator and the compiler print for a fatal problem
+_BUILD_ERROR_RE = re.compile(r"^%Error|: error:|^make.*Error \d")
+# simulator-side errors in sim.log: SVA / immediate assertions, $error, $fatal
+_SIM_ERROR_RE = re.compile(r"%(Error|Fatal)")
+
+
 def coverage_enabled() -> bool:
     return env_flag("MICROREC_COVERAGE")
 
@@ -152,23 +175,36 @@ def build(dut: Dut, *, coverage: bool | None = None, waves: bool | None = None) 
             {"dut": dut.name, "parameters": {k: str(v) for k, v in dut.parameters.items()},
              "defines": {k: str(v) for k, v in dut.defines.items()}, "args": args}, indent=1))
         runner = get_runner("verilator")
-        runner.build(
-            sources=sources,
-            includes=[Path(i) for i in dut.includes],
-            defines=dict(dut.defines),
-            parameters=dict(dut.parameters),
-            build_args=args,
-            hdl_toplevel=dut.toplevel,
-            build_dir=build_dir,
-            waves=waves,
-            timescale=("1ns", "1ps"),
-            log_file=build_dir / "build.log",
-        )
+        log = build_dir / "build.log"
+        try:
+            runner.build(
+                sources=sources,
+                includes=[Path(i) for i in dut.includes],
+                defines=dict(dut.defines),
+                parameters=dict(dut.parameters),
+                build_args=args,
+                hdl_toplevel=dut.toplevel,
+                build_dir=build_dir,
+                waves=waves,
+                timescale=("1ns", "1ps"),
+                log_file=log,
+            )
+        except RuntimeError as exc:   # the cocotb runner: "Command failed with return code: N"
+            text = log.read_text(errors="replace") if log.exists() else ""
+            errors = [ln for ln in text.splitlines() if _BUILD_ERROR_RE.search(ln)][:20]
+            m = re.search(r"return code: (-?\d+)", str(exc))
+            raise BuildFailure(f"build of {dut.name} failed ({exc}); log: {log}\n" + "\n".join(errors),
+                               errors, log, int(m.group(1)) if m else None) from exc
     return build_dir
 
 
 def _sanitize(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.=-]+", "_", name).strip("_")[:150]
+
+
+def test_dir_for(nodeid: str, build_root: Path | None = None) -> Path:
+    """Where the run of pytest node ``nodeid`` keeps its log, results and failure.json."""
+    return (build_root or BUILD_ROOT) / "tests" / _sanitize(nodeid)
 
 
 def current_test_name(default: str) -> str:
@@ -218,16 +254,22 @@ def run_test(
 
     coverage = coverage_enabled() if coverage is None else coverage
     waves = waves_enabled() if waves is None else waves
-    build_dir = build(dut, coverage=coverage, waves=waves)
     nodeid = current_test_name(name or f"{dut.name}:{testcase}")
-    test_dir = BUILD_ROOT / "tests" / _sanitize(nodeid)
+    test_dir = test_dir_for(nodeid)
     test_dir.mkdir(parents=True, exist_ok=True)
     results_xml = test_dir / "results.xml"
     log = test_dir / "sim.log"
-    for stale in (results_xml, log):
+    for stale in (results_xml, log, test_dir / FAILURE_FILE, test_dir / SIM_STARTED_FILE):
         stale.unlink(missing_ok=True)
     if waves:   # `make waves` picks the matching GTKWave save file by it (sim/waves.py)
         (test_dir / "toplevel.txt").write_text(dut.toplevel + "\n")
+    try:
+        build_dir = build(dut, coverage=coverage, waves=waves)
+    except BuildFailure as exc:
+        _write_failure(test_dir, {"nodeid": nodeid, "seed": seed, "phase": "build", "reason": str(exc),
+                                  "build_errors": exc.errors, "build_returncode": exc.returncode,
+                                  "build_log": str(exc.log)})
+        raise
     plus = list(plusargs)
     if seed is not None:
         # Verilator's own randomisation (X initial values) follows the seed too.
@@ -256,6 +298,8 @@ def run_test(
     toolchain.setup_env()
     runner = get_runner("verilator")
     crashed = None
+    # the build is done: a wall-clock limit on the simulation counts from here
+    (test_dir / SIM_STARTED_FILE).touch()
     try:
         runner.test(
             test_module=module,
@@ -281,23 +325,68 @@ def run_test(
         tests, failed = get_results(results_xml)
     result = RunResult(tests, failed, test_dir, results_xml, log, cov_file)
     ok = tests > 0 and failed == 0
+    why = None
     if expect_fail:
         caught = tests > 0 and failed > 0
         wanted = [expect_in_log] if isinstance(expect_in_log, str) else list(expect_in_log or [])
         text = log.read_text(errors="replace") if caught and wanted else ""
         missing = [w for w in wanted if w not in text]
         if caught and missing:
-            raise SimFailure(_report(result, nodeid, seed, f"the bench failed, but not with "
-                                     f"{missing[0]!r} in its log", waves))
-        if caught:
+            why = f"the bench failed, but not with {missing[0]!r} in its log"
+        elif caught:
             return result
-        raise SimFailure(_report(result, nodeid, seed, "expected the bench to FAIL (injected bug) "
-                                 f"but it ran {tests} tests with {failed} failures", waves))
-    if not ok:
+        else:
+            why = f"expected the bench to FAIL (injected bug) but it ran {tests} tests with {failed} failures"
+    elif not ok:
         why = (f"{failed} of {tests} cocotb tests failed" if tests else
                f"no cocotb test ran (runner said: {crashed!r})")
-        raise SimFailure(_report(result, nodeid, seed, why, waves))
-    return result
+    if why is None:
+        return result
+    _write_failure(test_dir, failure_record(result, nodeid, seed, why))
+    raise SimFailure(_report(result, nodeid, seed, why, waves))
+
+
+def failure_record(result: RunResult, nodeid: str, seed: int | None, why: str) -> dict:
+    """The facts of a failed run, for machines: each failed cocotb test with its
+    exception type, message and the innermost frame that raised it (``in_repo``:
+    that frame is this repository's code, not a library), plus the simulator's
+    own error lines (assertions, $error, $fatal) from sim.log."""
+    failures = []
+    if result.results_xml.exists():
+        try:
+            root = ET.parse(result.results_xml).getroot()
+        except ET.ParseError:
+            root = None
+        for case in (root.iter("testcase") if root is not None else ()):
+            for bad in list(case.findall("failure")) + list(case.findall("error")):
+                failures.append({"test": case.get("name"), "type": bad.get("type") or "",
+                                 "message": bad.get("message") or "",
+                                 **_raise_site(bad.text or "")})
+    log_errors = []
+    if result.log.exists():
+        with open(result.log, errors="replace") as fh:
+            log_errors = [ln.rstrip() for ln in fh if _SIM_ERROR_RE.search(ln)][:20]
+    return {"nodeid": nodeid, "seed": seed, "phase": "run", "reason": why,
+            "tests": result.tests, "failed": result.failed, "failures": failures,
+            "log_errors": log_errors, "log": str(result.log)}
+
+
+_FRAME_RE = re.compile(r'File "([^"]+)", line (\d+)')
+
+
+def _raise_site(traceback_text: str) -> dict:
+    frames = _FRAME_RE.findall(traceback_text)
+    if not frames:
+        return {"where": None, "in_repo": False}
+    path, line = frames[-1]
+    p = Path(path)
+    in_repo = "site-packages" not in p.parts and (ROOT in p.parents or not p.is_absolute())
+    where = f"{p.relative_to(ROOT) if ROOT in p.parents else p}:{line}"
+    return {"where": where, "in_repo": in_repo}
+
+
+def _write_failure(test_dir: Path, record: dict) -> None:
+    (test_dir / FAILURE_FILE).write_text(json.dumps(record, indent=1))
 
 
 def _report(result: RunResult, nodeid: str, seed: int | None, why: str, waves: bool) -> str:

@@ -1,0 +1,61 @@
+"""Which benches can see a mutated RTL file, and what of each to run.
+
+A bench here is an RTL file list (rtl/<block>/*.f, the same list its
+tb/<dut>/dut.py builds from, so the two cannot drift) and the fast subset of
+its pytest nodes that a mutant runs (a pytest ``-k`` expression over test
+function names). A mutant of file F runs every bench whose list holds F,
+unit benches first, stopping at the first kill.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable
+
+from ..filelist import read_filelist
+from ..toolchain import ROOT
+
+
+@dataclass(frozen=True)
+class Bench:
+    name: str
+    filelist: str                            # rtl-relative file list the DUT compiles
+    select: str                              # pytest -k: the nodes a mutant runs
+
+    def sources(self, rtl_dir: Path = ROOT / "rtl") -> Iterable[Path]:
+        return read_filelist(rtl_dir / self.filelist).sources
+
+
+# unit benches first: they build and run fastest, and most mutants die there
+BENCHES = (
+    Bench("mac_pe", "mlp/mac_pe.f", "test_mac_pe and lanes4"),
+    Bench("mlp_engine", "mlp/mlp_engine.f", "test_mlp_engine and not microrec"),
+    Bench("csr", "csr/csr.f", "test_csr"),
+    Bench("topk", "topk/topk.f", "test_topk_small"),
+    Bench("lookup", "lookup/lookup.f",
+          "test_lookup_tiny or test_lookup_bank_full or test_lookup_products or test_lookup_wide_rows"),
+    Bench("top", "top/top.f", "test_top_tiny or test_top_reconfigure"),
+)
+
+
+@lru_cache(maxsize=1)
+def file_map(rtl_dir: Path = ROOT / "rtl") -> dict[str, tuple[str, ...]]:
+    """rtl-relative file -> names of the benches whose DUT compiles it, in bench order."""
+    out: dict[str, list[str]] = {}
+    for bench in BENCHES:
+        for src in bench.sources(rtl_dir):
+            p = Path(src).resolve()
+            try:
+                rel = p.relative_to(rtl_dir.resolve()).as_posix()
+            except ValueError:
+                continue        # a bench-harness file, not RTL
+            out.setdefault(rel, [])
+            if bench.name not in out[rel]:
+                out[rel].append(bench.name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def benches_for(rel_file: str) -> list[Bench]:
+    names = file_map().get(rel_file, ())
+    return [b for b in BENCHES if b.name in names]
