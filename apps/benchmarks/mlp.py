@@ -15,24 +15,17 @@ import sys
 import time
 
 from models.config import builtin
-from tb.mlp.dut import BENCH
+from tb.mlp.dut import BENCH, build_for_model
 from sim.toolchain import BUILD_ROOT
-from tb.mlp.mlp_layout import EngineBuild, bank_plan
+from tb.mlp.mlp_layout import bank_plan
 
 # the target point (3072 lanes) last: the biggest build
 SWEEP = [(4, 8), (8, 16), (16, 24), (32, 24), (64, 24), (128, 24)]
 TARGETS = {"max_lanes": 3072, "max_cycles": 1956, "min_throughput": 2.54e-3, "min_util": 0.90}
 
 
-def build_for(p: int, u: int, model: str) -> EngineBuild:
-    plan = bank_plan(EngineBuild(P=p, U=u), builtin(model).layer_shapes)
-    words = plan[-1]["wbase"] + plan[-1]["cycles"]
-    rounds = plan[-1]["bbase"] + plan[-1]["rounds"]
-    return EngineBuild(P=p, U=u, WDEPTH=max(64, words), BDEPTH=max(16, rounds))
-
-
 def run_point(p: int, u: int, model: str, seed: int, items: int | None = None) -> dict:
-    build = build_for(p, u, model)
+    build = build_for_model(p, u, model)
     ideal = sum(lp["cycles"] for lp in bank_plan(build, builtin(model).layer_shapes))
     items = items or max(20, min(40, 150_000 // ideal))
     t0 = time.perf_counter()

@@ -45,18 +45,13 @@ from models.perf_model import ENGINE_MLP, PerfParams, Sample, calibrate, mlp_mac
 from models.placement import PlacementError
 from models.planner import plan_none, plan_search
 from sim.toolchain import BUILD_ROOT
+from tb.lookup.dut import SWEEP_DDR, sweep_build
 from tb.lookup.layout import LookupBuild
 from tb.lookup.layout import planner_platform as bench_platform
 
 CLOCK_MHZ = 140.0
-DDR = 2
-NREG = 32
+DDR = SWEEP_DDR
 OUT = BUILD_ROOT / "bench"
-
-# One build family for every model (so one Verilator build per channel count);
-# the placement uses `banks` of its 8 on-chip banks.
-BUILD = dict(num_banks=8, bank_words=16384, qdepth=64, p_max=128, list_max=32, t_max=128,
-             dim_max=32, feat_max=896, id_w=6)
 
 # label -> (config without products, on-chip banks the platform offers)
 MODELS = {
@@ -83,8 +78,8 @@ def base_params() -> PerfParams:
     from tb.hbm.config import ddr4, u280
 
     h, d = u280(axi_mhz=CLOCK_MHZ), ddr4(axi_mhz=CLOCK_MHZ)
-    return PerfParams(clock_hz=CLOCK_MHZ * 1e6, outstanding=1 << BUILD["id_w"],
-                      onchip_outstanding=64, indices_per_beat=BUILD["t_max"],
+    return PerfParams(clock_hz=CLOCK_MHZ * 1e6, outstanding=1 << sweep_build(1).id_w,
+                      onchip_outstanding=64, indices_per_beat=sweep_build(1).t_max,
                       lat_hbm=h.closed_latency, lat_ddr=d.closed_latency, lat_onchip=4,
                       lookup_overhead=10, layer_overhead=0,
                       hbm_refi=h.t_refi, hbm_rfc=h.t_rfc, hbm_ref_step=h.ref_phase_step,
@@ -108,7 +103,7 @@ def progress(msg: str) -> None:
 
 
 def lookup_build(hbm: int) -> LookupBuild:
-    return LookupBuild(num_ch=hbm + DDR, nreg=NREG, **BUILD)
+    return sweep_build(hbm)
 
 
 # ---- model side (pure Python) ----------------------------------------------
@@ -157,8 +152,8 @@ def rtl_limits(cfg, build: LookupBuild, pl) -> str | None:
     lpb = max(pl.lookups_per_bank().values(), default=0)
     if max(lpc, lpb) > build.list_max:
         return f"{max(lpc, lpb)} tables on one engine exceed LIST_MAX={build.list_max}"
-    if lpc > NREG:
-        return f"{lpc} tables on one channel exceed the memory model's NREG={NREG}"
+    if lpc > build.nreg:
+        return f"{lpc} tables on one channel exceed the memory model's NREG={build.nreg}"
     return None
 
 

@@ -28,6 +28,17 @@ SMALL_BUILD = LookupBuild(num_ch=34, num_banks=4, bank_words=16384, qdepth=64, p
 ONE_PER_CHANNEL_BUILD = LookupBuild(num_ch=32, num_banks=1, bank_words=64, qdepth=64, p_max=32, list_max=4,
                                     t_max=32, dim_max=16, feat_max=256, id_w=6)
 
+# the channel sweep of `make bench-model`: one build family for every model (one Verilator
+# build per channel count), 8 on-chip banks of which a placement uses some, room for
+# microrec_large (84 tables, feature 876) and up to 32 tables on one channel (NREG)
+SWEEP_DDR = 2
+
+
+def sweep_build(hbm_channels: int) -> LookupBuild:
+    return LookupBuild(num_ch=hbm_channels + SWEEP_DDR, num_banks=8, bank_words=16384, qdepth=64, p_max=128,
+                       list_max=32, t_max=128, dim_max=32, feat_max=896, id_w=6, nreg=32)
+
+
 WIDE_CONFIG = str(TB_DIR / "lookup" / "configs" / "wide_rows.json")
 # tiny with full-scale embeddings (emb_shift 0) and F=6: ~8% of layer-0 outputs saturate
 SAT_CONFIG = str(TB_DIR / "lookup" / "configs" / "tiny_saturating.json")

@@ -12,9 +12,18 @@ from sim.filelist import read_filelist
 from sim.runner import Dut
 from sim.toolchain import RTL_DIR
 from tb.common.bench_def import BenchDef, defines_tag
-from tb.mlp.mlp_layout import EngineBuild
+from tb.mlp.mlp_layout import EngineBuild, bank_plan
 
 TEST_BUILD = EngineBuild()  # P=6, U=20, MAX_DIM=1024, banks sized for microrec_small
+
+
+def build_for_model(p: int, u: int, model) -> EngineBuild:
+    """A P x U engine with banks just deep enough for ``model`` (`make bench-mlp`'s points)."""
+    from models.config import load_config
+    plan = bank_plan(EngineBuild(P=p, U=u), load_config(model).layer_shapes)
+    words = plan[-1]["wbase"] + plan[-1]["cycles"]
+    rounds = plan[-1]["bbase"] + plan[-1]["rounds"]
+    return EngineBuild(P=p, U=u, WDEPTH=max(64, words), BDEPTH=max(16, rounds))
 
 
 @dataclass(frozen=True)
