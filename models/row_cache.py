@@ -104,8 +104,20 @@ class RowCacheConfig:
                 "DATA_W": self.data_w, "ADDR_W": self.addr_w,
                 "CM_LOG2": self.cm_bits, "AGE_LOG2": self.age_bits}
 
-    def data_bits(self) -> int:
-        return self.lines * self.line_beats * self.data_w
+    def storage_bits(self, id_w: int = 5) -> dict:
+        """State of one RTL instance, in bits (the area figure of the report):
+        line store, tags (line address, length, valid, response, LRU age),
+        the sketch and the per-ARID entries."""
+        way_w = max(1, clog2(self.ways))
+        len_w = max(1, clog2(self.line_beats))
+        slot_w = max(1, clog2(self.lines))
+        la_w = self.addr_w - self.beat_log2
+        outs = 1 << id_w
+        return {"data": self.lines * self.line_beats * self.data_w,
+                "tags": self.lines * (la_w + len_w + 1 + 2 + way_w),
+                "sketch": 2 * (1 << self.cm_bits) * 4 + self.age_bits,
+                "entries": outs * (5 + 2 + slot_w + len_w + id_w + 8 + 2),
+                "outbuf": 2 * (self.data_w + id_w + 3)}
 
 
 def set_index(line_addr: int, set_bits: int) -> int:
