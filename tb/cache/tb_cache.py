@@ -8,6 +8,8 @@ and, after each phase, the counters against models/row_cache.py.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import cocotb
 import numpy as np
 import pyuvm
@@ -20,7 +22,7 @@ from tb.cache.cache_env import CacheEnv, ReadItem, RowSpace, bench_tables, read_
 from tb.cache.dut import CacheBuild, CacheKnobs
 from tb.common.bench_test import BenchTest
 from tb.common.clock_reset import start_clock_and_reset
-from tb.common.seeding import py_random, rng, test_seed
+from tb.common.seeding import rng, soak_stimulus, test_seed
 from tb.hbm import config as hbm_timing
 from tb.hbm.config import HbmConfig
 from tb.hbm.memory import HbmMemory
@@ -92,9 +94,15 @@ class CacheRandomTest(BenchTest):
     Build, Knobs = CacheBuild, CacheKnobs
     enable = 1
     trace = False
+    soak_ok = True      # nightly soak may draw the memory timing and backpressure from the seed
 
     def build_phase(self):
         super().build_phase()
+        soak = soak_stimulus() if self.soak_ok else None
+        if soak:
+            self.knobs = dataclasses.replace(self.knobs, preset=soak["preset"], latency=soak["latency"],
+                                             ar_idle=soak["in_idle"], r_stall=soak["out_stall"] * 0.9)
+            self.logger.info(f"soak stimulus from the seed: {soak}")
         k = self.knobs
         self.space = bench_tables(self.build.data_w // 8)
         self.gen = rng(41)
@@ -293,6 +301,7 @@ class CacheLatencyTest(CacheRandomTest):
     (contracts s.11.9; + 0 without the cache or disabled), a hit on a filled line 4."""
 
     trace = True
+    soak_ok = False     # exact cycle counts need the ideal memory
 
     async def stimulus(self) -> None:
         L, sp = self.knobs.latency, self.space
@@ -318,6 +327,7 @@ class CacheDisabledTest(CacheRandomTest):
 
     enable = 0
     trace = True
+    soak_ok = False     # compared cycle by cycle with another run of the same seed
 
     async def stimulus(self) -> None:
         await self.run_reads(zipf_reads(self.space, self.knobs.requests, self.gen, self.knobs.zipf))
