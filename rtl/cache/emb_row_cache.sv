@@ -150,7 +150,7 @@ module emb_row_cache
     logic [OUTS-1:0]   ent_wait;             // HIT waiting for the fill of ent_fill
     logic [ID_W-1:0]   ent_fill  [OUTS];
     logic [OUTS-1:0]   ent_served;           // HIT taken by the line-store reader
-    logic [7:0]        ent_beat  [OUTS];     // FILL: beats arrived
+    logic [LEN_W-1:0]  ent_beat  [OUTS];     // FILL: beats arrived (a fill is at most LINE_BEATS)
     logic [1:0]        ent_resp  [OUTS];     // FILL: first non-OKAY response
 
     logic en_q;
@@ -419,7 +419,7 @@ module emb_row_cache
     assign fill_resp = (ent_resp[m_rid] != 2'b00) ? ent_resp[m_rid] : m_rresp;
 
     always_ff @(posedge clk) begin
-        if (fill_beat && 32'(ent_beat[m_rid]) < LINE_BEATS) begin
+        if (fill_beat) begin
             data_mem[DADDR_W'(32'(ent_slot[m_rid]) * LINE_BEATS + 32'(ent_beat[m_rid]))] <= m_rdata;
         end
         if (fill_done) begin
@@ -467,7 +467,7 @@ module emb_row_cache
             ent_resp[d_id] <= 2'b00;
         end
         if (fill_beat && !m_rlast) begin
-            ent_beat[m_rid] <= ent_beat[m_rid] + 8'd1;
+            ent_beat[m_rid] <= ent_beat[m_rid] + 1'b1;
             ent_resp[m_rid] <= fill_resp;
         end
     end

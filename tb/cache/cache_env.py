@@ -66,13 +66,11 @@ class RowSpace:
 def bench_tables(beat_bytes: int = 32) -> RowSpace:
     """Four tables: one-beat rows, narrow rows (4 per beat), two-beat rows, four-beat rows
     (longer than a two-beat line: uncached), each at a 4 KiB-aligned base."""
-    shapes = [(96, 16), (192, 4), (48, 32), (24, 64)]     # (rows, dim)
-    regions, base = [], 0
-    for t, (rows, dim) in enumerate(shapes):
-        g = HbmRegion(ch=0, base=base, rows=rows, dim=dim, table=t)
-        regions.append(g)
-        base += -(-g.nbytes // 4096) * 4096
-    return RowSpace(tuple(regions), beat_bytes)
+    # (rows, dim, base): bases spread over the 34-bit channel so every tag and address bit moves
+    shapes = [(96, 16, 0x0_0000_0000), (192, 4, 0x1_5555_4000), (48, 32, 0x2_AAAA_8000), (24, 64, 0x3_FFFF_F000)]
+    regions = tuple(HbmRegion(ch=0, base=base, rows=rows, dim=dim, table=t)
+                    for t, (rows, dim, base) in enumerate(shapes))
+    return RowSpace(regions, beat_bytes)
 
 
 def fault_response(ranges, addr: int, length: int, beat: int) -> int:

@@ -32,15 +32,15 @@ EMB_SHIFT = 0        # full-range int16 rows: every bit of a wrong beat shows
 
 
 class ReadSeq(uvm_sequence):
-    """Reads given as (addr, len, what) triples."""
+    """Reads given as (addr, len, what) or (addr, len, what, arburst)."""
 
     def __init__(self, name, reads):
         super().__init__(name)
         self.reads = reads
 
     async def body(self):
-        for addr, length, what in self.reads:
-            item = ReadItem("read", addr, length, what=what)
+        for addr, length, what, *burst in self.reads:
+            item = ReadItem("read", addr, length, burst=burst[0] if burst else 1, what=what)
             await self.start_item(item)
             await self.finish_item(item)
 
@@ -59,6 +59,11 @@ def row_reads(space: RowSpace, picks) -> list:
 def uniform_reads(space: RowSpace, n: int, gen: np.random.Generator, weights=(0.5, 0.2, 0.2, 0.1)) -> list:
     ts = gen.choice(len(space.regions), size=n, p=np.asarray(weights) / sum(weights))
     return row_reads(space, [(int(t), gen.integers(0, space.regions[t].rows)) for t in ts])
+
+
+def fixed_burst_reads(space: RowSpace, n: int, gen: np.random.Generator) -> list:
+    """One-beat FIXED bursts of table 0 rows: not cacheable (s.11.1), the same data."""
+    return [(a, 0, w, 0) for a, _, w in row_reads(space, [(0, int(r)) for r in gen.integers(0, 96, n)])]
 
 
 def zipf_reads(space: RowSpace, n: int, gen: np.random.Generator, alpha: float,
@@ -120,7 +125,7 @@ class CacheRandomTest(BenchTest):
         k, b = self.knobs, self.build
         timing = (hbm_timing.ideal(k.latency) if k.preset == "ideal"
                   else hbm_timing.u280(axi_mhz=k.mhz, data_w=b.data_w))
-        return HbmConfig(num_ch=1, data_w=b.data_w, id_w=b.id_w, addr_w=b.addr_w, ch_bytes=1 << 20,
+        return HbmConfig(num_ch=1, data_w=b.data_w, id_w=b.id_w, addr_w=b.addr_w, ch_bytes=1 << b.addr_w,
                          timing=timing, seed=CONTENT_SEED, emb_shift=EMB_SHIFT, rng_seed=test_seed())
 
     async def bring_up(self) -> None:
@@ -170,7 +175,11 @@ class CacheRandomTest(BenchTest):
         await RisingEdge(cocotb.top.clk)
 
     async def stimulus(self) -> None:
-        await self.run_reads(uniform_reads(self.space, self.knobs.requests, self.gen))
+        reads = uniform_reads(self.space, self.knobs.requests, self.gen)
+        fixed = fixed_burst_reads(self.space, len(reads) // 20, self.gen)
+        for r in fixed:
+            reads.insert(int(self.gen.integers(0, len(reads))), r)
+        await self.run_reads(reads)
 
     async def run_phase(self):
         self.raise_objection()
@@ -251,8 +260,11 @@ class CacheErrorTest(CacheRandomTest):
     async def stimulus(self) -> None:
         g, k, sp = self.gen, self.knobs, self.space
         t0, t2 = sp.regions[0], sp.regions[2]
+        # whole one-beat rows; the last beat of a two-beat row; the first beat of another
+        # (the line keeps the first non-OKAY response, s.11.5)
         ranges = [(t0.row_addr(0), t0.row_addr(3), "SLVERR"),
-                  (t2.row_addr(1) + 32, t2.row_addr(1) + 64, "DECERR")]
+                  (t2.row_addr(1) + 32, t2.row_addr(1) + 64, "DECERR"),
+                  (t2.row_addr(2), t2.row_addr(2) + 32, "SLVERR")]
         await self.mem.set_faults(0, err_ranges=ranges)
         self.env.scoreboard.fault_ranges = ranges
         picks = [(0, int(g.integers(0, 6))) if g.random() < 0.6 else (2, int(g.integers(0, 3)))
