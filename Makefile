@@ -74,7 +74,7 @@ regress: $(STAMP) ## tests x seeds in parallel: PROFILE=smoke (default) or night
 
 coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged; lcov + HTML report
 	@sim/deps.sh ccache lcov
-	$(VPY) -m sim.coverage run --jobs $(JOBS)
+	$(VPY) -m sim.coverage run --jobs $(JOBS) $(if $(K),-k "$(K)")
 
 mutate: $(STAMP) ## RTL mutation check: mutants one at a time vs the benches that see them; kill rate and survivors
 	@sim/deps.sh ccache
