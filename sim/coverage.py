@@ -342,6 +342,9 @@ def load_code_waivers() -> list[CodeWaiver]:
     return rules
 
 
+CROSSES: dict = {}     # "<group>.<point>" -> axis names, for the crosses merge_functional met
+
+
 def merge_functional(test_root: Path) -> dict:
     groups: dict = {}
     for path in sorted(test_root.glob("*/fcov_*.json")):
@@ -351,6 +354,8 @@ def merge_functional(test_root: Path) -> dict:
             bins = g.setdefault(point, {})
             for b, n in pdata["bins"].items():
                 bins[b] = bins.get(b, 0) + n
+            if "cross" in pdata:
+                CROSSES[f"{data['group']}.{point}"] = pdata["cross"]
     return groups
 
 
@@ -416,6 +421,15 @@ def report(out=sys.stdout) -> dict:
         print(f"  {g:20} {nb - len(holes):4}/{nb:<4} bins hit ({pct(nb - len(holes), nb).strip()})"
               + (f", {len(waived)} waived" if waived else "")
               + (f"; HOLES: {', '.join(open_holes)}" if open_holes else ""), file=out)
+    if CROSSES:
+        print("\nfunctional crosses (bins: combinations; impossible ones excluded, reasons in fcov_*.json)",
+              file=out)
+        for name, axes in sorted(CROSSES.items()):
+            g, p = name.split(".", 1)
+            bins = fgroups[g][p]
+            holes = [b for b, n in bins.items() if n == 0 and f"{name}.{b}" not in waivers]
+            print(f"  {name:36} {' x '.join(axes):28} {sum(1 for n in bins.values() if n)}/{len(bins)} hit"
+                  + (f"; HOLES: {', '.join(holes)}" if holes else ""), file=out)
     try:
         from .testplan import feature_coverage, format_feature_coverage
         print("\nfunctional coverage per testplan feature (docs/testplan.toml)", file=out)
