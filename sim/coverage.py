@@ -176,6 +176,9 @@ def declared_shape(path: str | Path, signal: str) -> tuple[int, int] | None:
             return None
         count = _param_value(path, mm.group(1)) if mm.group(1) else 1
         return elements * count, _param_value(path, mm.group(2))
+    # a one-bit signal: declared with no packed range
+    if re.search(rf"\b(?:logic|wire|reg|bit)\b[^;\[\]()]*?\b{re.escape(signal)}\b", text):
+        return 1, 1
     return None
 
 
@@ -285,12 +288,13 @@ def audit_code_waivers(merged: dict, rules: list) -> list[str]:
       from the signal's declaration in the RTL (not from the rule): a counter whose
       lowest bit never toggled never counted, which no waiver may hide;
     - a bit rule's element width differs from the declaration;
-    - a ``const`` rule names a signal of which some bit toggled (it is not constant).
+    - a ``const`` rule names a signal some bit of which went both ways, 0->1 and 1->0
+      (a constant 1 bit shows one 0->1 from the simulator's initial 0, never 1->0).
     """
     problems: list[str] = []
     widths: dict = {}
     seen: set = set()
-    for (f, _line, _n, t, o), ent in merged.items():
+    for (f, line, col, t, o), ent in merged.items():
         if t != "toggle" or not in_rtl(f):
             continue
         rel = str(Path(f).resolve().relative_to(ROOT))
@@ -301,17 +305,20 @@ def audit_code_waivers(merged: dict, rules: list) -> list[str]:
             sig, bit = sb
             where = f"{WAIVERS.name}:{rule.lineno} ({rule.describe()})"
             if rule.const:
-                if ent["count"] > 0 and (rule.lineno, rel, sig) not in seen:
+                back = o.replace("0->1", "\0").replace("1->0", "0->1").replace("\0", "1->0")
+                other = merged.get((f, line, col, t, back), {"count": 0})
+                if ent["count"] > 0 and other["count"] > 0 and (rule.lineno, rel, sig) not in seen:
                     seen.add((rule.lineno, rel, sig))
-                    problems.append(f"{where}: {rel} {sig} toggles ({o}), it is not constant")
+                    problems.append(f"{where}: {rel} {sig} toggles ({o} and back), it is not constant")
                 continue
             key = (rel, sig)
             if key not in widths:
-                widths[key] = declared_element_width(rel, sig)
-                if widths[key] is None:
+                shape = declared_shape(rel, sig)
+                widths[key] = shape and shape[1]
+                if shape is None:
                     problems.append(f"{where}: no declaration of {sig} in {rel} to check the rule against")
-                elif rule.lane and rule.lane != widths[key]:
-                    problems.append(f"{where}: {sig} in {rel} has {widths[key]}-bit elements, the rule says "
+                elif rule.lane and rule.lane != shape[1] and shape[0] * shape[1] > rule.min_bit:
+                    problems.append(f"{where}: {sig} in {rel} has {shape[1]}-bit elements, the rule says "
                                     f"{rule.lane}")
             w = widths[key]
             if w and rule.matches(rel, 0, t, o) and bit % w == 0:

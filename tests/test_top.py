@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tb.top.dut import BENCH, SAT_CONFIG, SMALL_TOP, TINY_TOP, WIDE_CONFIG
+from tb.top.dut import BENCH, DEEP_CONFIG, SAT_CONFIG, SMALL_TOP, TINY_TOP, WIDE_CONFIG
 
 
 @pytest.mark.rtl
@@ -17,7 +17,8 @@ def test_top_tiny(testcase, seed):
 
 @pytest.mark.rtl
 def test_top_reconfigure_without_rebuild(seed):
-    BENCH.run(TINY_TOP, "TopReconfigTest", seed, configs=["tiny", WIDE_CONFIG, SAT_CONFIG, "tiny"], queries=80)
+    BENCH.run(TINY_TOP, "TopReconfigTest", seed, configs=["tiny", WIDE_CONFIG, SAT_CONFIG, DEEP_CONFIG, "tiny"],
+              queries=80)
 
 
 @pytest.mark.rtl

@@ -31,6 +31,8 @@ ONE_PER_CHANNEL_BUILD = LookupBuild(num_ch=32, num_banks=1, bank_words=64, qdept
 WIDE_CONFIG = str(TB_DIR / "lookup" / "configs" / "wide_rows.json")
 # tiny with full-scale embeddings (emb_shift 0) and F=6: ~8% of layer-0 outputs saturate
 SAT_CONFIG = str(TB_DIR / "lookup" / "configs" / "tiny_saturating.json")
+# tiny's tables with a four-layer MLP (48-24-16-8-1): every per-layer counter of the top counts
+DEEP_CONFIG = str(TB_DIR / "lookup" / "configs" / "tiny_deep.json")
 
 
 @dataclass(frozen=True)
