@@ -34,8 +34,8 @@ def test_hbm_violation_fails_the_test(seed):
 def test_hbm_beat_check_sees_a_reordered_burst(seed):
     """A model that swaps beats 0 and 1 of every burst keeps the XOR of all beats the
     same; the per-beat, in-order check must fail."""
-    BENCH.run(MAIN, "test_data_all_channels", seed, defines={"HBM_BUG_BEAT_ORDER": 1}, soak_bursts=60,
-              expect_fail=True, expect_in_log="beats differ from models/tables.py")
+    BENCH.run(HbmHarnessBuild(num_ch=8), "test_data_all_channels", seed, defines={"HBM_BUG_BEAT_ORDER": 1},
+              soak_bursts=60, expect_fail=True, expect_in_log="beats differ from models/tables.py")
 
 
 WIDTHS = [(2, 64, 4), (4, 512, 8)]
