@@ -90,9 +90,9 @@ regress: $(STAMP) ## tests x seeds in parallel: PROFILE=smoke (default) or night
 merge: $(STAMP) ## join the shard results below DIR (default build/regress/PROFILE) into DIR/merged: JUnit, summary, testplan, coverage
 	$(VPY) -m sim.merge "$(DIR)"
 
-coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged: text report, lcov file, HTML when genhtml is present
+coverage: $(STAMP) ## RTL tests with line/toggle/branch coverage, merged: text report, lcov file, HTML when genhtml is present; K=<expr> for a subset
 	@$(CHECK_ENV) build genhtml
-	$(VPY) -m sim.coverage run --jobs $(JOBS)
+	$(VPY) -m sim.coverage run --jobs $(JOBS) $(if $(K),-k "$(K)")
 
 mutate: $(STAMP) ## RTL mutation check: the named mutants after a passing baseline; SAMPLE=n SEED=s runs n sampled from all of rtl/ instead
 	@$(CHECK_ENV) build

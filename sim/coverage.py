@@ -133,9 +133,73 @@ def write_lcov(merged: dict, path: Path) -> None:
             fh.write("end_of_record\n")
 
 
+def rtl_param(path: str | Path, name: str) -> int:
+    """The integer value of ``parameter``/``localparam int <name> = <n>`` in an RTL file
+    (its default: every build of the repository uses it, see the waiver audit)."""
+    text = (ROOT / path).read_text()
+    hits = re.findall(rf"\b(?:parameter|localparam)\s+int\s+{re.escape(name)}\s*=\s*(\d+)", text)
+    if len(set(hits)) != 1:
+        raise ValueError(f"parameter {name}: {len(hits)} integer definitions in {path}")
+    return int(hits[0])
+
+
+def _param_value(path: str | Path, tok: str) -> int:
+    return int(tok) if tok.isdigit() else rtl_param(path, tok)
+
+
+def declared_shape(path: str | Path, signal: str) -> tuple[int, int] | None:
+    """(elements, bits per element) of ``signal`` as the RTL file declares it. An element
+    is the last packed range (``[9:0]`` of ``logic [N-1:0][9:0] x``: N x 10); a vector
+    declared ``[A*W-1:0]`` holds A elements of W bits (``[MAX_LAYERS*CNT_W-1:0]``: one
+    CNT_W counter per layer). Parameters resolve to their defaults in that file (every
+    build of the repository uses them). None: no declaration found."""
+    text = re.sub(r"//[^\n]*", "", (ROOT / path).read_text())
+    # names run to the end of the statement: ';', an initializer, the end of a port
+    # list, or the next declaration of a port list
+    decl = re.compile(r"\b(?:logic|wire|reg|bit)\b\s*((?:\[[^\]]+\]\s*)+)([^;=()\[\]]*?)"
+                      r"(?=;|=|\)|\b(?:input|output|inout|logic|wire|reg|bit)\b|\Z)")
+    for m in decl.finditer(text):
+        names = [n.strip() for n in re.split(r"[,\s]+", m.group(2)) if n.strip()]
+        if signal not in names:
+            continue
+        ranges = [re.sub(r"\s+", "", r) for r in re.findall(r"\[([^\]]+)\]", m.group(1))]
+        elements = 1
+        for outer in ranges[:-1]:
+            mm = re.fullmatch(r"(\w+)-1:0", outer) or re.fullmatch(r"(\d+):0", outer)
+            if not mm:
+                return None
+            elements *= _param_value(path, mm.group(1)) + (1 if outer[0].isdigit() else 0)
+        mm = re.fullmatch(r"(\d+):0", ranges[-1])
+        if mm:
+            return elements, int(mm.group(1)) + 1
+        mm = re.fullmatch(r"(?:(\w+)\*)?(\w+)-1:0", ranges[-1])
+        if not mm:
+            return None
+        count = _param_value(path, mm.group(1)) if mm.group(1) else 1
+        return elements * count, _param_value(path, mm.group(2))
+    # a one-bit signal: declared with no packed range
+    if re.search(rf"\b(?:logic|wire|reg|bit)\b[^;\[\]()]*?\b{re.escape(signal)}\b", text):
+        return 1, 1
+    return None
+
+
+def declared_element_width(path: str | Path, signal: str) -> int | None:
+    shape = declared_shape(path, signal)
+    return shape[1] if shape else None
+
+
 class CodeWaiver:
-    """``toggle <file glob> <signal regex> [bits>=N | bits%W>=N] <reason>`` or
-    ``line|branch <file> <line> <reason>``: code points accepted as unreachable."""
+    """One accepted coverage hole, with its reason:
+
+    ``toggle <file glob> <signal regex> bits>=N <reason>``: bits N and up of each matching
+    signal (the index in its last packed dimension), for wide event counters;
+    ``toggle <file glob> <signal regex> bits%W>=N <reason>``: the same per element of a
+    packed vector of W-bit elements (bit index modulo W); W is a number or a parameter of
+    the file (``bits%CNT_W>=16``), resolved from the RTL so the rule cannot drift from it;
+    ``toggle <file glob> <signal regex> const <reason>``: a signal constant by design (the
+    audit fails if any of its bits ever toggles);
+    ``line|branch <file> <line | text anchor> <reason>``.
+    """
 
     def __init__(self, text: str, lineno: int):
         parts = text.split()
@@ -145,14 +209,27 @@ class CodeWaiver:
                              f"got {text!r}")
         self.kind, self.file = parts[0], parts[1]
         self.min_bit = 0
+        self.lane = 0
+        self.const = False
         rest = parts[3:]
         if self.kind == "toggle":
             self.sig = re.compile(parts[2])
-            self.lane = 0
-            m = re.fullmatch(r"bits(?:%(\d+))?>=(\d+)", rest[0]) if rest else None
-            if m:   # bits%32>=16: bit index modulo 32 (packed arrays of 32-bit counters)
-                self.lane, self.min_bit = int(m.group(1) or 0), int(m.group(2))
-                rest = rest[1:]
+            m = re.fullmatch(r"bits(?:%(\w+))?>=(\d+)", rest[0])
+            if m:
+                lane = m.group(1)
+                if lane is not None:
+                    self.lane = int(lane) if lane.isdigit() else rtl_param(self.file, lane)
+                    self.lane_name = lane
+                self.min_bit = int(m.group(2))
+                if self.min_bit < 1 or (self.lane and self.min_bit >= self.lane):
+                    raise ValueError(f"{WAIVERS.name}:{lineno}: bits>={self.min_bit} must leave bit 0 of every "
+                                     f"element covered and accept something")
+            elif rest[0] == "const":
+                self.const = True
+            else:
+                raise ValueError(f"{WAIVERS.name}:{lineno}: a toggle rule says which bits: 'bits>=N', "
+                                 f"'bits%W>=N' or 'const', got {rest[0]!r}")
+            rest = rest[1:]
         elif parts[2].isdigit():
             self.line = int(parts[2])
         else:
@@ -169,17 +246,85 @@ class CodeWaiver:
             raise ValueError(f"{WAIVERS.name}:{lineno}: waiver without a reason: {text!r}")
         self.points = 0
 
+    @staticmethod
+    def signal_bit(comment: str) -> tuple[str, int] | None:
+        """(signal name, bit index in its last packed dimension) of a toggle point."""
+        m = SIG_RE.match(comment)
+        if not m:
+            return None
+        idx = re.findall(r"\d+", m.group("idx") or "")
+        return m.group("name"), int(idx[-1]) if idx else 0
+
+    def selects(self, rel: str, kind: str, comment: str) -> tuple[str, int] | None:
+        """(signal, bit) when this toggle rule is about that point's signal, else None."""
+        if kind != "toggle" or self.kind != "toggle" or not fnmatch.fnmatch(rel, self.file):
+            return None
+        sb = self.signal_bit(comment)
+        return sb if sb and self.sig.fullmatch(sb[0]) else None
+
     def matches(self, rel: str, line: int, kind: str, comment: str) -> bool:
         if kind != self.kind or not fnmatch.fnmatch(rel, self.file):
             return False
         if kind != "toggle":
             return line == self.line
-        m = SIG_RE.match(comment)
-        if not m or not self.sig.fullmatch(m.group("name")):
+        sb = self.selects(rel, kind, comment)
+        if sb is None:
             return False
-        idx = re.findall(r"\d+", m.group("idx") or "")
-        bit = int(idx[-1]) if idx else 0
+        if self.const:
+            return True
+        bit = sb[1]
         return (bit % self.lane if self.lane else bit) >= self.min_bit
+
+    def describe(self) -> str:
+        if self.kind != "toggle":
+            return f"{self.kind} {self.file} {self.line}"
+        what = "const" if self.const else f"bits{'%' + str(self.lane) if self.lane else ''}>={self.min_bit}"
+        return f"toggle {self.file} {self.sig.pattern} {what}"
+
+
+def audit_code_waivers(merged: dict, rules: list) -> list[str]:
+    """What a waiver must never do, checked on the real coverage data:
+
+    - a bit rule accepts bit 0 of some element of a signal, the element width taken
+      from the signal's declaration in the RTL (not from the rule): a counter whose
+      lowest bit never toggled never counted, which no waiver may hide;
+    - a bit rule's element width differs from the declaration;
+    - a ``const`` rule names a signal some bit of which went both ways, 0->1 and 1->0
+      (a constant 1 bit shows one 0->1 from the simulator's initial 0, never 1->0).
+    """
+    problems: list[str] = []
+    widths: dict = {}
+    seen: set = set()
+    for (f, line, col, t, o), ent in merged.items():
+        if t != "toggle" or not in_rtl(f):
+            continue
+        rel = str(Path(f).resolve().relative_to(ROOT))
+        for rule in rules:
+            sb = rule.selects(rel, t, o)
+            if sb is None:
+                continue
+            sig, bit = sb
+            where = f"{WAIVERS.name}:{rule.lineno} ({rule.describe()})"
+            if rule.const:
+                back = o.replace("0->1", "\0").replace("1->0", "0->1").replace("\0", "1->0")
+                other = merged.get((f, line, col, t, back), {"count": 0})
+                if ent["count"] > 0 and other["count"] > 0 and (rule.lineno, rel, sig) not in seen:
+                    seen.add((rule.lineno, rel, sig))
+                    problems.append(f"{where}: {rel} {sig} toggles ({o} and back), it is not constant")
+                continue
+            key = (rel, sig)
+            if key not in widths:
+                shape = declared_shape(rel, sig)
+                widths[key] = shape and shape[1]
+                if shape is None:
+                    problems.append(f"{where}: no declaration of {sig} in {rel} to check the rule against")
+                elif rule.lane and rule.lane != shape[1] and shape[0] * shape[1] > rule.min_bit:
+                    problems.append(f"{where}: {sig} in {rel} has {shape[1]}-bit elements, the rule says "
+                                    f"{rule.lane}")
+            w = widths[key]
+            if w and rule.matches(rel, 0, t, o) and bit % w == 0:
+                problems.append(f"{where}: accepts {rel} {o}, bit 0 of element {bit // w} of {sig}")
+    return problems
 
 
 def load_waivers() -> dict:
@@ -205,6 +350,9 @@ def load_code_waivers() -> list[CodeWaiver]:
     return rules
 
 
+CROSSES: dict = {}     # "<group>.<point>" -> axis names, for the crosses merge_functional met
+
+
 def merge_functional(test_root: Path) -> dict:
     groups: dict = {}
     for path in sorted(test_root.glob("*/fcov_*.json")):
@@ -214,6 +362,8 @@ def merge_functional(test_root: Path) -> dict:
             bins = g.setdefault(point, {})
             for b, n in pdata["bins"].items():
                 bins[b] = bins.get(b, 0) + n
+            if "cross" in pdata:
+                CROSSES[f"{data['group']}.{point}"] = pdata["cross"]
     return groups
 
 
@@ -282,9 +432,7 @@ def report(out=sys.stdout, files=None, cov_dir: Path = COV_DIR, test_root: Path 
     if rules:
         print(f"\ncode waivers ({WAIVERS.relative_to(ROOT)}), uncovered points each accepts:", file=out)
         for r in rules:
-            print(f"  {r.points:6}  {r.kind} {r.file} {getattr(r, 'sig', None) and r.sig.pattern or r.__dict__.get('line')}"
-                  + (f" bits{'%' + str(r.lane) if getattr(r, 'lane', 0) else ''}>={r.min_bit}" if r.min_bit else "")
-                  + f"  -- {r.reason}", file=out)
+            print(f"  {r.points:6}  {r.describe()}  -- {r.reason}", file=out)
     tot = totals["hand-written rtl/"]
     lcov = cov_dir / "rtl.info"
     write_lcov(merged, lcov)
@@ -308,6 +456,15 @@ def report(out=sys.stdout, files=None, cov_dir: Path = COV_DIR, test_root: Path 
         print(f"  {g:20} {nb - len(holes):4}/{nb:<4} bins hit ({pct(nb - len(holes), nb).strip()})"
               + (f", {len(waived)} waived" if waived else "")
               + (f"; HOLES: {', '.join(open_holes)}" if open_holes else ""), file=out)
+    if CROSSES:
+        print("\nfunctional crosses (bins: combinations; impossible ones excluded, reasons in fcov_*.json)",
+              file=out)
+        for name, axes in sorted(CROSSES.items()):
+            g, p = name.split(".", 1)
+            bins = fgroups[g][p]
+            holes = [b for b, n in bins.items() if n == 0 and f"{name}.{b}" not in waivers]
+            print(f"  {name:36} {' x '.join(axes):28} {sum(1 for n in bins.values() if n)}/{len(bins)} hit"
+                  + (f"; HOLES: {', '.join(holes)}" if holes else ""), file=out)
     try:
         from .testplan import feature_coverage, format_feature_coverage
         print("\nfunctional coverage per testplan feature (docs/testplan.toml)", file=out)
@@ -327,6 +484,11 @@ def report(out=sys.stdout, files=None, cov_dir: Path = COV_DIR, test_root: Path 
     nwaived = sum(len(v["waived"]) for v in fsum.values())
     nholes = sum(len(v["holes"]) for v in fsum.values())
     checks.append(("functional bins hit or waived", f"{nbins - nholes}/{nbins} ({nwaived} waived)", nholes == 0))
+    audit = audit_code_waivers(merged, rules)
+    for a in audit:
+        print(f"  waiver audit: {a}", file=out)
+    checks.append(("no waiver hides bit 0 or a toggling const", "yes" if not audit else
+                   f"{len(audit)} problems (above)", not audit))
     stale = [r for r in rules if r.points == 0]
     fstale = [w for w in waivers if not any(w in (v["waived"]) for v in fsum.values())]
     checks.append(("every waiver still matches a hole", "stale: " + ", ".join(
@@ -353,11 +515,11 @@ def report(out=sys.stdout, files=None, cov_dir: Path = COV_DIR, test_root: Path 
     return summary
 
 
-def run(jobs: str, marker: str) -> int:
+def run(jobs: str, marker: str, select: str | None = None) -> int:
     for d in (COV_DIR, BUILD_ROOT / "tests"):
         shutil.rmtree(d, ignore_errors=True)
     cmd = [sys.executable, "-m", "pytest", "tests", "-q", "-n", jobs, "-m", marker, "--coverage-rtl",
-           "-p", "no:cacheprovider"]
+           "-p", "no:cacheprovider"] + (["-k", select] if select else [])
     print("coverage: " + " ".join(cmd), flush=True)
     rc = subprocess.run(cmd, cwd=ROOT).returncode
     summary = report()
@@ -375,10 +537,11 @@ def main(argv=None) -> int:
     r = sub.add_parser("run", help="run RTL tests with coverage, then report")
     r.add_argument("--jobs", default="auto")
     r.add_argument("--marker", default="rtl and not mutant and not fullsize")
+    r.add_argument("-k", dest="select", default=None, help="pytest -k expression: a subset of the tests")
     sub.add_parser("report", help="merge and report existing coverage files")
     args = ap.parse_args(argv)
     if args.cmd == "run":
-        return run(args.jobs, args.marker)
+        return run(args.jobs, args.marker, args.select)
     summary = report()
     return 0 if summary and summary["targets_met"] else 1
 

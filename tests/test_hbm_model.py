@@ -11,7 +11,7 @@ from tb.hbm.dut import BENCH, HbmHarnessBuild
 
 MAIN = HbmHarnessBuild()
 MAIN_TESTS = ["test_data", "test_data_all_channels", "test_ideal_timing", "test_ideal_bandwidth_exact",
-              "test_u280_rows_refresh", "test_out_of_order", "test_faults", "test_protocol_rules",
+              "test_u280_rows_refresh", "test_out_of_order", "test_faults", "test_phantom_beats", "test_protocol_rules",
               "HbmAgentTest"]
 
 
@@ -27,6 +27,15 @@ def test_hbm_violation_fails_the_test(seed):
     result = BENCH.run(MAIN, "test_violation_fails_test", seed, expect_fail=True,
                        expect_in_log="AXI protocol violation CROSS_4K on memory channel 0 (AR) at cycle")
     assert result.failed == 1
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+def test_hbm_beat_check_sees_a_reordered_burst(seed):
+    """A model that swaps beats 0 and 1 of every burst keeps the XOR of all beats the
+    same; the per-beat, in-order check must fail."""
+    BENCH.run(HbmHarnessBuild(num_ch=8), "test_data_all_channels", seed, defines={"HBM_BUG_BEAT_ORDER": 1},
+              soak_bursts=60, expect_fail=True, expect_in_log="beats differ from models/tables.py")
 
 
 WIDTHS = [(2, 64, 4), (4, 512, 8)]

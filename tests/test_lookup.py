@@ -9,7 +9,7 @@ from tb.lookup.layout import LookupLayout
 
 TESTS = ["LookupUniformTest", "LookupZipfTest", "LookupEdgeTest", "LookupBackpressureTest",
          "LookupBadIndexTest", "LookupAxiErrorTest", "LookupStuckChannelTest", "LookupBadConfigTest", "LookupCapacityTest",
-         "LookupRandomConfigTest", "LookupSerialTest"]
+         "LookupRandomConfigTest", "LookupSerialTest", "LookupUnexpectedRidTest"]
 
 
 @pytest.mark.rtl
@@ -72,6 +72,33 @@ LOOKUP_BUGS = ["LOOKUP_BUG_ADDR", "LOOKUP_BUG_DROP_ROW"]
 def test_lookup_injected_bug_is_caught(bug, seed):
     BENCH.run(TINY_BUILD, "LookupUniformTest", seed, defines={bug: 1}, queries=40,
               expect_fail=True, expect_in_log="MISMATCH")
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+def test_lookup_unexpected_rid_detector_is_checked(seed):
+    """The unexpected-RID detector switched off: the test that makes the memory send beats
+    with an ID not in flight must fail on st_unexpected_r."""
+    BENCH.run(TINY_BUILD, "LookupUnexpectedRidTest", seed, defines={"LOOKUP_BUG_UNEXPECTED_IGNORED": 1},
+              queries=40, expect_fail=True, expect_in_log="MISMATCH st_unexpected_r: expected 1")
+
+
+# Bugs the exact counter checks and the port monitor see (results stay exact, or are
+# wrong in a way the monitor names first): define, build, test, message.
+LOOKUP_CHECK_BUGS = {
+    "LOOKUP_BUG_PERF_TIER": ("tiny", "LookupUniformTest", "MISMATCH counter lookups_mem"),
+    "LOOKUP_BUG_BURST_LEN": ("wide", "LookupUniformTest", "its rows take"),
+}
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+@pytest.mark.parametrize("bug", sorted(LOOKUP_CHECK_BUGS))
+def test_lookup_check_catches_injected_bug(bug, seed):
+    build, testcase, message = LOOKUP_CHECK_BUGS[bug]
+    kw = dict(config=WIDE_CONFIG) if build == "wide" else {}
+    BENCH.run(WIDE_BUILD if build == "wide" else TINY_BUILD, testcase, seed, defines={bug: 1}, queries=40,
+              expect_fail=True, expect_in_log=message, **kw)
 
 
 @pytest.mark.rtl

@@ -6,7 +6,7 @@ import pytest
 from tb.mlp.dut import BENCH, TEST_BUILD
 
 TESTS = ["MlpRandomTest", "MlpBackpressureTest", "MlpOddShapeTest", "MlpExtremeTest",
-         "MlpReluTest", "MlpReconfigTest", "MlpModelTest", "MlpCfgErrorTest"]
+         "MlpReluTest", "MlpReconfigTest", "MlpModelTest", "MlpCfgErrorTest", "MlpLayerCountersTest"]
 
 
 @pytest.mark.rtl

@@ -3,20 +3,22 @@ from __future__ import annotations
 
 import pytest
 
-from tb.top.dut import BENCH, SAT_CONFIG, SMALL_TOP, TINY_TOP, WIDE_CONFIG
+from tb.top.dut import BENCH, DEEP_CONFIG, SAT_CONFIG, SMALL_TOP, TINY_TOP, WIDE_CONFIG
 
 
 @pytest.mark.rtl
 @pytest.mark.parametrize("testcase", ["TopRandomTest", "TopZipfTest", "TopBadIndexTest", "TopAxiErrorTest",
                                       "TopIllegalCsrTest", "TopStuckChannelTest", "TopDmaErrorTest",
-                                      "TopResetMidTrafficTest", "TopBackpressureTest"])
+                                      "TopResetMidTrafficTest", "TopBackpressureTest", "TopUnexpectedRidTest",
+                                      "TopCountersTest", "TopDmaRefusalTest"])
 def test_top_tiny(testcase, seed):
     BENCH.run(TINY_TOP, testcase, seed, queries=150)
 
 
 @pytest.mark.rtl
 def test_top_reconfigure_without_rebuild(seed):
-    BENCH.run(TINY_TOP, "TopReconfigTest", seed, configs=["tiny", WIDE_CONFIG, SAT_CONFIG, "tiny"], queries=80)
+    BENCH.run(TINY_TOP, "TopReconfigTest", seed, configs=["tiny", WIDE_CONFIG, SAT_CONFIG, DEEP_CONFIG, "tiny"],
+              queries=80)
 
 
 @pytest.mark.rtl
@@ -36,3 +38,22 @@ TOP_BUGS = ["LOOKUP_BUG_ADDR", "MLP_ENGINE_BUG_LAST_NEURON"]
 def test_top_injected_bug_is_caught(bug, seed):
     BENCH.run(TINY_TOP, "TopRandomTest", seed, defines={bug: 1}, queries=40,
               expect_fail=True, expect_in_log="MISMATCH")
+
+
+# Bugs only the counter, error-record, status and DMA-refusal checks can see (results stay
+# exact): each define, the test that must fail, and the message it must fail with.
+CHECK_BUGS = {
+    "TOP_BUG_OUT_STALL": ("TopCountersTest", "MISMATCH counter out_stall"),
+    "LOOKUP_BUG_PERF_TIER": ("TopRandomTest", "MISMATCH counter lookups_mem"),
+    "MICROREC_CSR_BUG_ERR_LAST": ("TopBadIndexTest", "MISMATCH ERR/ERR_QID"),
+    "TOP_BUG_DMA_END": ("TopDmaRefusalTest", "MISMATCH DMA bank image ending exactly at 2^ADDR_W"),
+    "LOOKUP_BUG_UNEXPECTED_IGNORED": ("TopUnexpectedRidTest", "MISMATCH counter unexpected_r: expected 1"),
+}
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+@pytest.mark.parametrize("bug", sorted(CHECK_BUGS))
+def test_top_check_catches_injected_bug(bug, seed):
+    testcase, message = CHECK_BUGS[bug]
+    BENCH.run(TINY_TOP, testcase, seed, defines={bug: 1}, queries=40, expect_fail=True, expect_in_log=message)

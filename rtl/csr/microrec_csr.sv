@@ -171,7 +171,12 @@ module microrec_csr #(
             err_table_q  <= '0;
             err_engine_q <= '0;
             err_qid_q    <= '0;
+`ifdef MICROREC_CSR_BUG_ERR_LAST
+        // injected bug: every record overwrites the capture (the last one, not the first)
+        end else if (err_valid) begin
+`else
         end else if (err_valid && (!err_sticky_q || err_clear)) begin
+`endif
             err_sticky_q <= 1'b1;
             err_code_q   <= err_code;
             err_table_q  <= err_table;

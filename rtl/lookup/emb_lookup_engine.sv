@@ -113,7 +113,12 @@ module emb_lookup_engine
         byte_addr = 64'(desc.base) + (row64 << desc.stride_log2);
 `endif
         narrow    = 32'(desc.stride_log2) <= BEAT_LG;
+`ifdef LOOKUP_BUG_BURST_LEN
+        // injected bug: a row wider than a beat reads one beat too few
+        len       = narrow ? 8'd0 : 8'((32'd1 << (32'(desc.stride_log2) - BEAT_LG)) - 2);
+`else
         len       = narrow ? 8'd0 : 8'((32'd1 << (32'(desc.stride_log2) - BEAT_LG)) - 1);
+`endif
         beat_off  = narrow ? byte_addr[BEAT_LG-1:0] : '0;
     end
 

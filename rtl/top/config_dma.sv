@@ -82,8 +82,14 @@ module config_dma #(
     // the image must lie inside the ADDR_W address space (m_araddr would wrap silently)
     logic [63:0] req_end;
     assign req_end = src + ((64'(words) * 64'(nbanks) * ((target == 2'd0) ? 64'(WBEATS) : 64'd1)) << BEAT_LG);
+`ifdef TOP_BUG_DMA_END
+    // injected bug: an image ending exactly at the top of the address space is refused
+    assign bad_request = (src[11:0] != 12'd0) || ((src >> ADDR_W) != 64'd0) || (req_end >= (64'd1 << ADDR_W)) || (target == 2'd3) || (words == 32'd0) ||
+                         (nbanks == 16'd0) || (target == 2'd2 && 32'(bank) >= NUM_BANKS);
+`else
     assign bad_request = (src[11:0] != 12'd0) || ((src >> ADDR_W) != 64'd0) || (req_end > (64'd1 << ADDR_W)) || (target == 2'd3) || (words == 32'd0) ||
                          (nbanks == 16'd0) || (target == 2'd2 && 32'(bank) >= NUM_BANKS);
+`endif
 
     logic [63:0] remaining;
     logic [7:0]  burst_len;
@@ -200,7 +206,7 @@ module config_dma #(
             mlp_pe     <= PE_W'(bank_idx);
             mlp_addr   <= WA_W'(addr_idx);
             mlp_data   <= (tgt == 2'd1) ? (U*16)'(word_now[31:0]) : word_now[U*16-1:0];
-            bank_sel   <= tbank;
+            bank_sel   <= BSEL_W'(32'(tbank) + 32'(bank_idx));   // image bank i -> bank DMA_BANK + i
             bank_waddr <= BWA_W'(addr_idx);
             bank_wdata <= word_now[DATA_W-1:0];
         end

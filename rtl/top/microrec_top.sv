@@ -281,8 +281,19 @@ module microrec_top
     logic [WA_W-1:0]   w_addr;
     logic [U*16-1:0]   w_data;
 
-    // the DMA owns a channel only while nothing else uses the memory
-    assign dma_go = dma_start && !busy && 32'(dma_ch) < NUM_CH;
+    // the DMA owns a channel only while nothing else uses the memory, and only for a
+    // target that exists (contracts s.7): banks past the last PE or on-chip bank, or
+    // words past the depth of the target memory, are refused like a bad address
+    logic dma_no_target;
+    always_comb begin
+        case (dma_target)
+            2'd0:    dma_no_target = 32'(dma_nbanks) > P || dma_words > 32'(WDEPTH);
+            2'd1:    dma_no_target = 32'(dma_nbanks) > P || dma_words > 32'(BDEPTH);
+            2'd2:    dma_no_target = 32'(dma_bank) + 32'(dma_nbanks) > NUM_BANKS || dma_words > 32'(BANK_WORDS);
+            default: dma_no_target = 1'b1;
+        endcase
+    end
+    assign dma_go = dma_start && !busy && 32'(dma_ch) < NUM_CH && !dma_no_target;
 
     always_ff @(posedge clk) begin
         if (!dp_rst_n) begin
@@ -527,11 +538,24 @@ module microrec_top
         end else begin
             cnt_queries   <= cnt_queries + 64'(s_query_valid && s_query_ready);
             cnt_results   <= cnt_results + 64'(pend_pop);
+`ifdef TOP_BUG_OUT_STALL
+            // injected bug: counts every cycle with a result offered, taken or not
+            cnt_out_stall <= cnt_out_stall + 64'(m_result_valid);
+`else
             cnt_out_stall <= cnt_out_stall + 64'(m_result_valid && !m_result_ready);
+`endif
         end
     end
 
-    assign perf = {64'(lk_unexpected_r), 64'(dma_words_done), 64'(mlp_perf_idle), mlp_macs_sum,
+    // DMA_WORDS restarts with the other counters on perf_clear (the DMA's own count
+    // restarts only with the datapath)
+    logic [63:0] dma_words_base;
+    always_ff @(posedge clk) begin
+        if (!dp_rst_n)       dma_words_base <= '0;
+        else if (perf_clear) dma_words_base <= dma_words_done;
+    end
+
+    assign perf = {64'(lk_unexpected_r), dma_words_done - dma_words_base, 64'(mlp_perf_idle), mlp_macs_sum,
                    mlp_busy_sum, lk_ooo, lk_errors, cnt_out_stall, lk_in_stall, lk_ar_stall,
                    lk_beats, lk_lookups_onchip, lk_lookups_mem, cnt_results, cnt_queries, lk_cycles};
 

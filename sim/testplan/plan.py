@@ -260,9 +260,9 @@ def cocotb_test_names(tb_dir: Path = TB_DIR) -> set[str]:
 
 
 def declared_coverpoints(tb_dir: Path = TB_DIR) -> dict[str, set[str]]:
-    """``Covergroup("g")`` ... ``.point("p", ...)`` literals in tb/, group -> points."""
+    """``Covergroup("g")`` ... ``.point("p", ...)`` / ``.cross("p", ...)`` literals in tb/, group -> points."""
     groups: dict[str, set[str]] = {}
-    tok = re.compile(r"""Covergroup\(\s*["'](\w+)["']|\.point\(\s*["'](\w+)["']""")
+    tok = re.compile(r"""Covergroup\(\s*["'](\w+)["']|\.(?:point|cross)\(\s*["'](\w+)["']""")
     for path in sorted(tb_dir.rglob("*.py")):
         current = None
         for m in tok.finditer(path.read_text(errors="replace")):

@@ -53,7 +53,8 @@ class HbmViolation:
 
 
 class HbmTxn(uvm_sequence_item):
-    """One completed burst as the memory saw it (from the SV transaction log)."""
+    """One completed burst as the memory saw it (from the SV transaction log); kind
+    "R", "W", or "P" for a phantom beat sent by the fault of that name."""
 
     def __init__(self, name="hbm_txn", kind="R", ch=0, id=0, addr=0, len=0, size=0, burst=1, resp=0,
                  t_accept=0, t_first=0, t_done=0, row=None, refresh=False):
@@ -341,11 +342,14 @@ class HbmMemory:
     # ------------------------------------------------------------------ faults
     async def set_faults(self, ch: int, *, ar_stall: float = 0.0, r_stall: float = 0.0,
                          w_stall: float = 0.0, err_rate: float = 0.0, err_resp: str = "SLVERR",
-                         err_ranges=(), stuck: str | None = None, jitter: int | None = None) -> None:
+                         err_ranges=(), stuck: str | None = None, jitter: int | None = None,
+                         phantom: int = 0) -> None:
         """Fault injection on channel ``ch`` (255: all). Probabilities are per cycle/burst.
 
         ``err_ranges``: [(lo, hi_exclusive, "SLVERR"|"DECERR")], at most 4.
         ``stuck``: None, "no_response" (AR accepted, never answered) or "no_ready".
+        ``phantom``: send this many R beats with an ID not in flight (RLAST, OKAY), each
+        in an idle R cycle while reads are in flight (stat ``phantom`` counts those sent).
         """
         p = lambda x: int(round(min(max(x, 0.0), 1.0) * 65536))  # noqa: E731
         if len(err_ranges) > R.N_ERR_RANGES:
@@ -361,6 +365,7 @@ class HbmMemory:
             await self.write_reg(ch, R.R_ERR_BASE + 4 * i + 2, R.RESP_CODES[resp])
         await self.write_reg(ch, R.R_N_ERR_RNG, len(err_ranges))
         await self.write_reg(ch, R.R_STUCK, {None: 0, "no_response": 1, "no_ready": 2}[stuck])
+        await self.write_reg(ch, R.R_PHANTOM, int(phantom))
         if jitter is not None:
             await self.write_reg(ch, R.R_JITTER, jitter)
 
@@ -426,10 +431,15 @@ class HbmMemory:
             raise HbmProtocolError(str(self._read_violation()))
 
     # ------------------------------------------------------------------ transaction log
-    async def drain(self) -> list[HbmTxn]:
-        """Flush the SV log, parse what is new, publish it to the subscribers."""
+    async def flush_logs(self) -> None:
+        """$fflush the transaction log (and any harness log that follows OP_FLUSH_LOG,
+        e.g. the lookup port monitor's), so a file reader sees everything so far."""
         await self._cmd(R.OP_FLUSH_LOG, R.ALL_CHANNELS)
         await FallingEdge(self.clk)          # the flush runs in the edge's evaluation
+
+    async def drain(self) -> list[HbmTxn]:
+        """Flush the SV log, parse what is new, publish it to the subscribers."""
+        await self.flush_logs()
         if not self._log_path.exists():
             return []
         with open(self._log_path) as fh:
@@ -504,6 +514,8 @@ class HbmCoverage(uvm_subscriber):
         self._last_acc: dict[int, int] = {}
 
     def write(self, t: HbmTxn):
+        if t.kind == "P":     # a phantom beat (fault injection) answers no burst
+            return
         self.cg.sample("kind", t.kind)
         self.cg.sample("row", t.row or "none")
         if t.resp_name in ("OKAY", "SLVERR", "DECERR"):

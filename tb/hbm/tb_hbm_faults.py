@@ -6,7 +6,7 @@ from cocotb.triggers import ClockCycles, FallingEdge, First
 
 from tb.hbm import ideal
 from tb.hbm import regs as R
-from tb.hbm.harness import (BEAT, DATA_W, NUM_CH, _ar, _handshake, _m0, _violation, axi_master, bring_up,
+from tb.hbm.harness import (BEAT, DATA_W, ID_W, NUM_CH, _ar, _handshake, _m0, _violation, axi_master, bring_up,
                             make_cfg, sample_regions)
 from tb.hbm.tgen import TgenCfg, TrafficGens
 
@@ -66,6 +66,45 @@ async def test_faults(dut):
     cocotb.log.info("faults ok after %d cycles", await mem.cycle() - cyc0)
     mem.stop()
 
+
+
+@cocotb.test()
+async def test_phantom_beats(dut):
+    """phantom=n: n single beats (RLAST, OKAY, 0xBAD0_0000 + k) with the highest ID not in
+    flight, sent while a read waits for its data; the read itself still returns exact."""
+    from cocotb.triggers import ReadOnly, RisingEdge, Timer
+    mem = await bring_up(make_cfg(timing=ideal(60)), ext=(1, 0))
+    regions = sample_regions(0)
+    await mem.set_regions(regions)
+    await mem.set_faults(0, phantom=2)
+    await mem.clear_stats(0)
+    await mem.idle()
+    addr = regions[1].row_addr(5)
+    beats = []
+
+    async def collect():
+        while True:
+            await RisingEdge(dut.clk)
+            await ReadOnly()
+            if int(dut.m0_axi_rvalid.value) and int(dut.m0_axi_rready.value):
+                beats.append((int(dut.m0_axi_rid.value), int(dut.m0_axi_rlast.value),
+                              int(dut.m0_axi_rresp.value), int(dut.m0_axi_rdata.value)))
+
+    task = cocotb.start_soon(collect())
+    await Timer(1, unit="ps")
+    await _ar(dut, addr, arlen=1, arid=3)
+    await ClockCycles(dut.clk, 120)
+    task.cancel()
+    top_id = (1 << ID_W) - 1
+    pattern = lambda k: int.from_bytes((0xBAD00000 + k).to_bytes(4, "little") * (BEAT // 4), "little")  # noqa: E731
+    assert [b[:3] for b in beats[:2]] == [(top_id, 1, 0)] * 2, f"phantom beats: {beats[:2]}"
+    assert [b[3] for b in beats[:2]] == [pattern(0), pattern(1)], "phantom data"
+    data = b"".join(b[3].to_bytes(BEAT, "little") for b in beats[2:])
+    assert [b[:3] for b in beats[2:]] == [(3, 0, 0), (3, 1, 0)], f"the read's beats: {beats[2:]}"
+    assert data == mem.expected_bytes(0, addr, 2 * BEAT), "the read's data after the phantom beats"
+    s = (await mem.stats([0]))[0]
+    assert (s.phantom, s.read_beats, s.reads) == (2, 2, 1), s.as_dict()
+    mem.stop()
 
 
 @cocotb.test()

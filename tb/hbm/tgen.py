@@ -1,9 +1,12 @@
 """Control of the SV traffic generators of the self-test harness (tb/hdl/hbm_tb_top.sv).
 
 Each channel has one hbm_axi_tgen. Python sets its registers, starts it and
-reads its counters at the end; ``addresses`` reproduces its address stream so
-the XOR of every data beat it received can be checked against
-models/tables.py (``expected_xor``) without Python seeing a single beat.
+reads its counters at the end; ``addresses`` reproduces its address stream.
+With ``TgenCfg.log_beats`` every generator logs a hash of each beat it takes,
+in order (tb/hdl/hbm_axi_tgen.sv), and ``check_beats`` compares every one of
+them with models/tables.py in AXI order (bursts of one ID in issue order, beats
+of a burst in address order) after the run: no per-cycle Python, and no
+folding that a reordering or a swap of beats could hide.
 """
 from __future__ import annotations
 
@@ -12,8 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge, Timer
 
+from models.tables import mix32
+
 from . import regs as R
 from .regions import expected_bytes
+
+BEAT_LOG = "hbm_tgen_beats.log"
 
 T = R.T
 
@@ -41,6 +48,7 @@ class TgenCfg:
     count: int = 0                  # 0: run until disabled
     seed: int = 1
     addr_seed: int = 1
+    log_beats: bool = False         # log every beat taken (for check_beats)
 
     def regs(self, data_w: int) -> dict[int, int]:
         p = lambda x: int(round(min(max(x, 0.0), 1.0) * 65536))  # noqa: E731
@@ -90,7 +98,8 @@ class TrafficGens:
 
     async def start(self, channels=None) -> None:
         for ch in (channels if channels is not None else sorted(self.cfgs)):
-            await self._w(ch, T["T_CTRL"], 1 | (2 if self.cfgs[ch].random else 0))
+            c = self.cfgs[ch]
+            await self._w(ch, T["T_CTRL"], 1 | (2 if c.random else 0) | (4 if c.log_beats else 0))
         await ClockCycles(self.dut.clk, 3)      # tg_done_all is registered twice
 
     async def stop(self, channels=None) -> None:
@@ -117,24 +126,58 @@ class TrafficGens:
         await Timer(1, unit="ps")
         return st
 
-    def expected_xor(self, ch: int, n_bursts: int, regions, seed: int, emb_shift: int) -> int:
-        """XOR of every beat of the first n_bursts of generator ch, from models/tables.py."""
+    def read_beat_log(self, path: str | None = None) -> dict[int, list[tuple[int, int, int, int]]]:
+        """channel -> [(rid, rlast, rresp, hash)] in the order taken (after the memory
+        model's log flush, HbmMemory.flush_logs, which flushes this log too)."""
+        import os
+        out: dict[int, list] = {}
+        with open(path or os.path.join(os.getcwd(), BEAT_LOG)) as fh:
+            for line in fh:
+                f = line.split()
+                if len(f) == 5:
+                    out.setdefault(int(f[0]), []).append((int(f[1], 16), int(f[2]), int(f[3]), int(f[4], 16)))
+        return out
+
+    def check_beats(self, ch: int, n_bursts: int, beats, regions, seed: int, emb_shift: int) -> list[str]:
+        """Every beat generator ``ch`` took against models/tables.py, in AXI order: the
+        k-th burst of ID i is the generator's burst i + k * n_ids (IDs round robin),
+        its beats in address order, RLAST on the last, OKAY. Returns mismatch lines."""
         cfg = self.cfgs[ch]
         if cfg.burst != 1 or (cfg.size is not None and (1 << cfg.size) != self.beat):
-            raise ValueError("expected_xor models full-width INCR bursts only")
+            raise ValueError("check_beats models full-width INCR bursts only")
+        n_ids = max(1, cfg.n_ids)
+        nb = cfg.len + 1
         starts = cfg.addresses(n_bursts)
-        nb = (cfg.len + 1) * self.beat
-        x = 0
-        # group by distinct start: a beat read twice cancels in the XOR
-        uniq, counts = np.unique(starts, return_counts=True)
-        for a, c in zip(uniq, counts):
-            if c % 2:
-                x ^= _xor_beats(expected_bytes(regions, seed, emb_shift, ch, int(a), nb), self.beat)
-        return x
+        lo, hi = int(starts.min()), int(starts.max()) + nb * self.beat
+        want_hash = beat_hashes(expected_bytes(regions, seed, emb_shift, ch, lo, hi - lo), self.beat)
+        pos = {i: (0, 0) for i in range(n_ids)}          # id -> (k-th burst of this id, beat)
+        problems: list[str] = []
+        for n, (rid, last, resp, got) in enumerate(beats):
+            if rid not in pos:
+                problems.append(f"MISMATCH ch{ch} beat #{n}: RID {rid}, the generator issues IDs 0..{n_ids - 1}")
+                continue
+            k, j = pos[rid]
+            seq = rid + k * n_ids
+            if seq >= n_bursts:
+                problems.append(f"MISMATCH ch{ch} beat #{n}: id {rid} has {k} bursts done, no more were issued")
+                continue
+            addr = int(starts[seq]) + j * self.beat
+            want = int(want_hash[(addr - lo) // self.beat])
+            if got != want or resp != 0 or last != int(j == cfg.len):
+                problems.append(f"MISMATCH ch{ch} id {rid} burst #{seq} beat {j} (addr {addr:#x}): expected "
+                                f"hash {want:08x} OKAY rlast={int(j == cfg.len)}, got {got:08x} resp={resp} "
+                                f"rlast={last}")
+            pos[rid] = (k + 1, 0) if j == cfg.len else (k, j + 1)
+        if len(beats) != n_bursts * nb:
+            problems.append(f"MISMATCH ch{ch}: {len(beats)} beats taken, {n_bursts} bursts of {nb} issued")
+        return problems
 
 
-def _xor_beats(data: bytes, beat: int) -> int:
-    x = 0
-    for i in range(0, len(data), beat):
-        x ^= int.from_bytes(data[i:i + beat], "little")
-    return x
+def beat_hashes(data: bytes, beat: int) -> np.ndarray:
+    """The generators' beat hash of every beat of ``data``: h = mix32(h ^ word) over its
+    32-bit little-endian words, h from 0."""
+    words = np.frombuffer(bytes(data), dtype="<u4").reshape(-1, beat // 4)
+    h = np.zeros(len(words), dtype=np.uint32)
+    for w in range(beat // 4):
+        h = mix32(h ^ words[:, w])
+    return h

@@ -2,8 +2,12 @@
 // hbm_tb_top). Fixed-length INCR/FIXED/WRAP bursts at addresses
 // base + (idx << stride_lg), idx sequential or from an xorshift32 stream
 // (reproduced in tb/hbm/tgen.py), IDs round robin over n_ids, random AR issue
-// and RREADY rates. It XOR-folds every data beat (order independent, so
-// Python can check it from models/tables.py) and checks RLAST.
+// and RREADY rates. It checks RLAST, XOR-folds every data beat into st_xor (an
+// observable result, so Verilator keeps the data path of the speed benchmark),
+// and with T_CTRL bit 2 logs every beat it takes, in order, as
+// "<channel> <rid hex> <rlast> <rresp> <hash hex>" (hash: h = mix32(h ^ word) over
+// the beat's 32-bit words from word 0, h starting at 0), so Python can compare
+// every beat with models/tables.py in AXI order (tb/hbm/tgen.py, check_beats).
 // Behavioural testbench model: int/longint arithmetic is mixed with port widths on purpose.
 /* verilator lint_off WIDTH */
 module hbm_axi_tgen
@@ -15,6 +19,8 @@ module hbm_axi_tgen
 ) (
   input  logic               clk,
   input  logic               rst_n,
+  input  int                 log_fd,       // beat log (T_CTRL bit 2), shared by all generators
+  input  logic [7:0]         log_ch,       // this generator's channel, for the log
   input  logic               cfg_valid,
   input  logic [7:0]         cfg_addr,
   input  logic [63:0]        cfg_data,
@@ -71,6 +77,7 @@ module hbm_axi_tgen
   always @(posedge clk) begin : main
     longint unsigned idx, n_out;
     logic issue;
+    logic [31:0] h;
     if (cfg_valid && cfg_addr < NT) begin
       regs[cfg_addr] = cfg_data;
       if (cfg_addr == T_SEED) rng = (cfg_data[31:0] == 0) ? 32'h1 : cfg_data[31:0];
@@ -87,6 +94,11 @@ module hbm_axi_tgen
       if (arvalid && arready) begin
         issued = issued + 1;
         n_out = n_out + 1;
+      end
+      if (rvalid && rready && regs[T_CTRL][2] && log_fd != 0) begin
+        h = 0;
+        for (int w = 0; w < DATA_W / 32; w++) h = mix32(h ^ rdata[32*w +: 32]);
+        $fwrite(log_fd, "%0d %0h %0d %0d %08h\n", log_ch, rid, rlast, rresp, h);
       end
       if (rvalid && rready) begin
         st_beats <= st_beats + 1;

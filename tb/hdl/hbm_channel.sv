@@ -15,6 +15,11 @@
 // token bucket (bandwidth cap) and random RVALID gaps. Bursts do not
 // interleave. Writes: W is accepted only for an accepted AW; B follows the
 // last W beat after W_LAT cycles, in order.
+// Phantom-beat fault (R_PHANTOM = n): n times, in a cycle the R channel has
+// nothing to send while reads are in flight, it sends one beat (RLAST, OKAY,
+// data 0xBAD0_0000 + k) whose RID is the highest ID not in flight, and only
+// when at least two IDs are free: a master that allocates IDs from the lowest
+// (the lookup engine) cannot have just reused it. Such a beat answers no read.
 // Behavioural testbench model: int/longint arithmetic is mixed with port widths on purpose.
 /* verilator lint_off WIDTH */
 module hbm_channel
@@ -148,6 +153,7 @@ module hbm_channel
   int unsigned msgs;
 
   // current read burst on R
+  logic            r_phantom;   // the beat on R is a phantom (fault), not part of a burst
   logic            r_active;
   rreq_t           r_cur;
   longint unsigned r_addr;
@@ -413,6 +419,25 @@ module hbm_channel
               size, burst, resp, t_acc, t_first, t_done, rowst, refd);
   endfunction
 
+  // The highest ID no accepted read (nor the AR waiting now) holds, when at least two
+  // are free; -1 otherwise.
+  function automatic int phantom_id(input logic ar_waiting, input int unsigned ar_id);
+    logic [(1 << ID_W)-1:0] busy;
+    int free_n, pick;
+    busy = '0;
+    foreach (pend_q[i]) busy[pend_q[i].id] = 1'b1;
+    if (r_active) busy[r_cur.id] = 1'b1;
+    if (ar_waiting) busy[ar_id] = 1'b1;
+    free_n = 0;
+    pick = -1;
+    for (int i = 0; i < (1 << ID_W); i++)
+      if (!busy[i]) begin
+        free_n++;
+        pick = i;
+      end
+    return (free_n >= 2) ? pick : -1;
+  endfunction
+
   function automatic void clear_stats();
     /*verilator unroll_disable*/
     for (int s = 0; s < N_STAT; s++) stats[s] = 0;
@@ -430,7 +455,7 @@ module hbm_channel
       bank_free[b] = 0; bank_row[b] = 0; bank_epoch[b] = 0; bank_open[b] = 0;
     end
     outstanding = 0; w_outstanding = 0;
-    r_active = 0; w_active = 0; r_beat = 0; w_beat = 0;
+    r_active = 0; r_phantom = 0; w_active = 0; r_beat = 0; w_beat = 0;
     ar_wait = 0; aw_wait = 0; w_wait = 0;
     tokens = regs[R_BW_BURST] << 16;
   endfunction
@@ -614,7 +639,12 @@ module hbm_channel
       end
 
       // ---------------- R beat handshake
-      if (rvalid && rready) begin
+      if (rvalid && rready && r_phantom) begin
+        r_phantom = 0;
+        stats[S_PHANTOM] = stats[S_PHANTOM] + 1;
+        if (regs[R_CTRL][1])
+          log_txn("P", int'(rid), 0, 0, BEAT_LG, 1, 0, now, now, now, 0, 0);
+      end else if (rvalid && rready) begin
         stats[S_READ_BEATS] = stats[S_READ_BEATS] + 1;
         if (rresp != 0) stats[S_ERR_BEATS] = stats[S_ERR_BEATS] + 1;
         if (int'(rresp) > r_worst) r_worst = int'(rresp);
@@ -672,7 +702,25 @@ module hbm_channel
           rid <= ID_W'(r_cur.id);
           rresp <= 2'(rs);
           rlast <= (r_beat == r_cur.len);
+`ifdef HBM_BUG_BEAT_ORDER
+          // injected model bug: beats 0 and 1 of a burst trade places (their XOR stays the same)
+          rdata <= (rs == 3) ? '0 : beat_data((r_cur.len == 0 || r_beat > 1) ? r_addr :
+                                              (r_beat == 0) ? next_addr(r_addr, r_cur.size, r_cur.burst, r_cur.len)
+                                                            : r_cur.addr);
+`else
           rdata <= (rs == 3) ? '0 : beat_data(r_addr);
+`endif
+          stats[S_R_BUSY] = stats[S_R_BUSY] + 1;
+        end else if (regs[R_PHANTOM] != 0 && regs[R_STUCK] == 0 && !r_active && outstanding != 0 &&
+                     phantom_id(arvalid && !arready, int'(arid)) >= 0) begin
+          rs = phantom_id(arvalid && !arready, int'(arid));
+          regs[R_PHANTOM] = regs[R_PHANTOM] - 1;
+          r_phantom = 1;
+          rvalid <= 1'b1;
+          rid <= ID_W'(rs);
+          rresp <= 2'b00;
+          rlast <= 1'b1;
+          rdata <= {(DATA_W / 32){32'hBAD0_0000 | 32'(stats[S_PHANTOM][15:0])}};
           stats[S_R_BUSY] = stats[S_R_BUSY] + 1;
         end else begin
           rvalid <= 1'b0;

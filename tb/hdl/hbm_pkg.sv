@@ -89,6 +89,7 @@ package hbm_pkg;
   localparam int R_SEED       = 25;  // model seed (contracts.md 1)
   localparam int R_EMB_SHIFT  = 26;
   localparam int R_N_ERR_RNG  = 27;
+  localparam int R_PHANTOM    = 28;  // fault: R beats still to send with an ID not in flight
   localparam int R_ERR_BASE   = 32;  // + 4*i: lo, hi (exclusive), resp
   localparam int N_ERR_RANGES = 4;
   localparam int R_REG_BASE   = 64;  // + 8*r: base, rows, stride_log2, dim, tA, tB, rows_B, dim_A
@@ -100,7 +101,7 @@ package hbm_pkg;
                  S_ROW_HIT = 9, S_ROW_MISS = 10, S_ROW_CLOSED = 11, S_REF_STALLS = 12,
                  S_REF_STALL_CYC = 13, S_ERR_BEATS = 14, S_AR_STALL = 15, S_R_STALL = 16,
                  S_MAX_OUT = 17, S_OUTSTANDING = 18, S_VIOLATIONS = 19, S_BW_STALL = 20,
-                 S_W_STALL = 21, S_BURST_SUM = 22, S_STUCK_DROPS = 23, S_HIST = 24;
+                 S_W_STALL = 21, S_BURST_SUM = 22, S_STUCK_DROPS = 23, S_PHANTOM = 24, S_HIST = 25;
   localparam int N_HIST = 16;
   localparam int N_STAT = S_HIST + N_HIST;
 

@@ -157,10 +157,16 @@ module hbm_tb_top
   logic [DATA_W-1:0]          g_xor [NUM_CH];
   logic [NUM_CH-1:0]          ext;
 
+  // every generator's beat log (tb/hbm/tgen.py reads it; flushed with the model's log)
+  int tg_log_fd;
+  initial tg_log_fd = $fopen("hbm_tgen_beats.log", "w");
+  always @(posedge clk)
+    if (hbm_cmd_valid && hbm_cmd_op == 4'(OP_FLUSH_LOG) && tg_log_fd != 0) $fflush(tg_log_fd);
+
   for (genvar c = 0; c < NUM_CH; c++) begin : g_tg
     assign ext[c] = (c < 2) ? ext_sel[c % 2] : 1'b0;
     hbm_axi_tgen #(.DATA_W(DATA_W), .ID_W(ID_W), .ADDR_W(ADDR_W)) u_tg (
-      .clk, .rst_n(core_rst_n),
+      .clk, .rst_n(core_rst_n), .log_fd(tg_log_fd), .log_ch(8'(c)),
       .cfg_valid(tg_cfg_valid && (tg_cfg_ch == 8'(c) || tg_cfg_ch == 8'hFF)),
       .cfg_addr(tg_cfg_addr), .cfg_data(tg_cfg_data),
       .st_issued(g_issued[c]), .st_done(g_dn[c]), .st_beats(g_beats[c]), .st_errs(g_errs[c]),

@@ -1,7 +1,9 @@
 // Bench harness of the lookup subsystem: emb_lookup_top's AXI read masters
 // wired to the HBM memory model (tb/hdl/hbm_mem_model.sv). Python sees only
 // this module's ports: the DUT's configuration and stream ports, its
-// counters, and the memory model's control ports under the prefix "hbm_".
+// counters, the port monitor's own counts (mon_*, tb/hdl/lookup_port_monitor.sv,
+// which also logs every AR and last R beat of every engine), and the memory
+// model's control ports under the prefix "hbm_".
 module lookup_tb_top
     import lookup_pkg::*;
     import hbm_pkg::*;
@@ -58,6 +60,12 @@ module lookup_tb_top
     output logic [NUM_ENG*(ID_W+1)-1:0] st_outstanding,
     output logic                     st_unexpected_r,
     output logic [NUM_ENG-1:0]       st_dead,
+    // the port monitor's independent counts (stall cycles, memory R beats)
+    output logic [63:0]              mon_ar_stall_mem,
+    output logic [63:0]              mon_ar_stall_bank,
+    output logic [63:0]              mon_in_stall,
+    output logic [63:0]              mon_out_stall,
+    output logic [63:0]              mon_mem_beats,
     `include "hbm_ctrl_ports.svh"
 );
 `include "reset_guard.svh"
@@ -93,6 +101,21 @@ module lookup_tb_top
         .perf_errors(perf[8*64 +: 64]), .perf_ooo(perf[9*64 +: 64]),
         .perf_clear(1'b0), .st_busy(),
         .st_outstanding(st_outstanding), .st_unexpected_r, .st_dead
+    );
+
+    // every engine's ports, memory channels and on-chip banks alike (the banks are
+    // inside the DUT: reached by hierarchical reference, a bench-only construct)
+    lookup_port_monitor #(
+        .NUM_ENG(NUM_ENG), .NUM_CH(NUM_CH), .ID_W(ID_W), .ADDR_W(ADDR_W)
+    ) u_port_mon (
+        .clk, .rst_n(core_rst_n), .clear(1'b0),
+        .flush(hbm_cmd_valid && hbm_cmd_op == 4'(OP_FLUSH_LOG)),
+        .arvalid(u_dut.arvalid), .arready(u_dut.arready), .araddr(u_dut.araddr), .arlen(u_dut.arlen),
+        .arid(u_dut.arid), .rvalid(u_dut.rvalid), .rready(u_dut.rready), .rlast(u_dut.rlast),
+        .rid(u_dut.rid), .rresp(u_dut.rresp),
+        .in_valid(s_query_valid), .in_ready(s_query_ready),
+        .out_valid(m_feat_valid), .out_ready(m_feat_ready),
+        .mon_ar_stall_mem, .mon_ar_stall_bank, .mon_in_stall, .mon_out_stall, .mon_mem_beats
     );
 
     `include "hbm_read_only.svh"

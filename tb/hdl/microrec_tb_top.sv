@@ -2,7 +2,8 @@
 // the HBM memory model. Python sees only this module's ports: the top's
 // CSR (s_axil_*), query and result streams, and the memory model's control
 // ports under the prefix "hbm_" (the host loads tables, weights and DMA
-// images through the model's backdoor).
+// images through the model's backdoor), and the counts of a port monitor on the
+// lookup engines and the streams (mon_*, tb/hdl/lookup_port_monitor.sv).
 module microrec_tb_top
     import hbm_pkg::*;
 #(
@@ -60,6 +61,12 @@ module microrec_tb_top
     output logic [3:0]               m_result_err,
     output logic [7:0]               m_result_err_table,
     output logic [7:0]               m_result_err_engine,
+    // the port monitor's independent counts, cleared with the DUT's counters
+    output logic [63:0]              mon_ar_stall_mem,
+    output logic [63:0]              mon_ar_stall_bank,
+    output logic [63:0]              mon_in_stall,
+    output logic [63:0]              mon_out_stall,
+    output logic [63:0]              mon_mem_beats,
     `include "hbm_ctrl_ports.svh"
 );
 `include "reset_guard.svh"
@@ -91,6 +98,23 @@ module microrec_tb_top
         .m_axi_arlen(arlen), .m_axi_arsize(arsize), .m_axi_arburst(arburst), .m_axi_arid(arid),
         .m_axi_rvalid(rvalid), .m_axi_rready(rready), .m_axi_rdata(rdata), .m_axi_rid(rid),
         .m_axi_rresp(rresp), .m_axi_rlast(rlast)
+    );
+
+    // the lookup engines' ports (memory channels as the lookup sees them, without the
+    // DMA's traffic, and on-chip banks) by hierarchical reference, a bench-only construct;
+    // cleared as the CSR counters are: datapath reset and CTRL.perf_clear
+    lookup_port_monitor #(
+        .NUM_ENG(NUM_CH + NUM_BANKS), .NUM_CH(NUM_CH), .ID_W(ID_W), .ADDR_W(ADDR_W)
+    ) u_port_mon (
+        .clk, .rst_n(u_dut.dp_rst_n), .clear(u_dut.perf_clear),
+        .flush(hbm_cmd_valid && hbm_cmd_op == 4'(OP_FLUSH_LOG)),
+        .arvalid(u_dut.u_lookup.arvalid), .arready(u_dut.u_lookup.arready), .araddr(u_dut.u_lookup.araddr),
+        .arlen(u_dut.u_lookup.arlen), .arid(u_dut.u_lookup.arid), .rvalid(u_dut.u_lookup.rvalid),
+        .rready(u_dut.u_lookup.rready), .rlast(u_dut.u_lookup.rlast), .rid(u_dut.u_lookup.rid),
+        .rresp(u_dut.u_lookup.rresp),
+        .in_valid(s_query_valid), .in_ready(s_query_ready),
+        .out_valid(m_result_valid), .out_ready(m_result_ready),
+        .mon_ar_stall_mem, .mon_ar_stall_bank, .mon_in_stall, .mon_out_stall, .mon_mem_beats
     );
 
     `include "hbm_read_only.svh"

@@ -67,6 +67,8 @@ class MicrorecHost:
         self.cfg: ModelConfig | None = None
         self.layout: LookupLayout | None = None
         self.weights = None
+        self.counter_model = None   # a bench's tb.top.counters.CounterModel, told of DMAs and clears
+        self.last_dma_err = 0       # STATUS.dma_err after the last DMA this driver ran
 
     # ------------------------------------------------------------------ images
     def mlp_images(self, weights) -> tuple[bytes, int, bytes, int]:
@@ -116,6 +118,9 @@ class MicrorecHost:
         await self.csr.write_fields("CTRL", dma_start=1)
         await ClockCycles(self.dut.clk, 2)
         st = await self.wait_status("dma_busy", 0, cycles=50_000_000)
+        self.last_dma_err = st["dma_err"]
+        if self.counter_model is not None:
+            self.counter_model.dma(words, nbanks)
         if st["dma_err"]:
             raise HostError(f"DMA to target {target} (bank {bank}) from {src:#x} failed")
 
@@ -186,10 +191,26 @@ class MicrorecHost:
             raise HostError("MLP layer shapes refused (above the build maxima or F outside 1..14)")
 
     async def soft_reset(self) -> None:
-        """Reset the datapath; returns once reads in flight have drained (STATUS.busy low)."""
+        """Reset the datapath; returns once reads in flight have drained (STATUS.busy low).
+        The counters and STATUS.dma_err restart (contracts s.7.1); the error record stays."""
         await self.csr.write_fields("CTRL", soft_reset=1)
         await ClockCycles(self.dut.clk, 2)
         await self.wait_status("busy", 0)
+        self.last_dma_err = 0
+        if self.counter_model is not None:
+            self.counter_model.new_epoch()
+
+    async def perf_clear(self) -> None:
+        """Zero the performance counters (not UNEXPECTED_R, a sticky status)."""
+        await self.csr.write_fields("CTRL", perf_clear=1)
+        if self.counter_model is not None:
+            self.counter_model.new_epoch()
+
+    async def err_clear(self) -> None:
+        """Forget the error record: STATUS.err_sticky, ERR and ERR_QID read 0 until the next."""
+        await self.csr.write_fields("CTRL", err_clear=1)
+        if self.counter_model is not None:
+            self.counter_model.err_clear()
 
     async def counters(self) -> dict:
         return {name: await self.csr.read_perf(name) for name in PERF_COUNTERS if name != "unexpected_r"}

@@ -42,6 +42,8 @@ def sweep_build(hbm_channels: int) -> LookupBuild:
 WIDE_CONFIG = str(TB_DIR / "lookup" / "configs" / "wide_rows.json")
 # tiny with full-scale embeddings (emb_shift 0) and F=6: ~8% of layer-0 outputs saturate
 SAT_CONFIG = str(TB_DIR / "lookup" / "configs" / "tiny_saturating.json")
+# tiny's tables with a four-layer MLP (48-24-16-8-1): every per-layer counter of the top counts
+DEEP_CONFIG = str(TB_DIR / "lookup" / "configs" / "tiny_deep.json")
 
 
 @dataclass(frozen=True)

@@ -146,13 +146,15 @@ class LookupLayout:
     def failing_lookups(self, query, bad_table=None, fault_rows=None) -> dict[int, int]:
         """{physical table: error code} of the lookups a query must see fail: an
         out-of-range index (code 1) where ``bad_table`` was given one, and reads of
-        rows inside injected memory faults ``fault_rows`` {p: (lo row, hi row, code)}."""
+        rows inside injected memory faults ``fault_rows`` {p: (lo row, hi row, code)}
+        (or a list of such ranges per table)."""
         failing = {}
         if bad_table is not None:
             failing[self.expected_error_table(query)] = 1
-        for p, (lo, hi, code) in (fault_rows or {}).items():
-            if p not in failing and lo <= self.physical_row(p, query) < hi:
-                failing[p] = code
+        for p, ranges in (fault_rows or {}).items():
+            for lo, hi, code in (ranges if isinstance(ranges, list) else [ranges]):
+                if p not in failing and lo <= self.physical_row(p, query) < hi:
+                    failing[p] = code
         return failing
 
     def zero_failed(self, feats, failing) -> None:

@@ -27,6 +27,7 @@ from tb.common.sv_source import lookup_err_names, lookup_harness_perf_names
 
 PERF_NAMES = lookup_harness_perf_names()   # the harness's packed 64-bit counters, in order
 ERR_NAMES = lookup_err_names()             # lookup_pkg::err_code_e
+ERR_CODES = {v: k for k, v in ERR_NAMES.items()}
 
 
 # --------------------------------------------------------------------------
@@ -90,6 +91,25 @@ class LookupScoreboard(uvm_component):
         self.first_sent = 1 << 64
         self.last_out = 0
         self.mismatches: list[str] = []
+        self.new_epoch()
+
+    def new_epoch(self) -> None:
+        """The DUT's counters restart (reset): so do the predictions of them."""
+        # what the DUT's counters must read, predicted from the layout and the queries
+        self.pred = {"queries": 0, "lookups_mem": 0, "lookups_onchip": 0, "beats": 0, "errors": 0}
+
+    def predict_counters(self, failing: dict | None) -> None:
+        """One query's share of the counters: every physical table is one lookup on its
+        engine (None: the configuration is illegal and the engines read nothing); a memory
+        lookup moves its row's beats unless it failed before reading (index out of range)
+        or its channel never answered (timeout); SLVERR/DECERR still move every beat."""
+        self.pred["queries"] += 1
+        if failing is None:
+            return
+        for p, d in enumerate(self.layout.descs):
+            self.pred["lookups_onchip" if d.onchip else "lookups_mem"] += 1
+            if not d.onchip and failing.get(p, 0) not in (ERR_CODES["idx_range"], ERR_CODES["timeout"]):
+                self.pred["beats"] += max(1, d.stride // self.layout.build.word_bytes)
 
     def set_model(self, cfg, layout) -> None:
         """The model the following queries run against (tests that reconfigure call this)."""
@@ -100,14 +120,15 @@ class LookupScoreboard(uvm_component):
         self.offs = cfg.feature_offsets
 
     def expected(self, item: QueryItem):
-        """(features, acceptable error records {(code, physical table)}, or empty)."""
+        """(features, acceptable error records {(code, physical table)}, or empty, the
+        failing lookups {physical table: code})."""
         failing = self.layout.failing_lookups(item.indices, item.bad_table, self.fault_rows)
         if getattr(item, "golden_features", None) is None:
             self.predict_pending()
         feats = item.golden_features.copy()
         self.layout.zero_failed(feats, failing)
         # several failing lookups: the record names whichever failed first
-        return feats, {(code, p) for p, code in failing.items()}
+        return feats, {(code, p) for p, code in failing.items()}, failing
 
     def predict_pending(self) -> None:
         """gather() for every query sent and not yet predicted, in one batch (the model is
@@ -139,9 +160,13 @@ class LookupScoreboard(uvm_component):
                     self.mismatches.append(msg)
                 self.checked += 1
                 self.errors_seen += int(got["err"] != 0)
+                self.pred["errors"] += 1          # a forced code is never ERR_NONE
+                self.predict_counters(None)
                 self.checked_ap.write((item, got))
                 continue
-            exp, exp_errs = self.expected(item)
+            exp, exp_errs, failing = self.expected(item)
+            self.predict_counters(failing)
+            self.pred["errors"] += int(bool(exp_errs))
             problems = []
             if got["qid"] != item.qid:
                 problems.append(f"query id: expected {item.qid} got {got['qid']} (order or loss)")
@@ -197,23 +222,42 @@ class LookupScoreboard(uvm_component):
 
 
 class LookupCoverage(uvm_subscriber):
-    """Tiers x engines reached, burst shapes, errors, backpressure (bins from the layout)."""
+    """Tiers x engines reached, burst shapes, errors, backpressure. Bins come from the
+    layout (what the placement should make the DUT do); engine, kind and burst shape
+    are sampled from the reads the DUT issued (the port monitor's log, ``sample_ports``),
+    error records from its output, the rest from its counters and the memory's."""
+
+    MEM_ERRORS = ("slverr", "decerr", "timeout")
 
     def build_phase(self):
         self.layout = knob("layout", None)
         self.cg = Covergroup("lookup")
         engines = sorted({(("bank" if d.onchip else "ch") + str(d.channel)) for d in self.layout.descs})
-        self.cg.point("engine", engines, "every engine the placement uses served a lookup")
+        self.cg.point("engine", engines, "every engine the placement uses issued a read (AR seen on its port)")
         beats = sorted({str(max(1, d.stride // self.layout.build.word_bytes)) for d in self.layout.descs
                         if not d.onchip})
-        self.cg.point("burst_beats", beats or ["1"], "burst lengths the tables need")
+        self.cg.point("burst_beats", beats or ["1"], "burst lengths the tables need, as issued on AR")
         self.cg.point("kind", sorted({"product" if d.is_product else "plain" for d in self.layout.descs}),
-                      "plain and Cartesian-product tables")
+                      "plain and Cartesian-product tables read (AR address -> table)")
         errs = knob("expected_errors", [])
         self.cg.point("error", ["none"] + list(errs), "error records produced")
         self.cg.point("outstanding_max", ["1", "2-7", "8+"], "reads in flight on a channel at once")
         self.cg.point("completion_order", ["in_order", "out_of_order"], "reads overtaking older ones")
         self.cg.point("stall", ["ar_stall", "in_stall", "out_stall"], "backpressure seen at each stage")
+        # crosses: which engine reports each kind of error record; completion order under
+        # each kind of backpressure the DUT gets (its output stalled, its AR stalled)
+        self.err_kinds = [k for k in ("idx_range",) + self.MEM_ERRORS if k in errs]
+        if self.err_kinds:
+            banks = [e for e in engines if e.startswith("bank")]
+            self.cg.cross("error_x_engine", {"error": self.err_kinds, "engine": engines},
+                          "error records by the engine they name",
+                          exclude=[(k, b, "an on-chip bank answers every row a legal descriptor names, "
+                                          "and never stalls") for k in self.err_kinds
+                                   if k in self.MEM_ERRORS for b in banks])
+        self.cg.cross("backpressure_x_order", {"backpressure": ["none", "output", "memory"],
+                                               "order": ["in_order", "out_of_order"]},
+                      "completion order of a run under each backpressure it had (output: features "
+                      "stalled; memory: ARREADY low)")
 
     def sample_run(self, perf: dict, hbm_stats: list) -> None:
         """End-of-run counters: DUT perf registers and the memory model's statistics."""
@@ -222,21 +266,32 @@ class LookupCoverage(uvm_subscriber):
             if s["ch"] in used and s.get("max_out", 0):
                 m = s["max_out"]
                 self.cg.sample("outstanding_max", "1" if m == 1 else "2-7" if m < 8 else "8+")
-        self.cg.sample("completion_order", "out_of_order" if perf.get("ooo") else "in_order")
+        order = "out_of_order" if perf.get("ooo") else "in_order"
+        self.cg.sample("completion_order", order)
         for name in ("ar_stall", "in_stall", "out_stall"):
             if perf.get(name):
                 self.cg.sample("stall", name)
+        bp = (["output"] if perf.get("out_stall") else []) + \
+             (["memory"] if any(s.get("ar_stall", 0) for s in hbm_stats) else [])
+        for b in bp or ["none"]:
+            self.cg.sample("backpressure_x_order", b, order)
+
+    def sample_ports(self, samples) -> None:
+        """(engine, plain|product, beats) of each read the port monitor saw; reads under
+        another placement (LookupRandomConfigTest) count where they fall in declared bins."""
+        for name, value in ((p, v) for eng, kind, beats in samples
+                            for p, v in (("engine", eng), ("kind", kind), ("burst_beats", beats))):
+            if value in self.cg.points[name].hits:
+                self.cg.sample(name, value)
 
     def write(self, tup):
         item, got = tup
-        for d in self.layout.descs:
-            self.cg.sample("engine", ("bank" if d.onchip else "ch") + str(d.channel))
-            self.cg.sample("kind", "product" if d.is_product else "plain")
-            if not d.onchip:
-                self.cg.sample("burst_beats", str(max(1, d.stride // self.layout.build.word_bytes)))
         name = ERR_NAMES.get(got["err"], "other")
         if name in self.cg.points["error"].hits:
             self.cg.sample("error", name)
+        if name in self.err_kinds:
+            e, nch = got["err_engine"], self.layout.build.num_ch
+            self.cg.sample("error_x_engine", name, f"ch{e}" if e < nch else f"bank{e - nch}")
 
     def report_phase(self):
         self.cg.report(self.logger)

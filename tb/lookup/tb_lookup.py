@@ -14,7 +14,7 @@ import time
 import cocotb
 import numpy as np
 import pyuvm
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 from pyuvm import ConfigDB, uvm_factory
 
 from models.config import load_config
@@ -29,6 +29,7 @@ from tb.hbm.memory import HbmMemory
 from tb.lookup.dut import LookupKnobs
 from tb.lookup.layout import LookupBuild, LookupLayout, memory_config
 from tb.lookup.lookup_env import PERF_NAMES, LookupEnv
+from tb.lookup.port_monitor import PortAnalysis, PortLog, read_monitor
 
 
 async def program_lookup(dut, layout: LookupLayout, timeout: int = 4096) -> None:
@@ -69,6 +70,42 @@ def read_perf(dut) -> dict:
     return {n: (v >> (64 * i)) & ((1 << 64) - 1) for i, n in enumerate(PERF_NAMES)}
 
 
+def counter_problems(perf: dict, cycle: int, mon: dict, ports: PortAnalysis, pred: dict,
+                     hbm_stats: list, unexpected_flag: int) -> list[str]:
+    """Every counter of the lookup against what the model predicts for the run (event
+    counts) or the exact relation the RTL promises (timing-dependent counts), as written
+    in docs/contracts.md s.5.1. Each line names the counter, expected and got."""
+    mem_ar_stall = sum(s["ar_stall"] for s in hbm_stats)
+    mem_beats = sum(s["read_beats"] + s["phantom"] for s in hbm_stats)
+    phantoms = sum(s["phantom"] for s in hbm_stats)
+    want = [
+        ("cycles", cycle, "cycles since reset (the memory model's cycle counter)"),
+        ("queries", pred["queries"], "feature vectors emitted"),
+        ("lookups_mem", pred["lookups_mem"], "one per memory table per query (layout)"),
+        ("lookups_onchip", pred["lookups_onchip"], "one per on-chip table per query (layout)"),
+        ("beats", pred["beats"] + phantoms, "beats of the rows read (layout) + unexpected beats"),
+        ("beats", mon["mem_beats"], "R beats seen on the memory ports"),
+        ("beats", mem_beats, "beats the memory model sent"),
+        ("ar_stall", mon["ar_stall_mem"] + mon["ar_stall_bank"], "cycles ARVALID && !ARREADY, all engines"),
+        ("in_stall", mon["in_stall"], "cycles s_query_valid && !s_query_ready"),
+        ("out_stall", mon["out_stall"], "cycles m_feat_valid && !m_feat_ready"),
+        ("errors", pred["errors"], "error records emitted"),
+        ("ooo", ports.ooo, "reads whose completion rank differs from their issue rank (port log)"),
+    ]
+    out = [f"MISMATCH counter {name}: expected {exp} ({why}), got {perf[name]}"
+           for name, exp, why in want if perf[name] != exp]
+    if mon["ar_stall_mem"] != mem_ar_stall:
+        out.append(f"MISMATCH port monitor: {mon['ar_stall_mem']} AR stall cycles on the memory ports, "
+                   f"the memory model counted {mem_ar_stall}")
+    if ports.unexpected != phantoms:
+        out.append(f"MISMATCH port monitor: {ports.unexpected} R beats with an ID not in flight, "
+                   f"the memory model sent {phantoms}")
+    if unexpected_flag != int(phantoms > 0):
+        out.append(f"MISMATCH st_unexpected_r: expected {int(phantoms > 0)} ({phantoms} beats with an ID "
+                   f"not in flight), got {unexpected_flag}")
+    return out + ports.problems
+
+
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
 class LookupUniformTest(BenchTest):
     """Base test: uniform queries; model, build and knobs from the bench spec."""
@@ -77,6 +114,7 @@ class LookupUniformTest(BenchTest):
     in_idle_prob = 0.0
     out_stall_prob = 0.0
     expected_errors: list = []
+    phantoms_expected = 0     # R beats with an ID not in flight the memory must have sent
 
     def make_layout(self) -> LookupLayout:
         """The placement the DUT is programmed with (the model config's tiers and channels)."""
@@ -122,6 +160,41 @@ class LookupUniformTest(BenchTest):
         await start_clock_and_reset(dut.clk, dut.rst_n)
         self.mem = HbmMemory(self.hbm_config(), dut)
         await self.mem.start()
+        self.port_log = PortLog()
+        self.ports = PortAnalysis(self.build.num_ch + self.build.num_banks)
+
+    async def observe_ports(self) -> None:
+        """Read what the port monitor logged so far, under the layout the DUT ran it with."""
+        await self.mem.flush_logs()
+        events = self.port_log.read_new()
+        if self.env.scoreboard.layout is not None:
+            self.ports.feed(events, self.env.scoreboard.layout)
+        self.env.coverage.sample_ports(self.ports.samples)
+        self.ports.samples.clear()
+
+    async def finish(self) -> None:
+        """End of a run: every counter checked exactly, coverage from what the DUT did."""
+        dut = cocotb.top
+        await ClockCycles(dut.clk, 8)
+        await self.observe_ports()
+        await ReadOnly()
+        self.perf, cycle, mon = read_perf(dut), int(dut.hbm_cycle.value), read_monitor(dut)
+        unexpected = int(dut.st_unexpected_r.value)
+        await RisingEdge(dut.clk)
+        self.hbm_stats = [s.as_dict() for s in await self.mem.stats()]
+        self.env.coverage.sample_run(self.perf, self.hbm_stats)
+        problems = counter_problems(self.perf, cycle, mon, self.ports, self.env.scoreboard.pred,
+                                    self.hbm_stats, unexpected)
+        sent = sum(s["phantom"] for s in self.hbm_stats)
+        if sent != self.phantoms_expected:
+            problems.append(f"the memory sent {sent} beats with an ID not in flight, the test asked for "
+                            f"{self.phantoms_expected}")
+        for msg in problems:
+            self.logger.error(msg)
+        assert not problems, f"{len(problems)} counter mismatches; first: {problems[0]}"
+        self.logger.info(f"counters exact: {self.perf}")
+        self.mem.check()
+        self.mem.stop()
 
     def outstanding(self) -> str:
         """What a hang leaves behind, per stage and per engine (the watchdog prints it)."""
@@ -167,13 +240,7 @@ class LookupUniformTest(BenchTest):
         # simulation speed of the traffic phase (apps/benchmarks/lookup.py reports it)
         self.speed = {"cycles": int(dut.hbm_cycle.value) - c0, "wall_s": time.perf_counter() - w0,
                       "cpu_s": time.process_time() - p0}
-        await ClockCycles(dut.clk, 8)
-        self.perf = read_perf(dut)
-        self.hbm_stats = [s.as_dict() for s in await self.mem.stats()]
-        self.env.coverage.sample_run(self.perf, self.hbm_stats)
-        self.mem.check()
-        assert not int(dut.st_unexpected_r.value), "an R beat arrived for an ID not in flight"
-        self.mem.stop()
+        await self.finish()
         self.drop_objection()
 
     async def run_seq(self, seq):
@@ -236,49 +303,95 @@ class LookupBadIndexTest(LookupUniformTest):
 
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
 class LookupAxiErrorTest(LookupUniformTest):
-    """SLVERR on the low half of one table, DECERR on the high half of another:
-    queries reading those rows get the error record, the others stay exact."""
+    """SLVERR on the lowest eighth of the rows, DECERR on the highest eighth, of (up to
+    two) tables on every memory channel: queries reading those rows get the error record
+    (of whichever failing lookup finished first), the others stay exact; every channel
+    reports both kinds."""
 
     expected_errors = ["slverr", "decerr"]
 
     def build_phase(self):
         super().build_phase()
-        mem_tables = [p for p, d in enumerate(self.layout.descs) if not d.onchip]
-        assert len(mem_tables) >= 2, "the fault test needs two tables in memory"
+        per_ch: dict = {}
+        for p, d in enumerate(self.layout.descs):
+            if not d.onchip and len(per_ch.setdefault(d.channel, [])) < 2:   # 4 fault ranges per channel
+                per_ch[d.channel].append(p)
+        assert per_ch, "the fault test needs a table in memory"
         self.faults = {}
-        for p, (half, code, resp) in zip(mem_tables[:2], [("low", 2, "SLVERR"), ("high", 3, "DECERR")]):
-            rows = self.layout.descs[p].rows
-            lo, hi = (0, rows // 2) if half == "low" else (rows // 2, rows)
-            self.faults[p] = (lo, hi, code, resp)
-        ConfigDB().set(None, "*", "fault_rows", {p: f[:3] for p, f in self.faults.items()})
+        for tabs in per_ch.values():
+            for p in tabs:
+                d = self.layout.descs[p]
+                # the memory answers per beat: ranges start on beat boundaries, so rows
+                # sharing a beat (narrow rows) fail together
+                per_beat = max(1, self.build.word_bytes // d.stride)
+                n = max(per_beat, d.rows // 8 // per_beat * per_beat)
+                hi = (d.rows - n) // per_beat * per_beat
+                self.faults[p] = [(0, n, 2, "SLVERR"), (hi, d.rows, 3, "DECERR")]
+        ConfigDB().set(None, "*", "fault_rows", {p: [f[:3] for f in fs] for p, fs in self.faults.items()})
 
     async def setup_memory(self, mem):
         by_ch = {}
-        for p, (lo, hi, _code, resp) in self.faults.items():
+        for p, ranges in self.faults.items():
             d = self.layout.descs[p]
-            by_ch.setdefault(d.channel, []).append((d.base + lo * d.stride, d.base + hi * d.stride, resp))
+            for lo, hi, _code, resp in ranges:
+                by_ch.setdefault(d.channel, []).append((d.base + lo * d.stride, d.base + hi * d.stride, resp))
         for ch, ranges in by_ch.items():
             await mem.set_faults(ch, err_ranges=ranges)
 
 
-@pyuvm.test(timeout_time=40, timeout_unit="ms")
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupUnexpectedRidTest(LookupUniformTest):
+    """The memory sends beats with an ID not in flight (the HBM model's phantom fault), two
+    on every memory channel, in the middle of traffic: the lookup drops them, raises
+    st_unexpected_r (sticky until reset), counts them in perf_beats, and answers every
+    query exactly as if they had never come (contracts s.5.1)."""
+
+    async def setup_memory(self, mem):
+        channels = sorted({d.channel for d in self.layout.descs if not d.onchip})
+        self.phantoms_expected = 2 * len(channels)
+        for ch in channels:
+            await mem.set_faults(ch, phantom=2)
+
+
+@pyuvm.test(timeout_time=100, timeout_unit="ms")
 class LookupStuckChannelTest(LookupUniformTest):
-    """One memory channel accepts reads and never answers: the engine's
-    watchdog fails them with ERR_TIMEOUT, then answers later lookups on that
-    channel at once; queries not touching it stay exact (none here: every
-    query reads every table, so every query carries the timeout record)."""
+    """Each memory channel in turn accepts reads and never answers: the engine's watchdog
+    fails them with ERR_TIMEOUT, then answers later lookups on that channel at once;
+    queries not touching it stay exact (none here: every query reads every table, so
+    every query carries a timeout record, naming that channel's engine). A reset between
+    channels revives the dead engine (the top's soft reset does the same)."""
 
     expected_errors = ["timeout"]
 
-    def build_phase(self):
-        super().build_phase()
-        mem = [p for p, d in enumerate(self.layout.descs) if not d.onchip]
-        self.stuck_ch = self.layout.descs[mem[0]].channel
-        ConfigDB().set(None, "*", "fault_rows", {p: (0, d.rows, 4) for p, d in enumerate(self.layout.descs)
-                                                if not d.onchip and d.channel == self.stuck_ch})
+    async def reset_dut(self) -> None:
+        dut = cocotb.top
+        dut.rst_n.value = 0
+        await ClockCycles(dut.clk, 5)
+        dut.rst_n.value = 1
+        await RisingEdge(dut.clk)
+        await self.mem.clear_stats()         # the counters restart with the DUT: so do the model's
+        self.env.scoreboard.new_epoch()
 
-    async def setup_memory(self, mem):
-        await mem.set_faults(self.stuck_ch, stuck="no_response")
+    async def run_phase(self):
+        self.raise_objection()
+        dut = cocotb.top
+        await self.bring_up()
+        await self.mem.set_regions(self.layout.hbm_regions())
+        sb = self.env.scoreboard
+        channels = sorted({d.channel for d in self.layout.descs if not d.onchip})
+        ConfigDB().set(None, "*", "num_queries", max(8, self.knobs.queries // len(channels)))
+        for i, ch in enumerate(channels):
+            if i:
+                await self.reset_dut()
+            await self.mem.set_faults(ch, stuck="no_response")
+            sb.fault_rows = {p: (0, d.rows, 4) for p, d in enumerate(self.layout.descs)
+                             if not d.onchip and d.channel == ch}
+            await program_lookup(dut, self.layout, self.knobs.timeout)
+            await self.run_seq(UniformQuerySeq.create(f"stuck_ch{ch}"))
+            await self.mem.clear_faults(ch)
+            self.logger.info(f"channel {ch} stuck: every query answered with its timeout record")
+        await self.finish()
+        self.drop_objection()
 
 
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
@@ -338,11 +451,7 @@ class LookupSerialTest(LookupUniformTest):
         ConfigDB().set(None, "*", "num_queries", 1)
         for i in range(30):
             await self.run_seq(EdgeQuerySeq.create(f"serial{i}") if i % 2 else UniformQuerySeq.create(f"serial{i}"))
-        self.perf = read_perf(dut)
-        self.hbm_stats = [s.as_dict() for s in await self.mem.stats()]
-        self.env.coverage.sample_run(self.perf, self.hbm_stats)
-        self.mem.check()
-        self.mem.stop()
+        await self.finish()
         self.drop_objection()
 
 
@@ -377,12 +486,10 @@ class LookupRandomConfigTest(LookupUniformTest):
             ConfigDB().set(None, "*", "num_queries", 25)
             sb.set_model(cfg, layout)
             await self.run_seq(UniformQuerySeq.create(f"random{k}"))
+            await self.observe_ports()        # under this layout, before the next replaces it
             self.logger.info(f"random config {k}: {cfg.num_tables} tables, {len(layout.descs)} physical, "
                              f"feature {cfg.feature_len}, 25 queries exact")
-        self.perf = read_perf(dut)
-        self.hbm_stats = []
-        self.mem.check()
-        self.mem.stop()
+        await self.finish()
         self.drop_objection()
 
 
@@ -460,10 +567,7 @@ class LookupBadConfigTest(LookupUniformTest):
         ConfigDB().set(None, "*", "forced_error", None)
         ConfigDB().set(None, "*", "num_queries", 60)
         await self.run_seq(UniformQuerySeq.create("recovered"))
-        self.perf = read_perf(dut)
-        self.hbm_stats = []
-        self.mem.check()
-        self.mem.stop()
+        await self.finish()
         self.drop_objection()
 
     async def write_desc(self, p, word):

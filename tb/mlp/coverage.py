@@ -28,6 +28,12 @@ class MlpCoverage(uvm_subscriber):
         self.cg.point("stall", ["out_backpressure", "dst_full", "array_busy", "starved"],
                       "why a layer or the array waited")
         self.cg.point("phases", ["single", "reconfigured"], "shapes changed between runs")
+        # saturation by layer shape: a last round with idle PEs (fan_out not a multiple of P)
+        # must not count their flags; sampled from the DUT's per-layer perf_sat counters
+        self.cg.cross("shape_x_saturation",
+                      {"layer": ["hidden_lt_P", "hidden_eq_P", "hidden_multiple_P", "hidden_partial_P", "last"],
+                       "saturation": ["sat", "none"]},
+                      "per layer of a run: its output count vs P x whether the DUT counted saturated outputs")
         self.phases = 0
 
     def write(self, tup):
@@ -47,6 +53,11 @@ class MlpCoverage(uvm_subscriber):
             self.cg.sample("fan_out", "one" if fan_out == 1 else "lt_P" if fan_out < b.P
                            else "eq_P" if fan_out == b.P else "multiple_P" if fan_out % b.P == 0
                            else "partial_P")
+        last = len(ph.shapes) - 1
+        for l, (_fan_in, fan_out) in enumerate(ph.shapes):
+            cls = ("last" if l == last else "hidden_lt_P" if fan_out < b.P else "hidden_eq_P" if fan_out == b.P
+                   else "hidden_multiple_P" if fan_out % b.P == 0 else "hidden_partial_P")
+            self.cg.sample("shape_x_saturation", cls, "sat" if perf["perf_sat"][l] else "none")
         if perf["perf_out_stall"]:
             self.cg.sample("stall", "out_backpressure")
         if any(perf["perf_stall_dst"]):

@@ -153,6 +153,15 @@ class MlpExtremeSeq(MlpBaseSeq):
                 weights.append((w, bias))
             ph = await self.phase(cfg, weights, f"extreme{p}")
             await self.infer(ph, g.choice(ext, size=(knob("num_items", 6), in_dim)))
+        # every hidden-layer size class vs P (fewer, equal, a multiple, a partial last round)
+        # saturating, so idle PEs' flags in a partial round are seen not to count
+        b = self.build()
+        for n, mlp in enumerate(([max(1, b.P - 1), b.P, 2 * b.P, 1], [2 * b.P + 1, b.P + 1, 1])):
+            cfg = shape_config(23, mlp, frac_bits=2)
+            weights = [(g.choice(ext, size=(o, i)).astype(np.int16), np.zeros(o, np.int32))
+                       for i, o in cfg.layer_shapes]
+            ph = await self.phase(cfg, weights, f"sat_shapes{n}")
+            await self.infer(ph, g.choice(ext, size=(3, 23)))
         # hidden outputs pinned at +32767 feed a logit that saturates int32 high, then low
         for sign in (1, -1):
             cfg = shape_config(9, [17, 1], frac_bits=1)
@@ -208,6 +217,31 @@ class MlpReconfigSeq(MlpBaseSeq):
                 cfg, weights, label = tiny, mlp_weights(tiny), f"reconf_tiny{n}"
             ph = await self.phase(cfg, weights, label)
             await self.infer(ph, g.integers(-500, 501, size=(5, cfg.feature_len)))
+
+
+class MlpLayerCountersSeq(MlpBaseSeq):
+    """Layers 1 and 3 (not only 0 and 2) as hidden and as last layers, quiet and saturating:
+    their per-layer counters (busy, MACs, saturation, ReLU, both stall causes) count as
+    much as layer 0's, and every hidden-layer size class is seen without saturation too."""
+
+    async def body(self):
+        b = self.build()
+        g = rng(17)
+        ext = np.array([INT16_MIN, INT16_MAX, INT16_MIN + 1, -1, 0, 1], dtype=np.int64)
+        n = max(40, knob("num_items", 6))
+        for label, mlp, extreme in (("quiet4", [max(1, b.P - 1), 2 * b.P, b.P, 1], False),
+                                    ("extreme4", [b.P + 1, 2 * b.P + 1, max(1, b.P - 1), 1], True),
+                                    ("extreme2", [2 * b.P + 1, 1], True)):
+            cfg = shape_config(23, mlp, frac_bits=2 if extreme else 8)
+            if extreme:
+                weights = [(g.choice(ext, size=(o, i)).astype(np.int16), np.zeros(o, np.int32))
+                           for i, o in cfg.layer_shapes]
+                feats = g.choice(ext, size=(n, 23))
+            else:
+                weights = self.random_weights(g, cfg, 60)
+                feats = g.integers(-200, 201, size=(n, 23))
+            ph = await self.phase(cfg, weights, label)
+            await self.infer(ph, feats)
 
 
 class MlpAllSeq(MlpBaseSeq):

@@ -17,6 +17,7 @@ from tb.mlp.mlp_env import MlpEnv
 from tb.mlp.seq_lib import (
     MlpAllSeq,
     MlpExtremeSeq,
+    MlpLayerCountersSeq,
     MlpModelSeq,
     MlpOddShapeSeq,
     MlpRandomSeq,
@@ -96,6 +97,19 @@ class MlpBackpressureTest(MlpRandomTest):
 
     feat_idle_prob = 0.3
     out_stall_prob = 0.6
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpLayerCountersTest(MlpRandomTest):
+    """Deep and shallow models with the output stalled 99% of the time: the last layer (1
+    or 3) waits on a full destination, and layers 1 and 3 saturate, so their counters count."""
+
+    feat_idle_prob = 0.0
+    out_stall_prob = 0.99
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpLayerCountersSeq)
+        super().build_phase()
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")

@@ -10,7 +10,7 @@ from sim.runner import Dut
 from sim.toolchain import RTL_DIR, TB_DIR
 from tb.common.bench_def import BenchDef, defines_tag
 from tb.host.microrec_host import TopBuild
-from tb.lookup.dut import SAT_CONFIG, WIDE_CONFIG  # noqa: F401 - configs the top tests run
+from tb.lookup.dut import DEEP_CONFIG, SAT_CONFIG, WIDE_CONFIG  # noqa: F401 - configs the top tests run
 from tb.lookup.layout import LookupBuild
 from tb.mlp.mlp_layout import EngineBuild, bank_plan
 

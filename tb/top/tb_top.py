@@ -29,6 +29,8 @@ from tb.csr.csr_agent import CsrBus, CsrRegs
 from tb.hbm.memory import HbmMemory
 from tb.host.microrec_host import DMA_BANK, HostError, MicrorecHost, TopBuild
 from tb.lookup.layout import LookupLayout, memory_config
+from tb.lookup.port_monitor import PortAnalysis, PortLog, read_monitor
+from tb.top.counters import CounterModel, counter_problems
 from tb.top.dut import TopKnobs
 from tb.top.top_env import TopEnv
 
@@ -97,6 +99,66 @@ class TopRandomTest(BenchTest):
         self.csr = CsrRegs(agent=self.env.csr_agent)
         self.host = MicrorecHost(dut, self.csr, self.mem, self.build)
         ConfigDB().set(None, "*", "host", self.host)
+        # what the counters, the error record and STATUS must read (tb/top/counters.py)
+        self.cm = CounterModel(self.build)
+        self.host.counter_model = self.cm
+        ConfigDB().set(None, "*", "counter_model", self.cm)
+        self.port_log = PortLog()
+        self.ports = PortAnalysis(self.build.lookup.num_ch + self.build.lookup.num_banks)
+
+    async def observe_ports(self) -> None:
+        """Read what the port monitor logged so far, under the layout the DUT ran it with."""
+        await self.mem.flush_logs()
+        events = self.port_log.read_new()
+        if self.host.layout is not None:
+            self.ports.feed(events, self.host.layout)
+
+    async def stamped(self, reg: str) -> tuple[int, int]:
+        """A CSR read on the raw bus and the memory model's cycle counter just after it.
+        Reads made the same way take the same number of cycles, so two stamps differ
+        exactly as the cycles at which the CSR block sampled the two values."""
+        bus = ConfigDB().get(None, "", "csr_bus")
+        value = await bus.read(self.csr.address(reg))
+        return value, int(cocotb.top.hbm_cycle.value)
+
+    async def check_counters(self) -> None:
+        """Every CSR counter, the error record and STATUS against the prediction
+        (contracts s.7.1); the datapath must be idle."""
+        dut = cocotb.top
+        await self.observe_ports()
+        got = await self.host.counters()
+        unexpected = await self.csr.read_perf("unexpected_r")
+        mon = read_monitor(dut)
+        problems = counter_problems(got, self.cm.pred, mon, self.ports, self.ports.unexpected_since_reset,
+                                    unexpected)
+        # CYCLES counts every cycle, MLP_IDLE every cycle the array issues no beat, so
+        # MLP_IDLE + MLP_BUSY = CYCLES; the array is idle from t1 to t3
+        c1, t1 = await self.stamped("PERF_CYCLES_LO")
+        c2, t2 = await self.stamped("PERF_CYCLES_LO")
+        i3, t3 = await self.stamped("PERF_MLP_IDLE_LO")
+        if c2 - c1 != t2 - t1:
+            problems.append(f"MISMATCH counter cycles: read {c1} then {c2}, {t2 - t1} cycles apart")
+        if i3 - (t3 - t1) + got["mlp_busy"] != c1:
+            problems.append(f"MISMATCH counter mlp_idle: MLP_IDLE + MLP_BUSY = {i3 - (t3 - t1)} + "
+                            f"{got['mlp_busy']}, CYCLES = {c1} (same instant)")
+        # the first error record since err_clear, and STATUS
+        fe = self.cm.first_error
+        err = await self.csr.read_fields("ERR")
+        want_err = (fe["err"], fe["err_table"], fe["err_engine"], fe["qid"]) if fe else (0, 0, 0, 0)
+        got_err = (err["code"], err["table_id"], err["engine"], await self.csr.read("ERR_QID"))
+        if got_err != want_err:
+            problems.append(f"MISMATCH ERR/ERR_QID: expected the first error record since err_clear "
+                            f"(code, table, engine, query id) {want_err}, got {got_err}")
+        st = await self.host.status()
+        want_st = {"cfg_ready": 1, "cfg_bad": 0, "busy": 0, "dma_busy": 0, "mlp_cfg_err": 0,
+                   "dma_err": self.host.last_dma_err, "err_sticky": int(fe is not None)}
+        bad = {k: (v, st[k]) for k, v in want_st.items() if st[k] != v}
+        if bad:
+            problems.append(f"MISMATCH STATUS: (expected, got) {bad}")
+        for msg in problems:
+            self.logger.error(msg)
+        assert not problems, f"{len(problems)} counter/status mismatches; first: {problems[0]}"
+        self.logger.info(f"counters, error record and STATUS exact: {got}")
 
     async def traffic(self, seq, limit_cycles: int = 200_000, progress_every: int = 0):
         """Run a sequence to completion: every query sent has its result checked."""
@@ -114,13 +176,14 @@ class TopRandomTest(BenchTest):
                 shown = sb.checked - sb.checked % progress_every
                 self.logger.info(f"[progress] {sb.checked} results checked, {len(sb.mismatches)} mismatches")
         dog.stop()
+        await self.observe_ports()       # under this layout, before a reload replaces it
 
     async def finish(self):
         await ClockCycles(cocotb.top.clk, 8)
+        await self.check_counters()
         self.counters = await self.host.counters()
         self.mem.check()
         st = await self.host.status()
-        assert not (await self.csr.read_perf("unexpected_r")), "an R beat arrived for an ID not in flight"
         self.mem.stop()
         return st
 
@@ -227,13 +290,14 @@ class TopIllegalCsrTest(TopRandomTest):
 
     expected_errors = ["bad_config"]
 
-    async def illegal_round(self, what: str, expect_status: str, code: int | None = None):
+    async def illegal_round(self, what: str, expect_status: str, code: int | None = None, by: str = "top"):
         st = await self.host.status()
         assert st[expect_status], f"{what}: STATUS.{expect_status} not set ({st})"
         if code is not None:
             got = (await self.csr.read_fields("CFG_ERR"))["code"]
             assert got == code, f"{what}: CFG_ERR.code {got}, expected {code}"
         ConfigDB().set(None, "*", "forced_error", "bad_config")
+        ConfigDB().set(None, "*", "forced_origin", by)
         ConfigDB().set(None, "*", "num_queries", 20)
         await self.traffic(UniformQuerySeq.create(f"seq_{expect_status}"))
         ConfigDB().set(None, "*", "forced_error", None)
@@ -260,7 +324,7 @@ class TopIllegalCsrTest(TopRandomTest):
         await csr.write_descriptor(0, pack_desc(bad))
         await csr.write_fields("CTRL", commit=1)
         await host.wait_status("cfg_ready", 1)
-        await self.illegal_round("product of a missing table", "cfg_bad", code=4)
+        await self.illegal_round("product of a missing table", "cfg_bad", code=4, by="lookup")
         # 2b. a descriptor outside memory: the table runs past the end of the address space
         p = next(i for i, d in enumerate(host.layout.descs) if not d.onchip)
         good = host.layout.descs[p].to_dict()
@@ -269,7 +333,7 @@ class TopIllegalCsrTest(TopRandomTest):
         await csr.write_descriptor(p, pack_desc(bad))
         await csr.write_fields("CTRL", commit=1)
         await host.wait_status("cfg_ready", 1)
-        await self.illegal_round("descriptor outside memory", "cfg_bad", code=10)
+        await self.illegal_round("descriptor outside memory", "cfg_bad", code=10, by="lookup")
         # 3. a descriptor slot past the table store: sticky until soft reset
         await host.load_model(self.cfg, check=False)
         await csr.write_descriptor(self.build.lookup.p_max, 0)   # the first slot past the store
@@ -318,6 +382,7 @@ class TopDmaErrorTest(TopRandomTest):
             await ClockCycles(cocotb.top.clk, 4)
             st = await host.status()
             assert st["dma_err"] and not st["dma_busy"] and not st["cfg_bad"], f"{why}: STATUS {st}"
+            self.host.last_dma_err = 1
             self.logger.info(f"DMA refused ({why}): dma_err set, configuration still good")
         ConfigDB().set(None, "*", "num_queries", 20)
         await self.traffic(UniformQuerySeq.create("after_refusals"))
@@ -474,5 +539,202 @@ class TopStuckChannelTest(TopRandomTest):
         await self.host.load_model(self.cfg)
         ConfigDB().set(None, "*", "num_queries", self.knobs.queries)
         await self.traffic(UniformQuerySeq.create("recovered"))
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopUnexpectedRidTest(TopRandomTest):
+    """Beats with an ID not in flight in the middle of traffic (the memory model's phantom
+    fault, two per memory channel): every result stays exact, PERF_UNEXPECTED_R reads 1 and
+    MEM_BEATS counts them (contracts s.5.1, s.7.1); perf_clear keeps the flag, a soft reset
+    clears it, and traffic after a reload is exact with the flag at 0."""
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        layout = await self.host.load_model(self.cfg)
+        channels = sorted({d.channel for d in layout.descs if not d.onchip})
+        await self.mem.clear_stats()
+        for ch in channels:
+            await self.mem.set_faults(ch, phantom=2)
+        await self.traffic(UniformQuerySeq.create("phantoms"))
+        await self.mem.clear_faults()
+        sent = sum(s.phantom for s in await self.mem.stats())
+        assert sent == 2 * len(channels), f"the memory sent {sent} phantom beats, not {2 * len(channels)}"
+        assert self.ports.unexpected == sent, \
+            f"MISMATCH port monitor: {self.ports.unexpected} beats with an ID not in flight, the memory sent {sent}"
+        await ClockCycles(cocotb.top.clk, 8)
+        await self.check_counters()           # UNEXPECTED_R 1, MEM_BEATS with the phantom beats
+        await self.host.perf_clear()
+        assert await self.csr.read_perf("unexpected_r") == 1, "MISMATCH perf_clear cleared UNEXPECTED_R"
+        await self.host.soft_reset()
+        assert await self.csr.read_perf("unexpected_r") == 0, "MISMATCH a soft reset left UNEXPECTED_R set"
+        await self.host.load_model(self.cfg)
+        await self.traffic(UniformQuerySeq.create("after"))
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopCountersTest(TopRandomTest):
+    """Every counter, the error record and STATUS exactly, phase by phase: an idle phase
+    after perf_clear (only CYCLES and MLP_IDLE move, in step); mixed good and bad traffic
+    (out-of-range indices, SLVERR rows, both tiers) under backpressure; err_clear, then a
+    second batch whose first error is captured anew; a DMA reload after perf_clear
+    (DMA_WORDS). check_counters() runs after each phase (contracts s.7.1)."""
+
+    expected_errors = ["idx_range", "slverr"]
+    in_idle_prob = 0.3
+    out_stall_prob = 0.5
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        host, dut = self.host, cocotb.top
+        layout = await host.load_model(self.cfg)
+        assert {d.onchip for d in layout.descs} == {True, False}, "the run must mix on-chip and memory tables"
+        await self.check_counters()                     # after the load: DMA words only
+        await host.perf_clear()
+        await ClockCycles(dut.clk, 500)
+        await self.check_counters()                     # idle: all zero but CYCLES = MLP_IDLE
+        p = next(p for p, d in enumerate(layout.descs) if not d.onchip)
+        d = layout.descs[p]
+        await self.mem.set_faults(d.channel, err_ranges=[(d.base, d.base + (d.rows // 3) * d.stride, "SLVERR")],
+                                  ar_stall=0.3)
+        ConfigDB().set(None, "*", "fault_rows", {p: (0, d.rows // 3, 2)})
+        for batch in range(2):
+            await self.traffic(BadIndexSeq.create(f"mixed{batch}"))
+            await ClockCycles(dut.clk, 8)
+            await self.check_counters()
+            assert self.cm.first_error is not None, "mixed traffic produced no error record"
+            await host.err_clear()
+            await self.check_counters()                 # err_sticky 0, ERR and ERR_QID 0
+        await self.mem.clear_faults()
+        ConfigDB().set(None, "*", "fault_rows", {})
+        await host.perf_clear()
+        target, bank, src, words, nbanks = host.dma_plan[1]
+        await host.dma(src, target, words, nbanks, bank)   # the biases again: DMA_WORDS only
+        await self.check_counters()
+        await self.traffic(UniformQuerySeq.create("after_reload"))
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopDmaRefusalTest(TopRandomTest):
+    """Every DMA refusal condition of contracts s.7, each alone and at its legal boundary:
+    a refused request sets STATUS.dma_err, reads nothing (DMA_WORDS unchanged) and leaves the
+    configuration intact; the accepted boundary request rewrites the same data (images
+    padded with zeros where the model uses nothing), so queries stay exact afterwards."""
+
+    mem_ch_bytes = 1 << 34          # the whole address space is memory: images at its top
+
+    async def request(self, why: str, refused: bool, *, src: int, target: int, words: int, nbanks: int,
+                      bank: int = 0, ch: int | None = None) -> None:
+        csr, host = self.csr, self.host
+        await csr.write_dma_src(src)
+        await csr.write("DMA_CH", host.image_channel if ch is None else ch)
+        await csr.write("DMA_TARGET", target)
+        await csr.write("DMA_BANK", bank)
+        await csr.write("DMA_WORDS", words)
+        await csr.write("DMA_NBANKS", nbanks)
+        await csr.write_fields("CTRL", dma_start=1)
+        await ClockCycles(cocotb.top.clk, 4)
+        st = await host.status() if refused else await host.wait_status("dma_busy", 0, cycles=2_000_000)
+        ok = (st["dma_err"] and not st["dma_busy"]) if refused else not st["dma_err"]
+        assert ok and not st["cfg_bad"], \
+            f"MISMATCH DMA {why}: expected {'refused' if refused else 'accepted'}, STATUS {st}"
+        if not refused:
+            self.cm.dma(words, nbanks)
+        host.last_dma_err = int(refused)
+        self.logger.info(f"DMA {why}: {'refused' if refused else 'accepted'} as the contract says")
+
+    async def place(self, ch: int, addr: int, data: bytes) -> int:
+        await self.mem.bulk_load(ch, addr, data)
+        return addr
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        host, lb, mb = self.host, self.build.lookup, self.build.mlp
+        space = 1 << lb.addr_w
+        await host.load_model(self.cfg)
+        (tw, _, src_w, n_w, nb_w), (tb_, _, src_b, n_b, nb_b) = host.dma_plan[:2]
+        banks = {bank: (src, n) for t, bank, src, n, _ in host.dma_plan if t == DMA_BANK}
+        assert sorted(banks) == list(range(lb.num_banks)), "the model must use every on-chip bank"
+        word = lb.word_bytes
+        _, _, bbytes, _ = host.mlp_images(host.weights)
+        img = {b: [host.layout.bank_images()[b].get(a, 0) for a in range(lb.bank_words)] for b in banks}
+        pack = lambda words: b"".join(int(w).to_bytes(word, "little") for w in words)  # noqa: E731
+        bias = dict(src=src_b, target=tb_, words=n_b, nbanks=nb_b)
+        R = self.request
+        # 1. alignment
+        await R("source 64 bytes past a 4 KiB boundary", True, **dict(bias, src=src_b + 64))
+        await R("source 2 KiB past a 4 KiB boundary", True, **dict(bias, src=src_b + 2048))
+        await R("source 4 KiB aligned (boundary)", False, **bias)
+        # 2. the address space: an image ending exactly at 2^ADDR_W, one word more, beyond
+        top = await self.place(host.image_channel, space - 4096, pack(img[0][:4096 // word]))
+        await R("bank image ending exactly at 2^ADDR_W (boundary)", False, src=top, target=DMA_BANK,
+                words=4096 // word, nbanks=1, bank=0)
+        await R("bank image one word past 2^ADDR_W", True, src=top, target=DMA_BANK, words=4096 // word + 1,
+                nbanks=1, bank=0)
+        await R("source at 2^ADDR_W", True, **dict(bias, src=space))
+        await R("source at the top of the 64-bit register", True, **dict(bias, src=(1 << 64) - 4096))
+        # 3. the channel
+        last = await self.place(lb.num_ch - 1, 1 << 20, bbytes)
+        await R("the last channel (boundary)", False, **dict(bias, src=last), ch=lb.num_ch - 1)
+        await R("a channel past the last", True, **dict(bias, src=last), ch=lb.num_ch)
+        # 4. targets and banks that do not exist
+        await R("target 3", True, **dict(bias, target=3))
+        await R(f"weights for {mb.P} PEs (boundary)", False, src=src_w, target=tw, words=n_w, nbanks=mb.P)
+        await R(f"weights for {mb.P + 1} PEs", True, src=src_w, target=tw, words=n_w, nbanks=mb.P + 1)
+        await R(f"biases for {mb.P + 1} PEs", True, **dict(bias, nbanks=mb.P + 1))
+        per_pe = [bbytes[i * n_b * word:(i + 1) * n_b * word] + bytes((mb.BDEPTH - n_b) * word) for i in range(mb.P)]
+        deep = await self.place(host.image_channel, space // 2, b"".join(per_pe))
+        await R(f"biases of BDEPTH={mb.BDEPTH} words (boundary)", False, src=deep, target=tb_, words=mb.BDEPTH,
+                nbanks=mb.P)
+        await R(f"biases of BDEPTH+1 words", True, src=deep, target=tb_, words=mb.BDEPTH + 1, nbanks=mb.P)
+        nbk = lb.num_banks
+        both = await self.place(host.image_channel, space // 2 + (1 << 20),
+                                b"".join(pack(img[b]) for b in range(nbk)))
+        await R(f"all {nbk} on-chip banks from bank 0 (boundary)", False, src=both, target=DMA_BANK,
+                words=lb.bank_words, nbanks=nbk, bank=0)
+        await R(f"{nbk} banks from bank 1", True, src=both, target=DMA_BANK, words=lb.bank_words, nbanks=nbk, bank=1)
+        await R(f"bank {nbk - 1}, the last (boundary)", False, src=banks[nbk - 1][0], target=DMA_BANK,
+                words=banks[nbk - 1][1], nbanks=1, bank=nbk - 1)
+        await R(f"bank {nbk}, past the last", True, src=banks[0][0], target=DMA_BANK, words=banks[0][1],
+                nbanks=1, bank=nbk)
+        await R(f"BANK_WORDS+1 words into a bank", True, src=both, target=DMA_BANK, words=lb.bank_words + 1,
+                nbanks=1, bank=0)
+        # 5. zero counts, and the smallest legal request: one word of PE 0's biases
+        await R("zero words", True, **dict(bias, words=0))
+        await R("zero banks", True, **dict(bias, nbanks=0))
+        one = await self.place(host.image_channel, space // 2 + (2 << 20), bbytes[:word])
+        await R("one word of one bank (boundary)", False, src=one, target=tb_, words=1, nbanks=1)
+        # 6. a busy datapath: queries in flight, then a DMA running
+        self.env.monitor.stall_prob = 0.95
+        ConfigDB().set(None, "*", "num_queries", 30)
+        task = cocotb.start_soon(self.traffic(UniformQuerySeq.create("busy")))
+        while not (await host.status())["busy"]:
+            await ClockCycles(cocotb.top.clk, 4)
+        await R("queries in flight", True, **bias)
+        await task
+        self.env.monitor.stall_prob = self.out_stall_prob
+        await R("queries all answered (boundary)", False, **bias)
+        # the same request twice in a row: the second finds the first running
+        await self.csr.write_fields("CTRL", dma_start=1)
+        await self.csr.write_fields("CTRL", dma_start=1)
+        st = await host.status()
+        assert st["dma_err"], f"MISMATCH DMA a DMA running: expected refused, STATUS {st}"
+        st = await host.wait_status("dma_busy", 0)
+        assert st["dma_err"] and not st["cfg_bad"], f"MISMATCH DMA a DMA running: STATUS after {st}"
+        self.cm.dma(n_b, nb_b)                              # the first one completed
+        host.last_dma_err = 1
+        self.logger.info("DMA a DMA running: refused, the running one completed")
+        await R("the DMA finished (boundary)", False, **bias)
+        # every accepted request rewrote what the model needs: exact results
+        ConfigDB().set(None, "*", "num_queries", 40)
+        await self.traffic(UniformQuerySeq.create("after"))
         await self.finish()
         self.drop_objection()

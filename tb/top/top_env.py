@@ -81,18 +81,19 @@ class TopScoreboard(uvm_component):
         self.first_sent, self.last_out = 1 << 64, 0
 
     def expected(self, item):
-        """(logit or None, acceptable error records {(code, physical table)})."""
+        """(logit or None, acceptable error records {(code, physical table)}, failing
+        lookups {physical table: code} or None when the configuration is illegal)."""
         host = knob("host", None)
         forced = knob("forced_error", None)       # e.g. "bad_config": every query answers with it
         if forced is not None:
-            return None, {(ERR_CODES[forced], None)}
+            return None, {(ERR_CODES[forced], None)}, None
         failing = host.layout.failing_lookups(item.indices, item.bad_table, knob("fault_rows", {}))
         errs = {(code, p) for p, code in failing.items()}
         if errs:
-            return 0, errs
+            return 0, errs, failing
         if getattr(item, "golden_logit", None) is None:
             self.predict_pending(host)
-        return item.golden_logit, set()
+        return item.golden_logit, set(), failing
 
     def predict_pending(self, host) -> None:
         """golden_infer() for every query sent and not yet predicted, in one batch (the
@@ -108,6 +109,23 @@ class TopScoreboard(uvm_component):
             for it, v in zip(todo, logits):
                 it.golden_logit = int(v)
 
+    @staticmethod
+    def predict_counters(host, failing, got) -> None:
+        """This result's share of the CSR counters (tb/top/counters.py). An illegal
+        configuration answers every query at once: found by the lookup (its commit
+        failed: no reads, the records are the lookup's, the MLP still runs) or by the top
+        (MLP shape, descriptor slot, lost DMA words: reads as usual, MLP bypassed)."""
+        cm = knob("counter_model", None)
+        if cm is None:
+            return
+        shapes = list(host.cfg.layer_shapes)
+        if failing is None:
+            by_lookup = knob("forced_origin", "top") == "lookup"
+            cm.result(host.layout, shapes, {}, lookups=not by_lookup, mlp=by_lookup, lookup_error=by_lookup,
+                      got=got)
+        else:
+            cm.result(host.layout, shapes, failing, lookups=True, mlp=True, lookup_error=bool(failing), got=got)
+
     async def run_phase(self):
         while True:
             got = await self.got_fifo.get()
@@ -116,7 +134,8 @@ class TopScoreboard(uvm_component):
                 self.mismatches.append(f"result for query id {got['qid']} that was never sent (duplicate?)")
                 self.logger.error(self.mismatches[-1])
                 continue
-            exp_logit, exp_errs = self.expected(item)
+            exp_logit, exp_errs, failing = self.expected(item)
+            self.predict_counters(knob("host", None), failing, got)
             problems = []
             if got["qid"] != item.qid:
                 problems.append(f"query id: expected {item.qid} got {got['qid']} (lost, duplicated or reordered)")

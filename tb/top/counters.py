@@ -1,0 +1,80 @@
+"""What the accelerator's CSR counters, error record and STATUS must read after a run
+(docs/contracts.md s.7.1), predicted from the model and from what the benches saw.
+
+Event counters come from the model: every result the scoreboard checked adds its
+share (queries, results, lookups per tier, memory beats, lookup errors, MLP beats
+and MACs of its layer shapes), every DMA the host ran adds its words. Counters
+that depend on timing are checked against the exact relation the RTL promises,
+observed without per-cycle Python: the SV port monitor counts stall cycles
+(tb/hdl/lookup_port_monitor.sv), its log gives completion order, and the cycle
+counters are read with the memory model's cycle counter as a time stamp.
+"""
+from __future__ import annotations
+
+from tb.mlp.mlp_layout import bank_plan
+
+EVENT_COUNTERS = ("queries", "results", "lookups_mem", "lookups_onchip", "mem_beats", "lookup_errors",
+                  "mlp_busy", "mlp_macs", "dma_words")
+
+
+class CounterModel:
+    """Predicted counters of the current epoch (since the last perf_clear or datapath
+    reset) and the predicted error record (since the last err_clear or hard reset)."""
+
+    def __init__(self, build):
+        self.build = build
+        self.first_error: dict | None = None
+        self.new_epoch()
+
+    def new_epoch(self) -> None:
+        self.pred = {k: 0 for k in EVENT_COUNTERS}
+
+    def err_clear(self) -> None:
+        self.first_error = None
+
+    def result(self, layout, shapes, failing: dict | None, *, lookups: bool, mlp: bool,
+               lookup_error: bool, got: dict) -> None:
+        """One result left: ``failing`` {physical table: error code} of its lookups;
+        ``lookups``: the engines read for it (the lookup's configuration was legal);
+        ``mlp``: its features went through the MLP (no bypass under an illegal
+        configuration of the top); ``lookup_error``: its error record came from the lookup."""
+        p = self.pred
+        p["queries"] += 1
+        p["results"] += 1
+        p["lookup_errors"] += int(lookup_error)
+        if lookups:
+            for t, d in enumerate(layout.descs):
+                p["lookups_onchip" if d.onchip else "lookups_mem"] += 1
+                if not d.onchip and (failing or {}).get(t, 0) not in (1, 4):   # index range, timeout: no beats
+                    p["mem_beats"] += max(1, d.stride // layout.build.word_bytes)
+        if mlp:
+            for lp in bank_plan(self.build.mlp, shapes):
+                p["mlp_busy"] += lp["cycles"]
+                p["mlp_macs"] += lp["macs"]
+        if got["err"] and self.first_error is None:
+            self.first_error = {k: got[k] for k in ("err", "err_table", "err_engine", "qid")}
+
+    def dma(self, words: int, nbanks: int) -> None:
+        """An accepted DMA: every target word is read, including words lost to an error."""
+        self.pred["dma_words"] += words * nbanks
+
+
+def counter_problems(got: dict, pred: dict, mon: dict, ports, phantoms_since_reset: int,
+                     unexpected_r: int) -> list[str]:
+    """The CSR counters against the model's events and the monitors' observations."""
+    want = [(k, pred[k], "model") for k in EVENT_COUNTERS if k != "mem_beats"]
+    want += [
+        ("mem_beats", pred["mem_beats"] + ports.unexpected, "rows read (model) + beats with an ID not in flight"),
+        ("mem_beats", mon["mem_beats"], "R beats seen on the lookup's memory ports"),
+        ("mem_beats", ports.completed_beats, "beats of the reads completed in the port log"),
+        ("ar_stall", mon["ar_stall_mem"] + mon["ar_stall_bank"], "cycles ARVALID && !ARREADY, all engines"),
+        ("in_stall", mon["in_stall"], "cycles s_query_valid && !s_query_ready"),
+        ("out_stall", mon["out_stall"], "cycles m_result_valid && !m_result_ready"),
+        ("ooo", ports.ooo, "reads whose completion rank differs from their issue rank (port log)"),
+    ]
+    out = [f"MISMATCH counter {name}: expected {exp} ({why}), got {got[name]}"
+           for name, exp, why in want if got[name] != exp]
+    if unexpected_r != int(phantoms_since_reset > 0):
+        out.append(f"MISMATCH counter unexpected_r: expected {int(phantoms_since_reset > 0)} "
+                   f"({phantoms_since_reset} beats with an ID not in flight since reset), got {unexpected_r}")
+    return out + ports.problems
