@@ -14,7 +14,7 @@ from cocotb.triggers import RisingEdge
 from pyuvm import uvm_agent, uvm_analysis_port, uvm_driver, uvm_sequence_item, uvm_sequencer, uvm_subscriber
 
 from tb.common.config_db import knob
-from tb.common.seeding import py_random
+from tb.common.seeding import py_random, soak_stimulus
 
 
 class QueryItem(uvm_sequence_item):
@@ -105,3 +105,22 @@ class SentQueryTap(uvm_subscriber):
         todo = [it for it in self.items if getattr(it, attr, None) is None]
         self.items.clear()
         return todo
+
+
+def configure_stream_stimulus(test, cdb) -> dict | None:
+    """Input idle and output stall probabilities of a query-stream bench, into the
+    ConfigDB for the driver and the result sink: the test class's defaults
+    (``in_idle_prob``, ``out_stall_prob``), overridden by the spec's knobs, raised to
+    the soak draw in soak mode. Returns the soak draw (None outside soak), whose
+    memory timing the bench applies too."""
+    k = test.knobs
+    soak = soak_stimulus()
+    in_idle = test.in_idle_prob if k.in_idle is None else k.in_idle
+    out_stall = test.out_stall_prob if k.out_stall is None else k.out_stall
+    if soak:
+        in_idle, out_stall = max(in_idle, soak["in_idle"]), max(out_stall, soak["out_stall"])
+        test.logger.info(f"soak stimulus from the seed: {soak}")
+    cdb.set(None, "*", "in_idle_prob", in_idle)
+    cdb.set(None, "*", "out_stall_prob", out_stall)
+    cdb.set(None, "*", "first_qid", 0)
+    return soak

@@ -22,7 +22,7 @@ import cocotb
 from cocotb.triggers import Event, FallingEdge, ReadOnly
 from pyuvm import uvm_analysis_port, uvm_component, uvm_driver, uvm_env, uvm_sequence_item, uvm_sequencer, uvm_subscriber
 
-from models.row_cache import BYPASS, FILL, HIT, KIND_NAMES, UNCACHED, RowCache, set_index
+from models.row_cache import FILL, HIT, KIND_NAMES, UNCACHED, RowCache, set_index
 from models.row_cache import COUNTER_NAMES as EXACT_COUNTERS
 from tb.common.config_db import knob
 from tb.common.fcov import Covergroup

@@ -10,18 +10,16 @@ function, so full-size tables cost no memory.
 """
 from __future__ import annotations
 
-import json
-
 import cocotb
 import numpy as np
-from pyuvm import uvm_analysis_port, uvm_component, uvm_env, uvm_subscriber, uvm_tlm_analysis_fifo
+from pyuvm import uvm_analysis_port, uvm_component, uvm_env, uvm_subscriber
 
 from models.golden import gather
-from tb.agents.query_agent import QueryAgent, QueryItem, SentQueryTap
+from tb.agents.query_agent import QueryAgent, QueryItem
+from tb.agents.query_scoreboard import QueryScoreboard
 from tb.common.config_db import knob
 from tb.common.fcov import Covergroup
 from tb.common.seeding import py_random
-from tb.common.spec import run_dir
 from tb.common.stream_sink import StreamSink
 from tb.common.sv_source import lookup_err_names, lookup_harness_perf_names
 
@@ -73,25 +71,19 @@ class FeatureMonitor(uvm_component):
 # --------------------------------------------------------------------------
 # scoreboard and coverage
 # --------------------------------------------------------------------------
-class LookupScoreboard(uvm_component):
+class LookupScoreboard(QueryScoreboard):
     """In-order compare of every feature vector with golden gather()."""
 
+    WHAT = "feature vectors (golden gather())"
+
     def build_phase(self):
-        self.sent_tap = SentQueryTap("sent_tap", self)
-        self.sent_fifo = uvm_tlm_analysis_fifo("sent_fifo", self)
-        self.got_fifo = uvm_tlm_analysis_fifo("got_fifo", self)
-        self.sent_export = self.sent_fifo.analysis_export
-        self.got_export = self.got_fifo.analysis_export
-        self.checked_ap = uvm_analysis_port("checked_ap", self)
+        super().build_phase()
         self.set_model(knob("model_cfg", None), knob("layout", None))
         self.fault_rows = knob("fault_rows", {})   # physical table -> (lo row, hi row, err code)
-        self.checked = 0
-        self.errors_seen = 0
-        self.latencies: list[int] = []
-        self.first_sent = 1 << 64
-        self.last_out = 0
-        self.mismatches: list[str] = []
         self.new_epoch()
+
+    def expect_traffic(self) -> bool:
+        return knob("expect_traffic", True)     # a speed baseline runs without queries
 
     def new_epoch(self) -> None:
         """The DUT's counters restart (reset): so do the predictions of them."""
@@ -144,81 +136,43 @@ class LookupScoreboard(uvm_component):
         for it, f in zip(todo, feats):
             it.golden_features = f
 
-    async def run_phase(self):
-        while True:
-            got = await self.got_fifo.get()
-            ok, item = self.sent_fifo.try_get()
-            if not ok:
-                self.mismatches.append(f"feature vector for query id {got['qid']} that was never sent")
-                continue
-            forced = knob("forced_error", None)   # every query must answer with this code
-            if forced is not None:
-                if got["err"] != forced or got["qid"] != item.qid:
-                    msg = (f"MISMATCH query #{self.checked} id {item.qid}: expected error record "
-                           f"{ERR_NAMES.get(forced)} got {ERR_NAMES.get(got['err'], got['err'])} (id {got['qid']})")
-                    self.logger.error(msg)
-                    self.mismatches.append(msg)
-                self.checked += 1
-                self.errors_seen += int(got["err"] != 0)
-                self.pred["errors"] += 1          # a forced code is never ERR_NONE
-                self.predict_counters(None)
-                self.checked_ap.write((item, got))
-                continue
-            exp, exp_errs, failing = self.expected(item)
-            self.predict_counters(failing)
-            self.pred["errors"] += int(bool(exp_errs))
-            problems = []
-            if got["qid"] != item.qid:
-                problems.append(f"query id: expected {item.qid} got {got['qid']} (order or loss)")
-            want = " or ".join(f"{ERR_NAMES[c]} at physical table {p}" for c, p in sorted(exp_errs)) or "none"
-            if not exp_errs and got["err"] != 0:
-                problems.append(f"error record: expected none got {ERR_NAMES.get(got['err'], got['err'])} "
-                                f"at physical table {got['err_table']}")
-            elif exp_errs and (got["err"], got["err_table"]) not in exp_errs:
-                problems.append(f"error record: expected {want} got {ERR_NAMES.get(got['err'], got['err'])} "
-                                f"at physical table {got['err_table']}")
-            elif exp_errs and got["err_engine"] != self.layout.engine_of(got["err_table"]):
-                problems.append(f"error engine: expected {self.layout.engine_of(got['err_table'])} "
-                                f"got {got['err_engine']}")
-            n = len(exp)
-            bad = np.nonzero(got["features"][:n] != exp)[0]
-            for e in bad[:4]:
-                t = int(self.elem_table[e])
-                problems.append(f"table {t} ({self.cfg.tables[t].name}) element {int(self.elem_k[e])} "
-                                f"(feature {int(e)}, row {int(item.indices[t])}): expected {int(exp[e])} "
-                                f"got {int(got['features'][e])}")
-            if len(bad) > 4:
-                problems.append(f"... {len(bad)} elements differ in all")
-            if np.any(got["features"][n:] != 0):
-                problems.append("elements beyond the feature length are not zero")
-            if problems:
-                msg = f"MISMATCH query #{self.checked} id {item.qid}: " + "; ".join(problems)
-                self.logger.error(msg)
-                self.mismatches.append(msg)
-            self.checked += 1
-            self.errors_seen += int(got["err"] != 0)
-            self.latencies.append(got["cycle"] - item.t_sent)
-            self.first_sent = min(self.first_sent, item.t_sent)
-            self.last_out = max(self.last_out, got["cycle"])
-            self.checked_ap.write((item, got))
-
-    def check_phase(self):
-        left = self.sent_fifo.used()
-        assert not self.mismatches, f"{len(self.mismatches)} mismatches; first: {self.mismatches[0]}"
-        assert left == 0, f"{left} queries sent but never answered"
-        if knob("expect_traffic", True):     # a speed baseline runs without queries
-            assert self.checked > 0, "scoreboard checked nothing"
-        self.logger.info(f"scoreboard: {self.checked} feature vectors matched golden gather() "
-                         f"({self.errors_seen} error records as expected)")
-
-    def report_phase(self):
-        lat = sorted(self.latencies) or [0]
-        with open(run_dir() / "scoreboard.json", "w") as fh:
-            json.dump({"checked": self.checked, "mismatches": len(self.mismatches),
-                       "errors": self.errors_seen,
-                       "latency_min": lat[0], "latency_median": lat[len(lat) // 2],
-                       "latency_max": lat[-1], "latency_p99": lat[min(len(lat) - 1, int(len(lat) * 0.99))],
-                       "first_sent": self.first_sent if self.checked else 0, "last_out": self.last_out}, fh)
+    def compare(self, item: QueryItem, got) -> tuple[list[str], tuple]:
+        forced = knob("forced_error", None)   # every query must answer with this code
+        if forced is not None:
+            self.pred["errors"] += 1          # a forced code is never ERR_NONE
+            self.predict_counters(None)
+            if got["err"] != forced or got["qid"] != item.qid:
+                return [f"expected error record {ERR_NAMES.get(forced)} got "
+                        f"{ERR_NAMES.get(got['err'], got['err'])} (id {got['qid']})"], (item, got)
+            return [], (item, got)
+        exp, exp_errs, failing = self.expected(item)
+        self.predict_counters(failing)
+        self.pred["errors"] += int(bool(exp_errs))
+        problems = []
+        if got["qid"] != item.qid:
+            problems.append(f"query id: expected {item.qid} got {got['qid']} (order or loss)")
+        want = " or ".join(f"{ERR_NAMES[c]} at physical table {p}" for c, p in sorted(exp_errs)) or "none"
+        if not exp_errs and got["err"] != 0:
+            problems.append(f"error record: expected none got {ERR_NAMES.get(got['err'], got['err'])} "
+                            f"at physical table {got['err_table']}")
+        elif exp_errs and (got["err"], got["err_table"]) not in exp_errs:
+            problems.append(f"error record: expected {want} got {ERR_NAMES.get(got['err'], got['err'])} "
+                            f"at physical table {got['err_table']}")
+        elif exp_errs and got["err_engine"] != self.layout.engine_of(got["err_table"]):
+            problems.append(f"error engine: expected {self.layout.engine_of(got['err_table'])} "
+                            f"got {got['err_engine']}")
+        n = len(exp)
+        bad = np.nonzero(got["features"][:n] != exp)[0]
+        for e in bad[:4]:
+            t = int(self.elem_table[e])
+            problems.append(f"table {t} ({self.cfg.tables[t].name}) element {int(self.elem_k[e])} "
+                            f"(feature {int(e)}, row {int(item.indices[t])}): expected {int(exp[e])} "
+                            f"got {int(got['features'][e])}")
+        if len(bad) > 4:
+            problems.append(f"... {len(bad)} elements differ in all")
+        if np.any(got["features"][n:] != 0):
+            problems.append("elements beyond the feature length are not zero")
+        return problems, (item, got)
 
 
 class LookupCoverage(uvm_subscriber):

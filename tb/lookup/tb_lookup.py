@@ -18,10 +18,11 @@ from cocotb.triggers import ClockCycles, ReadOnly, RisingEdge
 from pyuvm import ConfigDB, uvm_factory
 
 from models.config import load_config
+from tb.agents.query_agent import configure_stream_stimulus
 from tb.agents.query_seqs import BadIndexSeq, EdgeQuerySeq, UniformQuerySeq, ZipfQuerySeq
 from tb.common.bench_test import BenchTest
 from tb.common.clock_reset import pass_cycles, start_clock_and_reset
-from tb.common.seeding import soak_stimulus, test_seed
+from tb.common.seeding import test_seed
 from tb.common.spec import run_dir
 from tb.common.watchdog import Watchdog
 from tb.hbm.config import HbmConfig
@@ -131,16 +132,8 @@ class LookupUniformTest(BenchTest):
         cdb.set(None, "*", "layout", self.layout)
         cdb.set(None, "*", "feat_max", self.build.feat_max)
         cdb.set(None, "*", "num_queries", k.queries)
-        self.soak = soak_stimulus()
-        in_idle = self.in_idle_prob if k.in_idle is None else k.in_idle
-        out_stall = self.out_stall_prob if k.out_stall is None else k.out_stall
-        if self.soak:
-            in_idle, out_stall = max(in_idle, self.soak["in_idle"]), max(out_stall, self.soak["out_stall"])
-            self.logger.info(f"soak stimulus from the seed: {self.soak}")
-        cdb.set(None, "*", "in_idle_prob", in_idle)
-        cdb.set(None, "*", "out_stall_prob", out_stall)
+        self.soak = configure_stream_stimulus(self, cdb)
         cdb.set(None, "*", "expected_errors", self.expected_errors)
-        cdb.set(None, "*", "first_qid", 0)
         self.env = LookupEnv("env", self)
 
     def hbm_config(self) -> HbmConfig:
@@ -525,7 +518,6 @@ class LookupBadConfigTest(LookupUniformTest):
         await self.bring_up()
         await self.mem.set_regions(self.layout.hbm_regions())
         await program_lookup(dut, self.layout, self.knobs.timeout)
-        sb = self.env.scoreboard
         p = next(i for i, d in enumerate(self.layout.descs) if not d.onchip)
         good = self.layout.descs[p].to_dict()
         stride = 1 << good["stride_log2"]

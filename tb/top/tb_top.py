@@ -19,10 +19,11 @@ from cocotb.triggers import ClockCycles
 from pyuvm import ConfigDB, uvm_factory
 
 from models.config import load_config
+from tb.agents.query_agent import configure_stream_stimulus
 from tb.agents.query_seqs import BadIndexSeq, UniformQuerySeq, ZipfQuerySeq
 from tb.common.bench_test import BenchTest
 from tb.common.clock_reset import pass_cycles, start_clock_and_reset
-from tb.common.seeding import soak_stimulus, test_seed
+from tb.common.seeding import test_seed
 from tb.common.spec import run_dir
 from tb.common.watchdog import Watchdog
 from tb.csr.csr_agent import CsrBus, CsrRegs
@@ -55,17 +56,9 @@ class TopRandomTest(BenchTest):
         cdb = ConfigDB()
         cdb.set(None, "*", "model_cfg", self.cfg)
         cdb.set(None, "*", "num_queries", k.queries)
-        self.soak = soak_stimulus()
-        in_idle = self.in_idle_prob if k.in_idle is None else k.in_idle
-        out_stall = self.out_stall_prob if k.out_stall is None else k.out_stall
-        if self.soak:
-            in_idle, out_stall = max(in_idle, self.soak["in_idle"]), max(out_stall, self.soak["out_stall"])
-            self.logger.info(f"soak stimulus from the seed: {self.soak}")
-        cdb.set(None, "*", "in_idle_prob", in_idle)
-        cdb.set(None, "*", "out_stall_prob", out_stall)
+        self.soak = configure_stream_stimulus(self, cdb)
         cdb.set(None, "*", "expected_errors", self.expected_errors)
         cdb.set(None, "*", "configs", [os.path.basename(c).removesuffix(".json") for c in self.configs])
-        cdb.set(None, "*", "first_qid", 0)
         cdb.set(None, "*", "fault_rows", {})
         cdb.set(None, "*", "forced_error", None)
         cdb.set(None, "*", "csr_bus", CsrBus(cocotb.top, cocotb.top.clk, cocotb.top.rst_n))
@@ -694,7 +687,7 @@ class TopDmaRefusalTest(TopRandomTest):
         deep = await self.place(host.image_channel, space // 2, b"".join(per_pe))
         await R(f"biases of BDEPTH={mb.BDEPTH} words (boundary)", False, src=deep, target=tb_, words=mb.BDEPTH,
                 nbanks=mb.P)
-        await R(f"biases of BDEPTH+1 words", True, src=deep, target=tb_, words=mb.BDEPTH + 1, nbanks=mb.P)
+        await R("biases of BDEPTH+1 words", True, src=deep, target=tb_, words=mb.BDEPTH + 1, nbanks=mb.P)
         nbk = lb.num_banks
         both = await self.place(host.image_channel, space // 2 + (1 << 20),
                                 b"".join(pack(img[b]) for b in range(nbk)))
@@ -705,7 +698,7 @@ class TopDmaRefusalTest(TopRandomTest):
                 words=banks[nbk - 1][1], nbanks=1, bank=nbk - 1)
         await R(f"bank {nbk}, past the last", True, src=banks[0][0], target=DMA_BANK, words=banks[0][1],
                 nbanks=1, bank=nbk)
-        await R(f"BANK_WORDS+1 words into a bank", True, src=both, target=DMA_BANK, words=lb.bank_words + 1,
+        await R("BANK_WORDS+1 words into a bank", True, src=both, target=DMA_BANK, words=lb.bank_words + 1,
                 nbanks=1, bank=0)
         # 5. zero counts, and the smallest legal request: one word of PE 0's biases
         await R("zero words", True, **dict(bias, words=0))

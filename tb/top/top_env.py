@@ -7,24 +7,16 @@ for bit, and every error record with the one the query must produce.
 """
 from __future__ import annotations
 
-import json
-
 import cocotb
 import numpy as np
-from pyuvm import (
-    uvm_analysis_port,
-    uvm_component,
-    uvm_env,
-    uvm_subscriber,
-    uvm_tlm_analysis_fifo,
-)
+from pyuvm import uvm_analysis_port, uvm_component, uvm_env, uvm_subscriber
 
 from models.golden import golden_infer
-from tb.agents.query_agent import QueryAgent, SentQueryTap
+from tb.agents.query_agent import QueryAgent
+from tb.agents.query_scoreboard import QueryScoreboard
 from tb.common.config_db import knob
 from tb.common.fcov import Covergroup
 from tb.common.seeding import py_random
-from tb.common.spec import run_dir
 from tb.common.stream_sink import StreamSink
 from tb.common.sv_source import lookup_err_names
 from tb.csr.csr_agent import CsrAgent
@@ -63,22 +55,10 @@ class ResultMonitor(uvm_component):
                        "cycle": int(dut.hbm_cycle.value)})
 
 
-class TopScoreboard(uvm_component):
+class TopScoreboard(QueryScoreboard):
     """Every result against golden_infer(); error records against the cause injected."""
 
-    def build_phase(self):
-        self.sent_tap = SentQueryTap("sent_tap", self)
-        self.sent_fifo = uvm_tlm_analysis_fifo("sent_fifo", self)
-        self.got_fifo = uvm_tlm_analysis_fifo("got_fifo", self)
-        self.sent_export = self.sent_fifo.analysis_export
-        self.got_export = self.got_fifo.analysis_export
-        self.checked_ap = uvm_analysis_port("checked_ap", self)
-        self.checked = 0
-        self.dropped = 0      # in flight at a soft reset: the contract drops them
-        self.errors_seen = 0
-        self.mismatches: list[str] = []
-        self.latencies: list[int] = []
-        self.first_sent, self.last_out = 1 << 64, 0
+    WHAT = "results (golden_infer())"
 
     def expected(self, item):
         """(logit or None, acceptable error records {(code, physical table)}, failing
@@ -126,75 +106,29 @@ class TopScoreboard(uvm_component):
         else:
             cm.result(host.layout, shapes, failing, lookups=True, mlp=True, lookup_error=bool(failing), got=got)
 
-    async def run_phase(self):
-        while True:
-            got = await self.got_fifo.get()
-            ok, item = self.sent_fifo.try_get()
-            if not ok:
-                self.mismatches.append(f"result for query id {got['qid']} that was never sent (duplicate?)")
-                self.logger.error(self.mismatches[-1])
-                continue
-            exp_logit, exp_errs, failing = self.expected(item)
-            self.predict_counters(knob("host", None), failing, got)
-            problems = []
-            if got["qid"] != item.qid:
-                problems.append(f"query id: expected {item.qid} got {got['qid']} (lost, duplicated or reordered)")
-            if exp_errs:
-                want = " or ".join(f"{ERR_NAMES[c]}" + (f" at physical table {p}" if p is not None else "")
-                                   for c, p in sorted(exp_errs, key=str))
-                match = any(got["err"] == c and (p is None or got["err_table"] == p) for c, p in exp_errs)
-                if not match:
-                    problems.append(f"error record: expected {want} got {ERR_NAMES.get(got['err'], got['err'])}"
-                                    f" at physical table {got['err_table']}")
-                elif got["logit"] != 0:
-                    # an error record carries logit 0, never a value computed from zeroed rows
-                    problems.append(f"error record with logit {got['logit']}, expected 0 (found by make mutate)")
-            elif got["err"]:
-                problems.append(f"error record {ERR_NAMES.get(got['err'], got['err'])} at physical table "
-                                f"{got['err_table']} engine {got['err_engine']} where none was expected")
-            elif got["logit"] != exp_logit:
-                problems.append(f"logit: expected {exp_logit} got {got['logit']} "
-                                f"(indices {item.indices.tolist()[:8]}...)")
-            if problems:
-                msg = f"MISMATCH query #{self.checked} id {item.qid}: " + "; ".join(problems)
-                self.logger.error(msg)
-                self.mismatches.append(msg)
-            self.checked += 1
-            self.errors_seen += int(got["err"] != 0)
-            self.latencies.append(got["cycle"] - item.t_sent)
-            self.first_sent = min(self.first_sent, item.t_sent)
-            self.last_out = max(self.last_out, got["cycle"])
-            self.checked_ap.write((item, got, exp_logit))
-
-    def flush_in_flight(self) -> int:
-        """A soft reset drops the queries in flight: forget them. A result for one
-        of them afterwards would then mismatch the next query's id."""
-        n = 0
-        while True:
-            ok, _ = self.sent_fifo.try_get()
-            if not ok:
-                break
-            n += 1
-        self.dropped += n
-        return n
-
-    def check_phase(self):
-        left = self.sent_fifo.used()
-        assert not self.mismatches, f"{len(self.mismatches)} mismatches; first: {self.mismatches[0]}"
-        assert left == 0, f"{left} queries sent but never answered"
-        assert self.checked > 0, "scoreboard checked nothing"
-        self.logger.info(f"scoreboard: {self.checked} results matched golden_infer() bit for bit "
-                         f"({self.errors_seen} error records as expected)")
-
-    def report_phase(self):
-        lat = sorted(self.latencies) or [0]
-        pick = lambda q: lat[min(len(lat) - 1, int(len(lat) * q))]  # noqa: E731
-        with open(run_dir() / "scoreboard.json", "w") as fh:
-            json.dump({"checked": self.checked, "mismatches": len(self.mismatches),
-                       "first_mismatch": self.mismatches[0] if self.mismatches else None,
-                       "errors": self.errors_seen, "latency_min": lat[0], "latency_median": pick(0.5),
-                       "latency_p99": pick(0.99), "latency_max": lat[-1],
-                       "first_sent": self.first_sent if self.checked else 0, "last_out": self.last_out}, fh)
+    def compare(self, item, got) -> tuple[list[str], tuple]:
+        exp_logit, exp_errs, failing = self.expected(item)
+        self.predict_counters(knob("host", None), failing, got)
+        problems = []
+        if got["qid"] != item.qid:
+            problems.append(f"query id: expected {item.qid} got {got['qid']} (lost, duplicated or reordered)")
+        if exp_errs:
+            want = " or ".join(f"{ERR_NAMES[c]}" + (f" at physical table {p}" if p is not None else "")
+                               for c, p in sorted(exp_errs, key=str))
+            match = any(got["err"] == c and (p is None or got["err_table"] == p) for c, p in exp_errs)
+            if not match:
+                problems.append(f"error record: expected {want} got {ERR_NAMES.get(got['err'], got['err'])}"
+                                f" at physical table {got['err_table']}")
+            elif got["logit"] != 0:
+                # an error record carries logit 0, never a value computed from zeroed rows
+                problems.append(f"error record with logit {got['logit']}, expected 0 (found by make mutate)")
+        elif got["err"]:
+            problems.append(f"error record {ERR_NAMES.get(got['err'], got['err'])} at physical table "
+                            f"{got['err_table']} engine {got['err_engine']} where none was expected")
+        elif got["logit"] != exp_logit:
+            problems.append(f"logit: expected {exp_logit} got {got['logit']} "
+                            f"(indices {item.indices.tolist()[:8]}...)")
+        return problems, (item, got, exp_logit)
 
 
 class TopCoverage(uvm_subscriber):
