@@ -104,7 +104,7 @@ MUTATIONS = [
     Mutation("cfg_dim_check", "lookup/lookup_config.sv", "32'(d.dim) > DIM_MAX", "32'(d.dim) > DIM_MAX + 1", LOOKW),
     Mutation("cfg_commit_admits", "lookup/lookup_config.sv", "assign cfg_draining = state == S_WAIT;",
              "assign cfg_draining = 1'b0;", LOOK),
-    Mutation("cfg_list_count", "lookup/lookup_config.sv", "list_count[eng_i] + 1'b1;", "list_count[eng_i] + 2'd2;", LOOK),
+    Mutation("cfg_list_count", "lookup/lookup_config.sv", "list_count[eng_i] + 1'b1;", "list_count[eng_i] + 1'b1 + 1'b1;", LOOK),
     Mutation("gather_offset_b", "lookup/feature_gather.sv", ": 32'(off_b) + 32'(kk) - 32'(dim_a);",
              ": 32'(off_b) + 32'(kk) - 32'(dim_a) + 32'd1;", LOOKW),
     Mutation("gather_first_error", "lookup/feature_gather.sv",

@@ -67,6 +67,9 @@ module microrec_tb_top
     output logic [63:0]              mon_in_stall,
     output logic [63:0]              mon_out_stall,
     output logic [63:0]              mon_mem_beats,
+    // read bursts the memory accepted and has not finished (all channels, DMA included):
+    // lets a test place a soft reset while reads are outstanding
+    output logic [15:0]              mon_rd_inflight,
     `include "hbm_ctrl_ports.svh"
 );
 `include "reset_guard.svh"
@@ -116,6 +119,15 @@ module microrec_tb_top
         .out_valid(m_result_valid), .out_ready(m_result_ready),
         .mon_ar_stall_mem, .mon_ar_stall_bank, .mon_in_stall, .mon_out_stall, .mon_mem_beats
     );
+
+    always_ff @(posedge clk) begin
+        if (!core_rst_n) begin
+            mon_rd_inflight <= '0;
+        end else begin
+            mon_rd_inflight <= mon_rd_inflight + 16'($countones(arvalid & arready))
+                             - 16'($countones(rvalid & rready & rlast));
+        end
+    end
 
     `include "hbm_read_only.svh"
 endmodule

@@ -95,6 +95,7 @@ class PortAnalysis:
         self.samples: list[tuple[str, str, str]] = []     # (engine, plain|product, beats) per read
         self.count_from = 0
         self.unexpected_since_reset = 0     # what the sticky flag sees: perf_clear leaves it
+        self.unexpected_total = 0           # the whole test: neither reset nor perf_clear clears it
         self.clear_counts()
 
     def clear_counts(self) -> None:
@@ -154,6 +155,7 @@ class PortAnalysis:
                     if counted and ev.eng < nch:
                         self.completed_beats += beats
                 else:
+                    self.unexpected_total += 1
                     self.unexpected_since_reset += 1
                     if counted:
                         self.unexpected += 1

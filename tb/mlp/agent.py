@@ -14,6 +14,7 @@ from pyuvm import (
 )
 
 from tb.common.seeding import py_random
+from tb.common.stream_sink import StreamSink
 from tb.mlp.mlp_layout import (
     EngineBuild,
     config_ports,
@@ -151,15 +152,11 @@ class MlpLogitMonitor(uvm_component):
         dut = self.dut
         dut.out_ready.value = 0
         await ConfigDB().get(self, "", "reset_done").wait()
-        await FallingEdge(dut.clk)
-        while True:
-            if not int(dut.out_valid.value):
-                await RisingEdge(dut.out_valid)
-                await FallingEdge(dut.clk)
-            ready = self.rnd.random() >= self.stall_prob
-            dut.out_ready.value = int(ready)
-            if ready:  # valid and ready at mid-cycle: taken at the next edge
-                self.count += 1
-                self.ap.write({"logit": dut.out_logit.value.to_signed(), "tag": int(dut.out_tag.value)})
-            await FallingEdge(dut.clk)
-            dut.out_ready.value = 0
+        sink = StreamSink(dut.clk, dut.out_valid, dut.out_ready, dut.rst_n, self.stall_prob, self.rnd)
+        await sink.run(self.take)
+
+    def take(self) -> None:
+        """Valid and ready at mid-cycle: taken at the next edge."""
+        dut = self.dut
+        self.count += 1
+        self.ap.write({"logit": dut.out_logit.value.to_signed(), "tag": int(dut.out_tag.value)})
