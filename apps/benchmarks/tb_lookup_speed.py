@@ -14,7 +14,7 @@ import time
 
 import cocotb
 import pyuvm
-from cocotb.triggers import Timer
+from cocotb.triggers import FallingEdge, First, Timer
 from pyuvm import ConfigDB
 
 from tb.agents.query_seqs import UniformQuerySeq
@@ -27,8 +27,8 @@ from tb.lookup.tb_lookup import program_lookup
 
 @pyuvm.test(timeout_time=400, timeout_unit="ms")
 class LookupIdleSpeedTest(tb_lookup.LookupUniformTest):
-    """Knob ``idle_cycles``: the window (0: 100 x ``queries``); with ``batch`` the first
-    BQ_DEPTH of the traffic run's ``queries`` are loaded into the SV source."""
+    """Knob ``idle_cycles``: the window (0: 100 x ``queries``); with ``batch`` the traffic
+    run's ``queries`` are loaded into the SV source (one Python wake-up per BQ_DEPTH)."""
 
     def build_phase(self):
         super().build_phase()
@@ -41,11 +41,22 @@ class LookupIdleSpeedTest(tb_lookup.LookupUniformTest):
         await self.mem.set_regions(self.layout.hbm_regions())
         await program_lookup(dut, self.layout, self.knobs.timeout)
         cycles = self.knobs.idle_cycles or 100 * self.knobs.queries
+        parts = []
         if self.streams is not None:
             b = UniformQuerySeq.create("main_seq").make_batch()
-            await self.streams.load(QueryBatch(b.qids[:BQ_DEPTH], b.idx[:BQ_DEPTH], b.bad[:BQ_DEPTH]))
+            parts = [QueryBatch(b.qids[lo:lo + BQ_DEPTH], b.idx[lo:lo + BQ_DEPTH], b.bad[lo:lo + BQ_DEPTH])
+                     for lo in range(0, len(b), BQ_DEPTH)]
+            await self.streams.load(parts.pop(0))
         c0, w0, p0 = int(dut.hbm_cycle.value), time.perf_counter(), time.process_time()
-        await Timer(cycles * CLK_PERIOD_NS, unit="ns")
+        end = c0 + cycles
+        for part in parts:     # batches above BQ_DEPTH: one wake-up per further load
+            await First(FallingEdge(dut.bq_busy), Timer((end - int(dut.hbm_cycle.value)) * CLK_PERIOD_NS, unit="ns"))
+            if int(dut.hbm_cycle.value) >= end:
+                break
+            await self.streams.load(part)
+        left = end - int(dut.hbm_cycle.value)
+        if left > 0:
+            await Timer(left * CLK_PERIOD_NS, unit="ns")
         speed = {"cycles": int(dut.hbm_cycle.value) - c0, "wall_s": time.perf_counter() - w0,
                  "cpu_s": time.process_time() - p0, "traffic": self.streams is not None,
                  "answered": int(dut.bq_got.value)}

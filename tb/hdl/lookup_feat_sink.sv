@@ -2,8 +2,10 @@
 // harness's batched mode (tb/lookup/batch.py). It drives ready itself, low in a
 // cycle with probability stall_thr / 2^32 (the pyuvm monitor's out_stall_prob,
 // from its own xorshift64* generator, seeded with `seed` when `seed_load` is high),
-// and logs every feature vector it takes to LOG_FILE, one line each:
-//   <cycle hex16> <id hex8> <err hex1> <err_table hex2> <err_engine hex2> <data hex, FEAT_MAX*4 digits>
+// and logs every feature vector it takes to LOG_FILE, one binary record each ($fwrite %u:
+// little endian, each field padded to whole 4-byte words):
+//   cycle (8 bytes), id (4), {8'hA5 marker, err_engine, err_table, 4'h0, err} (4),
+//   data (FEAT_MAX x 16 bits, element 0 first)
 // stamped with the memory model's cycle counter in the handshake cycle (the same
 // convention as the pyuvm monitor, which reads the beat at mid-cycle). Python reads
 // the whole log at once and checks every element (tb/lookup/lookup_env.py).
@@ -13,7 +15,7 @@
 /* verilator lint_off WIDTH */
 module lookup_feat_sink #(
   parameter int FEAT_MAX = 256,
-  parameter     LOG_FILE = "lookup_batch_feats.log"
+  parameter     LOG_FILE = "lookup_batch_feats.bin"
 ) (
   input  logic                    clk,
   input  logic                    rst_n,
@@ -36,7 +38,7 @@ module lookup_feat_sink #(
   longint unsigned rs;
 
   initial begin
-    fd = $fopen(LOG_FILE, "w");
+    fd = $fopen(LOG_FILE, "wb");
     rs = 64'hD1B5_4A32_D192_ED03;
   end
 
@@ -66,7 +68,7 @@ module lookup_feat_sink #(
       count <= '0;
     end else begin
       if (valid && ready) begin
-        if (fd != 0) $fwrite(fd, "%h %h %h %h %h %h\n", cycle, id, err, err_table, err_engine, data);
+        if (fd != 0) $fwrite(fd, "%u%u%u%u", cycle, id, {8'hA5, err_engine, err_table, 4'h0, err}, data);
         count <= count + 1;
       end
       ready <= enable && (stall_thr == 0 || !draw_below(stall_thr));

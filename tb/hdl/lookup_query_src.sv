@@ -2,14 +2,15 @@
 // mode (tb/lookup/batch.py). Python writes a whole batch of queries to a file
 // and pulses `load`; from then on this module drives the query stream by
 // itself, with no Python per query or per cycle:
-//   - $readmemh reads `count` words {indices (T_MAX x 32 bits, table 0 low), id (32 bits)}
-//     from QUERY_FILE, one word per line;
+//   - $fread reads `count` words {indices (T_MAX x 32 bits, table 0 low), id (32 bits)}
+//     from QUERY_FILE, binary, 4*(T_MAX+1) bytes per word, most significant byte first;
 //   - before each query it idles one cycle with probability idle_thr / 2^32, drawn again
 //     each idle cycle (the pyuvm driver's in_idle_prob, from its own seeded generator:
 //     xorshift64* seeded with `seed` at the load);
 //   - valid stays high until ready (AXI-stream: the payload does not move meanwhile);
-//   - each accepted query is logged to LOG_FILE as "<cycle hex16> <id hex8>", stamped
-//     with the memory model's cycle counter in the handshake cycle.
+//   - each accepted query is logged to LOG_FILE as a 12-byte binary record ($fwrite %u:
+//     little endian), the memory model's cycle counter in the handshake cycle (8 bytes)
+//     and the id (4 bytes).
 // `busy` is high from the load until the last query of the batch is accepted; `sent`
 // counts the batch's accepted queries. A load while busy is a bench error ($fatal).
 // The log is flushed with the memory model's (OP_FLUSH_LOG on its command port).
@@ -18,8 +19,8 @@
 module lookup_query_src #(
   parameter int T_MAX      = 16,
   parameter int DEPTH      = 1024,       // queries per load
-  parameter     QUERY_FILE = "lookup_batch_queries.hex",
-  parameter     LOG_FILE   = "lookup_batch_sent.log"
+  parameter     QUERY_FILE = "lookup_batch_queries.bin",
+  parameter     LOG_FILE   = "lookup_batch_sent.bin"
 ) (
   input  logic                   clk,
   input  logic                   rst_n,
@@ -38,12 +39,12 @@ module lookup_query_src #(
 );
   localparam int W = T_MAX * 32 + 32;
   logic [W-1:0] mem [DEPTH];
-  int fd;
+  int fd, qfd, got;
   int unsigned n, k;
   longint unsigned rs;
 
   initial begin
-    fd = $fopen(LOG_FILE, "w");
+    fd = $fopen(LOG_FILE, "wb");
     n = 0;
     k = 0;
     rs = 64'h9E37_79B9_7F4A_7C15;
@@ -79,13 +80,20 @@ module lookup_query_src #(
     end else begin
       take = valid && ready;
       if (take) begin
-        if (fd != 0) $fwrite(fd, "%h %h\n", cycle, id);
+        if (fd != 0) $fwrite(fd, "%u%u", cycle, id);
         k = k + 1;
       end
       if (load) begin
         if (k < n) $fatal(1, "lookup_query_src: load with %0d queries of the batch not yet accepted", n - k);
         if (count > DEPTH) $fatal(1, "lookup_query_src: batch of %0d queries exceeds DEPTH=%0d", count, DEPTH);
-        if (count != 0) $readmemh(QUERY_FILE, mem, 0, count - 1);
+        if (count != 0) begin
+          qfd = $fopen(QUERY_FILE, "rb");
+          if (qfd == 0) $fatal(1, "lookup_query_src: cannot open %s", QUERY_FILE);
+          got = $fread(mem, qfd, 0, count);
+          $fclose(qfd);
+          if (got != count * (W / 8))
+            $fatal(1, "lookup_query_src: read %0d bytes of %s, expected %0d", got, QUERY_FILE, count * (W / 8));
+        end
         n = count;
         k = 0;
         rs = (seed == 0) ? 64'h9E37_79B9_7F4A_7C15 : seed;   // xorshift needs a non-zero state

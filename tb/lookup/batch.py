@@ -27,9 +27,9 @@ from cocotb.triggers import FallingEdge, First, RisingEdge, Timer
 from tb.agents.query_seqs import QueryBatch
 from tb.common.clock_reset import CLK_PERIOD_NS, pass_cycles
 
-QUERY_FILE = "lookup_batch_queries.hex"   # tb/hdl/lookup_query_src.sv QUERY_FILE
-SENT_LOG = "lookup_batch_sent.log"        # tb/hdl/lookup_query_src.sv LOG_FILE
-FEAT_LOG = "lookup_batch_feats.log"       # tb/hdl/lookup_feat_sink.sv LOG_FILE
+QUERY_FILE = "lookup_batch_queries.bin"   # tb/hdl/lookup_query_src.sv QUERY_FILE
+SENT_LOG = "lookup_batch_sent.bin"        # tb/hdl/lookup_query_src.sv LOG_FILE
+FEAT_LOG = "lookup_batch_feats.bin"       # tb/hdl/lookup_feat_sink.sv LOG_FILE
 BQ_DEPTH = 1024                           # tb/hdl/lookup_tb_top.sv BQ_DEPTH (queries per load)
 
 
@@ -40,17 +40,16 @@ def prob_threshold(p: float) -> int:
     return min(int(round(p * 2**32)), 2**32 - 1)
 
 
-def query_words(batch: QueryBatch, t_max: int) -> str:
-    """$readmemh text: one word per query, {indices (table 0 lowest), id}, as hex."""
+def query_words(batch: QueryBatch, t_max: int) -> bytes:
+    """The source's query file ($fread): one word per query, {indices (table 0 lowest), id},
+    4 * (t_max + 1) bytes, most significant byte first."""
     n, t = batch.idx.shape
     if t > t_max:
         raise ValueError(f"queries have {t} tables, the build's T_MAX is {t_max}")
     words = np.zeros((n, t_max + 1), dtype=">u4")          # most significant 32 bits first
     words[:, t_max - t:t_max] = batch.idx[:, ::-1] & 0xFFFFFFFF   # ..., table 1, table 0
     words[:, t_max] = batch.qids & 0xFFFFFFFF                   # the id: the lowest 32 bits
-    hexw = 8 * (t_max + 1)
-    text = words.tobytes().hex()
-    return "\n".join(text[i * hexw:(i + 1) * hexw] for i in range(n)) + "\n"
+    return words.tobytes()
 
 
 @dataclass
@@ -73,70 +72,48 @@ class BatchResults:
                 "cycle": int(self.cycle[i])}
 
 
-_HEX = np.full(256, 255, dtype=np.uint8)          # ASCII -> hex digit value (255: not a digit)
-_HEX[np.frombuffer(b"0123456789abcdef", dtype=np.uint8)] = np.arange(16, dtype=np.uint8)
-_HEX[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16, dtype=np.uint8)
+SENT_REC = np.dtype([("cycle", "<u8"), ("id", "<u4")])       # tb/hdl/lookup_query_src.sv log record
+FEAT_MARK = 0xA5                                             # top byte of a sink record's third word
+
+
+def feat_record(feat_max: int) -> np.dtype:
+    """One record of the sink's log (tb/hdl/lookup_feat_sink.sv): $fwrite %u pads each
+    field to whole 4-byte words, little endian."""
+    pad = -(2 * feat_max) % 4
+    fields = [("cycle", "<u8"), ("id", "<u4"), ("err", "u1"), ("err_table", "u1"), ("err_engine", "u1"),
+              ("mark", "u1"), ("data", "<i2", (feat_max,))]
+    return np.dtype(fields + ([("pad", "u1", (pad,))] if pad else []))
 
 
 class _LogReader:
-    """Incremental reader of a log file the simulator appends to (after a flush), whose
-    lines all have one width: an [n, width - 1] array of characters, newlines dropped."""
+    """Incremental reader of a binary log the simulator appends fixed-size records to
+    (after a flush): the records written since the last call, as a structured array."""
 
-    def __init__(self, name: str, width: int):
+    def __init__(self, name: str, record: np.dtype):
         self.path = Path(os.getcwd()) / name
-        self.width = width              # characters per line, newline included
+        self.record = record
         self.pos = 0
 
-    def rows(self) -> np.ndarray:
+    def records(self) -> np.ndarray:
         if not self.path.exists():
-            return np.zeros((0, self.width - 1), dtype=np.uint8)
+            return np.zeros(0, dtype=self.record)
         with open(self.path, "rb") as fh:
             fh.seek(self.pos)
             data = fh.read()
-        n = len(data) // self.width     # a partial last line waits for the next read
-        self.pos += n * self.width
-        rows = np.frombuffer(data, dtype=np.uint8, count=n * self.width).reshape(n, self.width)
-        bad = np.nonzero(rows[:, -1] != ord("\n"))[0]
-        if len(bad):
-            raise ValueError(f"{self.path.name}: line {int(bad[0]) + 1} is not {self.width - 1} characters: "
-                             f"{bytes(rows[bad[0]]).decode(errors='replace')[:80]!r}")
-        return rows[:, :-1]
+        n = len(data) // self.record.itemsize     # a partial last record waits for the next read
+        self.pos += n * self.record.itemsize
+        return np.frombuffer(data, dtype=self.record, count=n)
 
 
-def hex_fields(rows: np.ndarray, start: int, digits: int) -> np.ndarray:
-    """The hex number of ``digits`` digits at column ``start`` of each row (as int64: the
-    top digit of a 16-digit field must be below 8)."""
-    nib = _HEX[rows[:, start:start + digits]].astype(np.int64)
-    if np.any(nib > 15):
-        raise ValueError(f"not a hex digit in columns {start}..{start + digits - 1} (X or Z bits?)")
-    return (nib << (4 * np.arange(digits - 1, -1, -1, dtype=np.int64))).sum(axis=1)
-
-
-def parse_sent(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The source's lines "<cycle hex16> <id hex8>": (cycles, ids)."""
-    return hex_fields(rows, 0, 16), hex_fields(rows, 17, 8)
-
-
-_DATA0 = 16 + 1 + 8 + 1 + 1 + 1 + 2 + 1 + 2 + 1    # first column of a sink line's data
-
-
-def feat_line_width(feat_max: int) -> int:
-    """Characters of one sink line, newline included (tb/hdl/lookup_feat_sink.sv)."""
-    return _DATA0 + 4 * feat_max + 1
-
-
-def parse_feats(rows: np.ndarray, feat_max: int) -> BatchResults:
-    """The sink's lines: <cycle hex16> <id hex8> <err hex1> <err_table hex2> <err_engine hex2>
-    <data: FEAT_MAX 16-bit elements in hex, element 0 last>."""
-    n = len(rows)
-    nib = _HEX[rows[:, _DATA0:_DATA0 + 4 * feat_max]]
-    if np.any(nib > 15):
-        raise ValueError(f"{FEAT_LOG}: a feature word that is not hex (X or Z bits?)")
-    nib = nib.reshape(n, feat_max, 4).astype(np.uint16)
-    words = (nib[:, :, 0] << 12) | (nib[:, :, 1] << 8) | (nib[:, :, 2] << 4) | nib[:, :, 3]
-    feats = words.view(np.int16)[:, ::-1].astype(np.int64)      # element 0 is the lowest 16 bits
-    return BatchResults(hex_fields(rows, 0, 16), hex_fields(rows, 17, 8), hex_fields(rows, 26, 1),
-                        hex_fields(rows, 28, 2), hex_fields(rows, 31, 2), feats)
+def parse_feats(rec: np.ndarray) -> BatchResults:
+    """The sink's records as arrays; a record out of step (marker byte wrong) is a bench fault."""
+    bad = np.nonzero(rec["mark"] != FEAT_MARK)[0]
+    if len(bad):
+        raise ValueError(f"{FEAT_LOG}: record {int(bad[0])} has marker {int(rec['mark'][bad[0]]):#x}, "
+                         f"not {FEAT_MARK:#x} (record size {rec.dtype.itemsize} bytes out of step?)")
+    i64 = lambda name: rec[name].astype(np.int64)  # noqa: E731
+    return BatchResults(i64("cycle"), i64("id"), i64("err"), i64("err_table"), i64("err_engine"),
+                        rec["data"].astype(np.int64))
 
 
 class BatchStreams:
@@ -144,7 +121,7 @@ class BatchStreams:
 
     def __init__(self, dut, mem, t_max: int, feat_max: int, idle_prob: float, stall_prob: float, seed: int):
         self.dut, self.mem, self.t_max, self.feat_max = dut, mem, t_max, feat_max
-        self.sent_log, self.feat_log = _LogReader(SENT_LOG, 26), _LogReader(FEAT_LOG, feat_line_width(feat_max))
+        self.sent_log, self.feat_log = _LogReader(SENT_LOG, SENT_REC), _LogReader(FEAT_LOG, feat_record(feat_max))
         self.got_total = 0            # vectors read from the sink's log so far
         self.sent_total = 0           # queries loaded so far
         dut.bq_load.value = 0
@@ -180,7 +157,7 @@ class BatchStreams:
         if len(part) > BQ_DEPTH:
             raise ValueError(f"a load of {len(part)} queries: at most BQ_DEPTH={BQ_DEPTH}")
         dut = self.dut
-        Path(os.getcwd(), QUERY_FILE).write_text(query_words(part, self.t_max))
+        Path(os.getcwd(), QUERY_FILE).write_bytes(query_words(part, self.t_max))
         dut.bq_count.value = len(part)
         dut.bq_load.value = 1
         await RisingEdge(dut.clk)
@@ -191,10 +168,10 @@ class BatchStreams:
         """Everything logged since the last read: (accept cycle, id) of each query sent,
         and the vectors taken."""
         await self.mem.flush_logs()
-        cycles, ids = parse_sent(self.sent_log.rows())
-        res = parse_feats(self.feat_log.rows(), self.feat_max)
+        sent = self.sent_log.records()
+        res = parse_feats(self.feat_log.records())
         self.got_total += len(res)
-        return cycles, ids, res
+        return sent["cycle"].astype(np.int64), sent["id"].astype(np.int64), res
 
 
 async def wait_answers(streams: BatchStreams, total: int, dog, step: int = 64) -> None:
