@@ -67,8 +67,7 @@ def test_lookup_microrec_small(testcase, seed):
 # output stalls as the pyuvm agents; the scoreboard checks every logged vector in bulk and
 # the end-of-test counter checks are the same. Tests that need the per-transaction agents
 # (LookupCapacityTest holds the output itself) refuse the knob.
-BATCH_TESTS = ["LookupUniformTest", "LookupBackpressureTest", "LookupBadIndexTest", "LookupAxiErrorTest",
-               "LookupRandomConfigTest", "LookupBadConfigTest", "LookupSerialTest", "LookupUnexpectedRidTest"]
+BATCH_TESTS = [t for t in TESTS if t != "LookupCapacityTest"]
 
 
 @pytest.mark.rtl
