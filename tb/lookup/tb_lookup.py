@@ -264,7 +264,9 @@ class LookupUniformTest(BenchTest):
         once every answer is checked. No progress for 20000 cycles fails the test."""
         dut = cocotb.top
         sb = self.env.scoreboard
-        dog = Watchdog(dut.clk, 20000, self.outstanding, "lookup watchdog").start()
+        # batched mode: the watchdog too wakes only every 1024 cycles
+        dog = Watchdog(dut.clk, 20000, self.outstanding, "lookup watchdog",
+                       step=64 if self.streams is None else 1024).start()
         if self.streams is not None:
             t = [time.perf_counter()]
             batch = seq.make_batch()
