@@ -88,6 +88,8 @@ def test_make_bench_model_tiny():
 def test_make_bench_lookup_tiny():
     out = make("bench-lookup", "BENCH_ARGS=--queries 20 --lat-queries 10 --models").stdout
     assert "ideal L=20, 32 tables/32 ch" in out
+    # the speed of the batched env against the same build sending the same queries with Python asleep
+    assert "(SV batch source/sink)" in out and "same queries from the SV source, Python asleep" in out
 
 
 def test_make_bench_mlp_tiny():

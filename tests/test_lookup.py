@@ -62,6 +62,32 @@ def test_lookup_microrec_small(testcase, seed):
     BENCH.run(SMALL_BUILD, testcase, seed, config="microrec_small", preset="u280", queries=300, out_stall=0.2)
 
 
+# Batched mode (knob batch, tb/lookup/batch.py): the harness's SV query source and feature
+# sink drive the streams from a file of queries per batch, with the same input idles and
+# output stalls as the pyuvm agents; the scoreboard checks every logged vector in bulk and
+# the end-of-test counter checks are the same. Tests that need the per-transaction agents
+# (LookupCapacityTest holds the output itself) refuse the knob.
+BATCH_TESTS = [t for t in TESTS if t != "LookupCapacityTest"]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("testcase", BATCH_TESTS)
+def test_lookup_batched(testcase, seed):
+    BENCH.run(TINY_BUILD, testcase, seed, queries=150, batch=True)
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("testcase", ["LookupUniformTest", "LookupBackpressureTest"])
+def test_lookup_batched_u280(testcase, seed):
+    BENCH.run(TINY_BUILD, testcase, seed, preset="u280", queries=1500, batch=True)
+
+
+@pytest.mark.rtl
+def test_lookup_batched_refused_where_unsupported(seed):
+    BENCH.run(TINY_BUILD, "LookupCapacityTest", seed, queries=40, batch=True, expect_fail=True,
+              expect_in_log="batch: LookupCapacityTest needs the per-transaction agents")
+
+
 # Each define breaks the lookup path in one way; the scoreboard must notice.
 LOOKUP_BUGS = ["LOOKUP_BUG_ADDR", "LOOKUP_BUG_DROP_ROW"]
 
@@ -72,6 +98,15 @@ LOOKUP_BUGS = ["LOOKUP_BUG_ADDR", "LOOKUP_BUG_DROP_ROW"]
 def test_lookup_injected_bug_is_caught(bug, seed):
     BENCH.run(TINY_BUILD, "LookupUniformTest", seed, defines={bug: 1}, queries=40,
               expect_fail=True, expect_in_log="MISMATCH")
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+@pytest.mark.parametrize("bug", LOOKUP_BUGS)
+def test_lookup_batched_check_catches_injected_bug(bug, seed):
+    """The batched check must go red too, naming the query, table, element, expected and got."""
+    BENCH.run(TINY_BUILD, "LookupUniformTest", seed, defines={bug: 1}, queries=40, batch=True,
+              expect_fail=True, expect_in_log=["MISMATCH query #", " element ", ": expected ", " got "])
 
 
 @pytest.mark.rtl

@@ -6,7 +6,10 @@ tests can run several sequences back to back with unique ids.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
+import numpy.random  # noqa: F401  (numpy loads it lazily: here, not inside a timed window)
 from pyuvm import ConfigDB, uvm_sequence
 
 from models.queries import uniform_queries, zipf_queries
@@ -15,19 +18,47 @@ from tb.common.config_db import knob
 from tb.common.seeding import py_random, rng
 
 
+@dataclass
+class QueryBatch:
+    """A sequence's queries as arrays, for the lookup bench's batched mode (tb/lookup/batch.py):
+    the n-th query has id ``qids[n]``, indices ``idx[n]`` and, for a query given an
+    out-of-range index on purpose, that logical table in ``bad[n]`` (None otherwise)."""
+    qids: np.ndarray
+    idx: np.ndarray
+    bad: list
+
+    def __len__(self) -> int:
+        return len(self.qids)
+
+
 class QueryBaseSeq(uvm_sequence):
     """Sends rows of an index matrix as queries; subclasses choose the matrix."""
 
     def indices(self, cfg, n):
         raise NotImplementedError
 
+    def bad_indices(self, cfg, n) -> tuple[np.ndarray, list]:
+        """The index matrix and each query's deliberately bad table (None: all in range)."""
+        return self.indices(cfg, n), [None] * n
+
+    def make_batch(self) -> QueryBatch:
+        """This sequence's queries, continuing the test's numbering (``first_qid``, advanced
+        past them): the same queries ``body`` sends one by one."""
+        cfg = knob("model_cfg", None)
+        n = knob("num_queries", 100)
+        first = knob("first_qid", 0)
+        idx, bad = self.bad_indices(cfg, n)
+        ConfigDB().set(None, "*", "first_qid", first + len(idx))
+        return QueryBatch(np.array([query_id(first + i) for i in range(len(idx))], dtype=np.int64),
+                          np.asarray(idx, dtype=np.int64), list(bad))
+
     async def body(self):
         cfg = knob("model_cfg", None)
         n = knob("num_queries", 100)
         first = knob("first_qid", 0)
-        idx = self.indices(cfg, n)
+        idx, bad = self.bad_indices(cfg, n)
         for i, row in enumerate(idx):
-            item = QueryItem(f"q{first + i}", qid=query_id(first + i), indices=row)
+            item = QueryItem(f"q{first + i}", qid=query_id(first + i), indices=row, bad_table=bad[i])
             await self.start_item(item)
             await self.finish_item(item)
         ConfigDB().set(None, "*", "first_qid", first + len(idx))
@@ -60,19 +91,13 @@ class EdgeQuerySeq(QueryBaseSeq):
 class BadIndexSeq(QueryBaseSeq):
     """Mostly good queries; every few, one table gets an index at or beyond its rows."""
 
-    async def body(self):
-        cfg = knob("model_cfg", None)
-        n = knob("num_queries", 100)
-        first = knob("first_qid", 0)
+    def bad_indices(self, cfg, n):
         g = rng(14)
         idx = uniform_queries(cfg, n, seed=int(g.integers(2**31)))
-        for i, row in enumerate(idx):
-            bad = None
+        bad = [None] * n
+        for i in range(n):
             if i % 4 == 1:
-                bad = int(g.integers(0, cfg.num_tables))
-                row = row.copy()
-                row[bad] = cfg.tables[bad].rows + int(g.integers(0, 3)) * int(g.integers(0, 2**20))
-            item = QueryItem(f"q{first + i}", qid=query_id(first + i), indices=row, bad_table=bad)
-            await self.start_item(item)
-            await self.finish_item(item)
-        ConfigDB().set(None, "*", "first_qid", first + n)
+                b = int(g.integers(0, cfg.num_tables))
+                idx[i, b] = cfg.tables[b].rows + int(g.integers(0, 3)) * int(g.integers(0, 2**20))
+                bad[i] = b
+        return idx, bad

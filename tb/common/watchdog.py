@@ -14,7 +14,7 @@ class Watchdog:
     outstanding; it is printed in the failure so a hang explains itself.
     """
 
-    def __init__(self, clk, limit: int, dump=lambda: "", name: str = "watchdog"):
+    def __init__(self, clk, limit: int, dump=lambda: "", name: str = "watchdog", step: int = 64):
         self.clk = clk
         self.limit = limit
         self.dump = dump
@@ -23,6 +23,7 @@ class Watchdog:
         self._cycle = 0
         self.expired = None
         self._task = None
+        self.step = step               # cycles between its wake-ups
 
     def kick(self) -> None:
         self._last_progress = self._cycle
@@ -36,7 +37,7 @@ class Watchdog:
             self._task.cancel()
 
     async def _run(self) -> None:
-        step = 64
+        step = self.step
         while True:
             await pass_cycles(step)
             self._cycle += step

@@ -3,13 +3,15 @@
 //
 // Per-cycle work stays in SV: it counts stall cycles (valid && !ready) and
 // memory R beats itself, independently of the DUT's performance counters,
-// and writes one log line per AR handshake and per last R beat, which Python
+// and writes one log record per AR handshake and per last R beat, which Python
 // reads in batches (tb/lookup/port_monitor.py) to sample coverage from what
-// the DUT did and to predict the order-dependent counters:
-//   A <cycle> <engine> <id> <addr hex> <len>     AR handshake
-//   R <cycle> <engine> <id> <resp>               R handshake with RLAST
-//   C <cycle>                                    counters cleared (perf_clear)
-//   X <cycle>                                    the DUT left reset
+// the DUT did and to predict the order-dependent counters. Records are binary
+// (formatting text for every read was most of the simulator's time under
+// traffic), 20 bytes each, written with $fwrite %u (little endian): the cycle
+// (8 bytes), the address (8; 0 but for A), then one word {kind, engine, id, x}:
+//   kind "A": AR handshake, x = ARLEN
+//   kind "R": R handshake with RLAST, x = RRESP
+//   kind "C": counters cleared (perf_clear); kind "X": the DUT left reset (engine, id, x 0)
 // The log is flushed with the memory model's (OP_FLUSH_LOG on its command port).
 // Behavioural testbench code: int/longint arithmetic is mixed with port widths on purpose.
 /* verilator lint_off WIDTH */
@@ -20,7 +22,7 @@ module lookup_port_monitor
   parameter int NUM_CH   = 4,     // engines 0..NUM_CH-1 are memory channels, the rest banks
   parameter int ID_W     = 5,
   parameter int ADDR_W   = 34,
-  parameter     LOG_FILE = "lookup_ports.log"
+  parameter     LOG_FILE = "lookup_ports.bin"
 ) (
   input  logic                             clk,
   input  logic                             rst_n,      // the DUT's reset
@@ -51,7 +53,8 @@ module lookup_port_monitor
   logic was_reset;
 
   initial begin
-    fd = $fopen(LOG_FILE, "w");
+    if (ID_W > 8 || NUM_ENG > 256) $fatal(1, "lookup_port_monitor: log records hold 8-bit ids and engines");
+    fd = $fopen(LOG_FILE, "wb");
     cyc = 0;
     was_reset = 1'b1;
   end
@@ -70,9 +73,9 @@ module lookup_port_monitor
     if (!rst_n) begin
       was_reset = 1'b1;
     end else begin
-      if (was_reset && fd != 0) $fwrite(fd, "X %0d\n", cyc);
+      if (was_reset && fd != 0) $fwrite(fd, "%u%u%u", cyc, 64'd0, {8'h58, 24'd0});
       was_reset = 1'b0;
-      if (clear && fd != 0) $fwrite(fd, "C %0d\n", cyc);
+      if (clear && fd != 0) $fwrite(fd, "%u%u%u", cyc, 64'd0, {8'h43, 24'd0});
       ars_m = 0; ars_b = 0; beats = 0;
       for (int e = 0; e < NUM_ENG; e++) begin
         if (arvalid[e] && !arready[e]) begin
@@ -80,10 +83,10 @@ module lookup_port_monitor
           else ars_b++;
         end
         if (arvalid[e] && arready[e] && fd != 0)
-          $fwrite(fd, "A %0d %0d %0d %0h %0d\n", cyc, e, arid[e], araddr[e], arlen[e]);
+          $fwrite(fd, "%u%u%u", cyc, 64'(araddr[e]), {8'h41, 8'(e), 8'(arid[e]), arlen[e]});
         if (rvalid[e] && rready[e]) begin
           if (e < NUM_CH) beats++;
-          if (rlast[e] && fd != 0) $fwrite(fd, "R %0d %0d %0d %0d\n", cyc, e, rid[e], rresp[e]);
+          if (rlast[e] && fd != 0) $fwrite(fd, "%u%u%u", cyc, 64'd0, {8'h52, 8'(e), 8'(rid[e]), 6'd0, rresp[e]});
         end
       end
       if (!clear) begin

@@ -4,6 +4,11 @@
 // counters, the port monitor's own counts (mon_*, tb/hdl/lookup_port_monitor.sv,
 // which also logs every AR and last R beat of every engine), and the memory
 // model's control ports under the prefix "hbm_".
+// Batched mode (bq_mode = 1, tb/lookup/batch.py): the query stream is driven by
+// lookup_query_src from a file Python writes per batch, and the feature stream is
+// taken by lookup_feat_sink, which logs every vector for Python to check in bulk;
+// s_query_valid and m_feat_ready are then ignored. With bq_mode = 0 (the default of
+// the pyuvm agents) Python drives both streams through the ports as before.
 module lookup_tb_top
     import lookup_pkg::*;
     import hbm_pkg::*;
@@ -21,6 +26,7 @@ module lookup_tb_top
     parameter int ADDR_W     = 34,
     parameter int ID_W       = 5,
     parameter int NREG       = 8,
+    parameter int BQ_DEPTH   = 1024,      // queries per batch load (lookup_query_src)
     parameter int NUM_ENG    = NUM_CH + NUM_BANKS,
     parameter int PID_W      = $clog2(P_MAX),
     parameter int BWA_W      = $clog2(BANK_WORDS),
@@ -55,6 +61,16 @@ module lookup_tb_top
     output logic [3:0]               m_feat_err,
     output logic [7:0]               m_feat_err_table,
     output logic [7:0]               m_feat_err_engine,
+    // batched mode: the SV query source and feature sink own the streams
+    input  logic                     bq_mode,
+    input  logic                     bq_load,        // one cycle: read bq_count queries from the batch file
+    input  logic [31:0]              bq_count,
+    input  logic [31:0]              bq_idle_thr,    // P(idle input cycle) * 2^32
+    input  logic [31:0]              bq_stall_thr,   // P(stalled output cycle) * 2^32
+    input  logic [63:0]              bq_seed,        // taken at bq_load
+    output logic                     bq_busy,        // queries of the batch not all accepted yet
+    output logic [31:0]              bq_sent,        // queries of the batch accepted
+    output logic [31:0]              bq_got,         // feature vectors taken by the sink since reset
     // counters (all 64-bit, packed: see tb/lookup/lookup_env.py PERF_NAMES)
     output logic [10*64-1:0]         perf,
     output logic [NUM_ENG*(ID_W+1)-1:0] st_outstanding,
@@ -77,6 +93,34 @@ module lookup_tb_top
     logic [NUM_CH-1:0][ID_W-1:0]   arid, rid;
     logic [NUM_CH-1:0][DATA_W-1:0] rdata;
 
+    // the streams as the DUT sees them: from the ports, or from the batch source/sink
+    logic                 q_valid, q_ready, f_ready;
+    logic [31:0]          q_id;
+    logic [T_MAX*32-1:0]  q_idx;
+    logic                 src_valid, sink_ready;
+    logic [31:0]          src_id;
+    logic [T_MAX*32-1:0]  src_idx;
+    logic                 log_flush;
+    assign q_valid       = bq_mode ? src_valid : s_query_valid;
+    assign q_id          = bq_mode ? src_id : s_query_id;
+    assign q_idx         = bq_mode ? src_idx : s_query_idx;
+    assign f_ready       = bq_mode ? sink_ready : m_feat_ready;
+    assign s_query_ready = q_ready;
+    assign log_flush     = hbm_cmd_valid && hbm_cmd_op == 4'(OP_FLUSH_LOG);
+
+    lookup_query_src #(.T_MAX(T_MAX), .DEPTH(BQ_DEPTH)) u_bq_src (
+        .clk, .rst_n(core_rst_n), .load(bq_mode && bq_load), .count(bq_count), .idle_thr(bq_idle_thr),
+        .seed(bq_seed), .cycle(hbm_cycle), .flush(log_flush),
+        .valid(src_valid), .ready(q_ready), .id(src_id), .idx(src_idx), .busy(bq_busy), .sent(bq_sent)
+    );
+
+    lookup_feat_sink #(.FEAT_MAX(FEAT_MAX)) u_bq_sink (
+        .clk, .rst_n(core_rst_n), .enable(bq_mode), .stall_thr(bq_stall_thr), .seed(bq_seed ^ 64'h5851_F42D_4C95_7F2D),
+        .seed_load(bq_mode && bq_load), .cycle(hbm_cycle), .flush(log_flush),
+        .valid(m_feat_valid), .ready(sink_ready), .id(m_feat_id), .data(m_feat_data), .err(m_feat_err),
+        .err_table(m_feat_err_table), .err_engine(m_feat_err_engine), .count(bq_got)
+    );
+
 
     emb_lookup_top #(
         .NUM_CH(NUM_CH), .NUM_BANKS(NUM_BANKS), .BANK_WORDS(BANK_WORDS), .QDEPTH(QDEPTH),
@@ -87,8 +131,8 @@ module lookup_tb_top
         .desc_we, .desc_waddr, .desc_wdata(desc_t'(desc_wdata)),
         .cfg_num_logical, .cfg_commit, .cfg_timeout, .cfg_ready, .cfg_bad, .cfg_err_code, .cfg_err_table,
         .bank_we, .bank_sel, .bank_waddr, .bank_wdata,
-        .s_query_valid, .s_query_ready, .s_query_id, .s_query_idx,
-        .m_feat_valid, .m_feat_ready, .m_feat_id, .m_feat_data, .m_feat_err,
+        .s_query_valid(q_valid), .s_query_ready(q_ready), .s_query_id(q_id), .s_query_idx(q_idx),
+        .m_feat_valid, .m_feat_ready(f_ready), .m_feat_id, .m_feat_data, .m_feat_err,
         .m_feat_err_table, .m_feat_err_engine,
         .m_axi_arvalid(arvalid), .m_axi_arready(arready), .m_axi_araddr(araddr),
         .m_axi_arlen(arlen), .m_axi_arsize(arsize), .m_axi_arburst(arburst), .m_axi_arid(arid),
@@ -109,12 +153,12 @@ module lookup_tb_top
         .NUM_ENG(NUM_ENG), .NUM_CH(NUM_CH), .ID_W(ID_W), .ADDR_W(ADDR_W)
     ) u_port_mon (
         .clk, .rst_n(core_rst_n), .clear(1'b0),
-        .flush(hbm_cmd_valid && hbm_cmd_op == 4'(OP_FLUSH_LOG)),
+        .flush(log_flush),
         .arvalid(u_dut.arvalid), .arready(u_dut.arready), .araddr(u_dut.araddr), .arlen(u_dut.arlen),
         .arid(u_dut.arid), .rvalid(u_dut.rvalid), .rready(u_dut.rready), .rlast(u_dut.rlast),
         .rid(u_dut.rid), .rresp(u_dut.rresp),
-        .in_valid(s_query_valid), .in_ready(s_query_ready),
-        .out_valid(m_feat_valid), .out_ready(m_feat_ready),
+        .in_valid(q_valid), .in_ready(q_ready),
+        .out_valid(m_feat_valid), .out_ready(f_ready),
         .mon_ar_stall_mem, .mon_ar_stall_bank, .mon_in_stall, .mon_out_stall, .mon_mem_beats
     );
 

@@ -60,6 +60,11 @@ class LookupKnobs:
     random_configs: int = 16        # LookupRandomConfigTest: models committed one after another
     ddr: int | None = None          # planner placement: DDR channels of the build (None: config's tiers)
     banks: int | None = None        # planner placement: on-chip banks it may use (None: all)
+    # True: the harness's SV query source and feature sink drive the streams from a file of
+    # queries per batch, and the scoreboard checks the logged vectors in bulk (tb/lookup/batch.py);
+    # False: the per-transaction pyuvm agents (needed by LookupCapacityTest)
+    batch: bool = False
+    idle_cycles: int = 0            # LookupIdleSpeedTest (apps/benchmarks): its window (0: 100 x queries)
 
     def __post_init__(self):
         if self.preset not in ("ideal", "u280", "ddr4"):

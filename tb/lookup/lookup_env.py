@@ -46,6 +46,8 @@ class FeatureMonitor(uvm_component):
         self.hold = False   # a test may stall the output completely
 
     async def run_phase(self):
+        if knob("batch", False):      # batched mode: the harness's SV sink takes the vectors
+            return
         dut = self.dut
         sink = StreamSink(dut.clk, dut.m_feat_valid, dut.m_feat_ready, dut.rst_n, self.stall_prob, self.rnd,
                           hold=lambda: self.hold)
@@ -173,6 +175,77 @@ class LookupScoreboard(QueryScoreboard):
         if np.any(got["features"][n:] != 0):
             problems.append("elements beyond the feature length are not zero")
         return problems, (item, got)
+
+    def check_batch(self, batch, t_sent, sent_ids, res) -> None:
+        """A whole batch (tb/lookup/batch.py): the queries ``batch`` (QueryBatch) the SV
+        source sent, with the cycle each was accepted (``t_sent``) and the id it logged
+        (``sent_ids``), against the vectors ``res`` (BatchResults) the SV sink took, in
+        order. The golden model predicts the batch at once and every element of every
+        vector is compared in one array operation; a vector that differs in anything, or
+        that must or does carry an error record, goes through the per-transaction check
+        (check_pair), so the messages are the same in both modes. Vectors that match
+        exactly are counted in bulk (counters, latency, one coverage sample per batch)."""
+        n_q, n_r = len(batch), len(res)
+        if len(t_sent) != n_q or np.any(sent_ids != (batch.qids & 0xFFFFFFFF)):
+            msg = (f"MISMATCH batch source: logged {len(t_sent)} accepted queries, ids "
+                   f"{[hex(int(x)) for x in sent_ids[:4]]}..., for a batch of {n_q} starting "
+                   f"{[hex(int(x)) for x in batch.qids[:4]]}... (bench fault)")
+            self.mismatch(msg)
+            return
+        for i in range(n_q, n_r):
+            self.mismatch(f"MISMATCH feature vector for query id {int(res.qid[i])} that was never sent")
+        if n_r < n_q:
+            self.unanswered += n_q - n_r
+        n = min(n_q, n_r)
+        bad_rows = [i for i in range(n) if batch.bad[i] is not None]
+        idx = batch.idx[:n].copy()
+        for i in bad_rows:
+            idx[i, batch.bad[i]] = 0           # its row must read as zeros; the rest as usual
+        exp = gather(self.cfg, idx).astype(np.int64)
+        flen = exp.shape[1]
+        forced = knob("forced_error", None) is not None
+        may_fail = np.zeros(n, dtype=bool)
+        may_fail[bad_rows] = True
+        for p, ranges in (self.fault_rows or {}).items():
+            d = self.layout.descs[p]
+            rows = idx[:, d.lt_a] * d.rows_b + idx[:, d.lt_b] if d.is_product else idx[:, d.lt_a]
+            for lo, hi, _code in (ranges if isinstance(ranges, list) else [ranges]):
+                may_fail |= (rows >= lo) & (rows < hi)
+        feats = res.feats[:n]
+        flag = (may_fail | forced | (res.qid[:n] != (batch.qids[:n] & 0xFFFFFFFF)) | (res.err[:n] != 0)
+                | np.any(feats[:, :flen] != exp, axis=1) | np.any(feats[:, flen:] != 0, axis=1))
+        base = self.checked                    # query #base + i is row i (the messages' numbering)
+        for i in np.nonzero(flag)[0]:
+            self.checked = base + int(i)
+            item = QueryItem(f"q{i}", qid=int(batch.qids[i]), indices=batch.idx[i], bad_table=batch.bad[i])
+            item.t_sent = int(t_sent[i])
+            item.golden_features = exp[i]
+            self.check_pair(item, res.row(i))
+        self.checked = base + n
+        ok = np.nonzero(~flag)[0]
+        if len(ok):
+            # exact vectors without an error record: every lookup read its whole row
+            k = len(ok)
+            per = self.per_query_counts()
+            self.pred["queries"] += k
+            for name in ("lookups_mem", "lookups_onchip", "beats"):
+                self.pred[name] += k * per[name]
+            lat = res.cycle[ok] - t_sent[ok]
+            self.latencies.extend(lat.tolist())
+            self.first_sent = min(self.first_sent, int(t_sent[ok].min()))
+            self.last_out = max(self.last_out, int(res.cycle[ok].max()))
+            item = QueryItem("batch", qid=int(batch.qids[ok[0]]), indices=batch.idx[ok[0]])
+            self.checked_ap.write((item, res.row(int(ok[0]))))
+
+    def per_query_counts(self) -> dict:
+        """Counter increments of one query none of whose lookups fails (as predict_counters)."""
+        saved, self.pred = self.pred, {"queries": 0, "lookups_mem": 0, "lookups_onchip": 0, "beats": 0,
+                                       "errors": 0}
+        try:
+            self.predict_counters({})
+            return self.pred
+        finally:
+            self.pred = saved
 
 
 class LookupCoverage(uvm_subscriber):

@@ -15,7 +15,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-LOG_NAME = "lookup_ports.log"
+import numpy as np
+
+LOG_NAME = "lookup_ports.bin"
+# one record of the monitor's binary log: cycle, address (A only), then the word
+# {kind, engine, id, x} little endian (x: ARLEN for A, RRESP for R)
+LOG_RECORD = np.dtype([("cycle", "<u8"), ("addr", "<u8"), ("x", "u1"), ("id", "u1"), ("eng", "u1"), ("kind", "u1")])
 MON_NAMES = ("ar_stall_mem", "ar_stall_bank", "in_stall", "out_stall", "mem_beats")
 
 
@@ -34,15 +39,6 @@ class PortEvent:
     len: int = 0
     resp: int = 0
 
-    @classmethod
-    def parse(cls, line: str) -> "PortEvent":
-        f = line.split()
-        if f[0] == "A":
-            return cls("A", int(f[1]), int(f[2]), int(f[3]), int(f[4], 16), int(f[5]))
-        if f[0] == "R":
-            return cls("R", int(f[1]), int(f[2]), int(f[3]), resp=int(f[4]))
-        return cls(f[0], int(f[1]))
-
 
 class PortLog:
     """Incremental reader of the monitor's log file (call after the memory model's
@@ -51,18 +47,31 @@ class PortLog:
     def __init__(self, path: str | os.PathLike | None = None):
         self.path = Path(path or os.path.join(os.getcwd(), LOG_NAME))
         self.pos = 0
-        self.partial = ""
 
     def read_new(self) -> list[PortEvent]:
         if not self.path.exists():
             return []
-        with open(self.path) as fh:
+        with open(self.path, "rb") as fh:
             fh.seek(self.pos)
-            text = fh.read()
-            self.pos = fh.tell()
-        lines = (self.partial + text).split("\n")
-        self.partial = lines.pop()
-        return [PortEvent.parse(ln) for ln in lines if ln.strip()]
+            data = fh.read()
+        n = len(data) // LOG_RECORD.itemsize      # a partial last record waits for the next read
+        self.pos += n * LOG_RECORD.itemsize
+        rec = np.frombuffer(data, dtype=LOG_RECORD, count=n)
+        kinds = rec["kind"]
+        bad = np.nonzero(~np.isin(kinds, np.frombuffer(b"ARCX", dtype=np.uint8)))[0]
+        if len(bad):
+            raise ValueError(f"{self.path.name}: record {int(bad[0])} has kind {int(kinds[bad[0]]):#x} "
+                             f"(not A, R, C or X: the log is out of step)")
+        out = []
+        for kind, cyc, eng, id_, addr, x in zip(kinds.tolist(), rec["cycle"].tolist(), rec["eng"].tolist(),
+                                                rec["id"].tolist(), rec["addr"].tolist(), rec["x"].tolist()):
+            if kind == 0x41:
+                out.append(PortEvent("A", cyc, eng, id_, addr, x))
+            elif kind == 0x52:
+                out.append(PortEvent("R", cyc, eng, id_, resp=x))
+            else:
+                out.append(PortEvent(chr(kind), cyc))
+        return out
 
 
 def engine_name(layout, e: int) -> str:

@@ -22,11 +22,12 @@ from tb.agents.query_agent import configure_stream_stimulus
 from tb.agents.query_seqs import BadIndexSeq, EdgeQuerySeq, UniformQuerySeq, ZipfQuerySeq
 from tb.common.bench_test import BenchTest
 from tb.common.clock_reset import pass_cycles, start_clock_and_reset
-from tb.common.seeding import test_seed
-from tb.common.spec import run_dir
+from tb.common.seeding import py_random, test_seed
+from tb.common.spec import SpecError, run_dir
 from tb.common.watchdog import Watchdog
 from tb.hbm.config import HbmConfig
 from tb.hbm.memory import HbmMemory
+from tb.lookup.batch import BatchStreams, wait_answers
 from tb.lookup.dut import LookupKnobs
 from tb.lookup.layout import LookupBuild, LookupLayout, memory_config
 from tb.lookup.lookup_env import PERF_NAMES, LookupEnv
@@ -116,6 +117,7 @@ class LookupUniformTest(BenchTest):
     out_stall_prob = 0.0
     expected_errors: list = []
     phantoms_expected = 0     # R beats with an ID not in flight the memory must have sent
+    batch_ok = True           # its traffic can run in batched mode (knob batch, tb/lookup/batch.py)
 
     def make_layout(self) -> LookupLayout:
         """The placement the DUT is programmed with (the model config's tiers and channels)."""
@@ -133,6 +135,12 @@ class LookupUniformTest(BenchTest):
         cdb.set(None, "*", "feat_max", self.build.feat_max)
         cdb.set(None, "*", "num_queries", k.queries)
         self.soak = configure_stream_stimulus(self, cdb)
+        self.in_idle = cdb.get(None, "", "in_idle_prob")
+        self.out_stall = cdb.get(None, "", "out_stall_prob")
+        if k.batch and not self.batch_ok:
+            raise SpecError(f"lookup bench knobs: batch: {type(self).__name__} needs the per-transaction "
+                            f"agents (it drives the streams itself); run it with batch=False")
+        cdb.set(None, "*", "batch", k.batch)
         cdb.set(None, "*", "expected_errors", self.expected_errors)
         self.env = LookupEnv("env", self)
 
@@ -148,11 +156,15 @@ class LookupUniformTest(BenchTest):
     async def bring_up(self) -> None:
         """Inputs idle, clock and reset, the memory model started (no regions yet)."""
         dut = cocotb.top
-        for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid"):
+        for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid",
+                    "bq_mode", "bq_load"):
             getattr(dut, sig).value = 0
         await start_clock_and_reset(dut.clk, dut.rst_n)
         self.mem = HbmMemory(self.hbm_config(), dut)
         await self.mem.start()
+        # batched mode: the harness's SV source and sink own the streams from here on
+        self.streams = BatchStreams(dut, self.mem, self.build.t_max, self.build.feat_max, self.in_idle,
+                                    self.out_stall, py_random(23).getrandbits(64)) if self.knobs.batch else None
         self.port_log = PortLog()
         self.ports = PortAnalysis(self.build.num_ch + self.build.num_banks)
 
@@ -169,6 +181,11 @@ class LookupUniformTest(BenchTest):
         """End of a run: every counter checked exactly, coverage from what the DUT did."""
         dut = cocotb.top
         await ClockCycles(dut.clk, 8)
+        if self.streams is not None:      # anything the sink took after the last batch was checked
+            _, _, late = await self.streams.read()
+            for i in range(len(late)):
+                self.env.scoreboard.mismatches.append(
+                    f"MISMATCH feature vector for query id {int(late.qid[i])} that was never sent")
         await self.observe_ports()
         await ReadOnly()
         self.perf, cycle, mon = read_perf(dut), int(dut.hbm_cycle.value), read_monitor(dut)
@@ -201,7 +218,12 @@ class LookupUniformTest(BenchTest):
                 name = f"ch{e}" if e < b.num_ch else f"bank{e - b.num_ch}"
                 engines.append(f"{name}: {k} reads outstanding" + (" (dead: timed out)" if (dead >> e) & 1 else ""))
         in_flight = sb.sent_fifo.used()   # accepted by the DUT, not answered yet
-        return (f"  stage 1 query input: {sb.checked + in_flight} queries accepted "
+        batch = ""
+        if self.streams is not None:      # batched mode: the SV source's and sink's counts
+            batch = (f"  batched mode: source busy={int(dut.bq_busy.value)}, {int(dut.bq_sent.value)} queries of "
+                     f"its current load accepted; the sink took {int(dut.bq_got.value) - self.taken0} vectors "
+                     f"of this batch ({self.streams.sent_total} queries loaded in all)\n")
+        return batch + (f"  stage 1 query input: {sb.checked + in_flight} queries accepted "
                 f"(s_query_valid={int(dut.s_query_valid.value)}, s_query_ready={int(dut.s_query_ready.value)})\n"
                 f"  stage 2 lookup ring: {in_flight} queries in flight\n"
                 f"  stage 3 feature output: {sb.checked} answered "
@@ -218,18 +240,9 @@ class LookupUniformTest(BenchTest):
         await program_lookup(dut, self.layout, self.knobs.timeout)
         assert not int(dut.cfg_bad.value), (f"config rejected: code {int(dut.cfg_err_code.value)} "
                                            f"table {int(dut.cfg_err_table.value)}")
-        dog = Watchdog(dut.clk, 20000, self.outstanding, "lookup watchdog").start()
-        sb = self.env.scoreboard
-        last = -1
         seq = UniformQuerySeq.create("main_seq")
         c0, w0, p0 = int(dut.hbm_cycle.value), time.perf_counter(), time.process_time()
-        task = cocotb.start_soon(seq.start(self.env.seqr))
-        while not task.done() or sb.checked < self.sent_count():
-            await pass_cycles(64)
-            if sb.checked != last:
-                last = sb.checked
-                dog.kick()
-        dog.stop()
+        await self.traffic(seq, poll=64)
         # simulation speed of the traffic phase (apps/benchmarks/lookup.py reports it)
         self.speed = {"cycles": int(dut.hbm_cycle.value) - c0, "wall_s": time.perf_counter() - w0,
                       "cpu_s": time.process_time() - p0}
@@ -237,16 +250,40 @@ class LookupUniformTest(BenchTest):
         self.drop_objection()
 
     async def run_seq(self, seq):
+        await self.traffic(seq, poll=32)
+
+    async def traffic(self, seq, poll: int) -> None:
+        """One sequence's queries, through the pyuvm agents (a Python wake-up per query and
+        per vector) or in batched mode through the harness's SV source and sink; returns
+        once every answer is checked. No progress for 20000 cycles fails the test."""
         dut = cocotb.top
         sb = self.env.scoreboard
-        dog = Watchdog(dut.clk, 20000, self.outstanding, "lookup watchdog").start()
-        task = cocotb.start_soon(seq.start(self.env.seqr))
-        last = -1
-        while not task.done() or sb.checked < self.sent_count():
-            await pass_cycles(32)
-            if sb.checked != last:
-                last = sb.checked
-                dog.kick()
+        # batched mode: the watchdog too wakes only every 1024 cycles
+        dog = Watchdog(dut.clk, 20000, self.outstanding, "lookup watchdog",
+                       step=64 if self.streams is None else 1024).start()
+        if self.streams is not None:
+            t = [time.perf_counter()]
+            batch = seq.make_batch()
+            self.taken0 = self.streams.taken()
+            t.append(time.perf_counter())
+            await self.streams.send(batch, dog)
+            t.append(time.perf_counter())
+            await wait_answers(self.streams, self.taken0 + len(batch), dog, poll)
+            t.append(time.perf_counter())
+            t_sent, ids, res = await self.streams.read()
+            t.append(time.perf_counter())
+            sb.check_batch(batch, t_sent, ids, res)
+            t.append(time.perf_counter())
+            self.logger.info("batch of %d queries: wall ms make %.1f, send %.1f, wait %.1f, read %.1f, check %.1f"
+                             % ((len(batch),) + tuple(1e3 * (b - a) for a, b in zip(t, t[1:]))))
+        else:
+            task = cocotb.start_soon(seq.start(self.env.seqr))
+            last = -1
+            while not task.done() or sb.checked < self.sent_count():
+                await pass_cycles(poll)
+                if sb.checked != last:
+                    last = sb.checked
+                    dog.kick()
         dog.stop()
 
     def sent_count(self) -> int:
@@ -393,6 +430,8 @@ class LookupCapacityTest(LookupUniformTest):
     queries and then holds s_query_ready low (contracts.md s.5); a commit then
     waits for the ring to drain without admitting new queries; released, every
     query is answered exactly."""
+
+    batch_ok = False          # it holds the output itself (the pyuvm monitor's hold)
 
     async def run_phase(self):
         dut = cocotb.top
