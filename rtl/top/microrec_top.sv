@@ -138,7 +138,7 @@ module microrec_top
         .cfg_commit, .soft_reset, .dma_start, .err_clear, .perf_clear,
         .num_tables, .desc_we, .desc_idx, .desc_data,
         .mlp_num_layers, .mlp_in_dim, .mlp_out_dims, .mlp_shift,
-        .mlp_int8, .mlp_sparse24, .mlp_input_shift, .mlp_zero_skip, .mlp_lshift_en, .mlp_lshift,
+        .mlp_quant({mlp_lshift_en, mlp_zero_skip, mlp_input_shift, mlp_sparse24, mlp_int8}), .mlp_lshift,
         .dma_src, .dma_ch, .dma_target, .dma_bank, .dma_words, .dma_nbanks, .lookup_timeout,
         .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad || slot_bad || dma_bad || quant_bad),
         .cfg_err_code(slot_bad ? CFG_BAD_SLOT : dma_bad ? CFG_DMA_FAILED : quant_bad ? CFG_BAD_QUANT
