@@ -790,7 +790,7 @@ class TopQuantCfgErrorTest(TopIllegalCsrTest):
         if nl < 4:
             cases.append((f"int8 on layer {nl}, past the last", {"int8": good["int8"] | (1 << nl)}, nl))
         for why, over, layer in cases:
-            await csr.write_fields("MLP_QUANT", **{**good, **over})
+            await host.write_quant(**{**good, **over})
             await ClockCycles(cocotb.top.clk, 4)
             e = await csr.read_fields("CFG_ERR")
             st = await host.status()
@@ -799,7 +799,7 @@ class TopQuantCfgErrorTest(TopIllegalCsrTest):
                 f"(1, 1, {code}, {layer}), got {(st['mlp_cfg_err'], st['cfg_bad'], e['code'], e['table_id'])}")
             await self.illegal_round(why, "mlp_cfg_err", code=code)
             # the legal neighbour: the same fields without the offending bit
-            await csr.write_fields("MLP_QUANT", **good)
+            await host.write_quant(**good)
             await ClockCycles(cocotb.top.clk, 4)
             st = await host.status()
             assert (st["mlp_cfg_err"], st["cfg_bad"]) == (0, 0), f"MISMATCH {why}: legal neighbour refused: {st}"
