@@ -16,6 +16,8 @@ CLOCK_MHZ  ?= 120
 ZIPF       ?= 0
 PES        ?= 128
 LANES      ?= 24
+PRECISION  ?= int16
+ZERO_SKIP  ?= 1
 TEST       ?=
 K          ?=
 SEED       ?= 1
@@ -29,7 +31,7 @@ PYTEST     := $(VPY) -m pytest
 CHECK_ENV  := PYTHON=$(PYTHON) sim/check_env.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps csr sim test testplan lint regress merge coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup clean
+.PHONY: help venv deps csr sim test testplan lint regress merge coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup bench-quant clean
 
 help: ## list the targets
 	@echo "MicroRec-style recommendation accelerator: RTL, pyuvm benches, golden model"
@@ -38,6 +40,7 @@ help: ## list the targets
 	@echo
 	@echo "  make sim     CONFIG=<built-in name|path.json> QUERIES=<n> PRESET=ideal|u280|ddr4 CLOCK_MHZ=<MHz>"
 	@echo "               ZIPF=<exponent, 0 = uniform> SEED=<n> PES=<P> LANES=<U>"
+	@echo "               PRECISION=int16|int8|mixed ZERO_SKIP=1|0 (skip zero activations, default 1)"
 	@echo "  make test    K=<pytest -k expression> JOBS=<n|auto>"
 	@echo "  make regress PROFILE=smoke|nightly SEEDS=<n per test>"
 	@echo "  make waves   TEST=<pytest node id> SEED=<n>"
@@ -64,7 +67,8 @@ csr: $(STAMP) ## regenerate the CSR block, pyuvm register model, register map an
 sim: $(STAMP) ## the main job: run the most complete system that exists, print a summary
 	@$(CHECK_ENV) build
 	MICROREC_CALLER_DIR="$(PWD)" $(VPY) -m apps.microrec_sim --config "$(CONFIG)" --queries $(QUERIES) \
-	  --preset $(PRESET) --clock-mhz $(CLOCK_MHZ) --zipf $(ZIPF) --seed $(SEED) --pes $(PES) --lanes $(LANES)
+	  --preset $(PRESET) --clock-mhz $(CLOCK_MHZ) --zipf $(ZIPF) --seed $(SEED) --pes $(PES) --lanes $(LANES) \
+	  --precision $(PRECISION) --zero-skip $(ZERO_SKIP)
 
 test: $(STAMP) ## what CI runs: lint, model unit tests, RTL smoke tests; then each testplan feature's status
 	@$(CHECK_ENV) build
@@ -104,7 +108,7 @@ waves: $(STAMP) ## rerun one test with FST waves: make waves TEST=<node id> SEED
 	$(PYTEST) -p no:xdist -q "$(TEST)" --seed $(SEED) --waves
 	@$(VPY) -m sim.waves
 
-bench: bench-model bench-lookup bench-mlp bench-hbm ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
+bench: bench-model bench-lookup bench-mlp bench-hbm bench-quant ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
 
 bench-model: $(STAMP) ## lookup RTL vs performance model: 4 models x channels x Cartesian on/off, plots
 	@$(CHECK_ENV) build
@@ -117,6 +121,10 @@ bench-lookup: $(STAMP) ## lookup latency/throughput (ideal and u280 memory) vs M
 bench-mlp: $(STAMP) ## MLP engine: MACs/cycle, utilization, cycles/inference, sim speed vs P x U
 	@$(CHECK_ENV) build
 	$(VPY) -m apps.benchmarks.mlp $(BENCH_ARGS)
+
+bench-quant: $(STAMP) ## int16/int8 x dense/zero-skip on the accelerator: items/cycle, latency, fidelity vs MicroRec
+	@$(CHECK_ENV) build
+	$(VPY) -m apps.benchmarks.quant $(BENCH_ARGS)
 
 bench-hbm: $(STAMP) ## HBM model simulation speed with 32 busy channels vs an idle Python side
 	@$(CHECK_ENV) build

@@ -30,6 +30,7 @@ from sim.runner import SimFailure
 from sim.toolchain import BUILD_ROOT
 
 PRESETS = ("ideal", "u280", "ddr4")
+PRECISIONS = ("int16", "int8", "mixed")   # mixed: int8 on even layers, int16 on odd ones
 # MicroRec Table 2 (FPGA, 16-bit), at 120 MHz: only beside the config it was published for
 MICROREC = {"microrec_small": {"latency_us": 16.3, "items_per_s": 3.05e5},
             "microrec_large": {"latency_us": 22.6, "items_per_s": 1.95e5}}
@@ -79,6 +80,10 @@ def check_args(args) -> None:
         raise UsageError(f"CLOCK_MHZ={args.clock_mhz}: between 1 and 1000")
     if args.zipf < 0:
         raise UsageError(f"ZIPF={args.zipf}: 0 (uniform) or a Zipf exponent > 0")
+    if args.precision not in PRECISIONS:
+        raise UsageError(f"PRECISION={args.precision}: one of {', '.join(PRECISIONS)}")
+    if args.zero_skip not in ("0", "1"):
+        raise UsageError(f"ZERO_SKIP={args.zero_skip}: 0 (dense) or 1 (skip zero activations)")
 
 
 def golden_part(config: str, seed: int) -> dict:
@@ -156,13 +161,15 @@ def rtl_part(args) -> dict:
 
     build = build_for_model(args.config, args.pes, args.lanes)
     step(f"RTL: accelerator top, {build.lookup.num_ch} memory channels ({args.preset} timing at "
-         f"{args.clock_mhz:g} MHz), MLP {args.pes} PEs x {args.lanes} lanes = {args.pes * args.lanes} MAC lanes")
+         f"{args.clock_mhz:g} MHz), MLP {args.pes} PEs x {args.lanes} lanes = {args.pes * args.lanes} MAC lanes, "
+         f"{args.precision}, zero-skip {'on' if args.zero_skip == '1' else 'off'}")
     step("building with Verilator if needed (a few minutes the first time) ...")
     t0 = time.perf_counter()
     with ProgressTail(BUILD_ROOT / "tests" / RUN_NAME / "sim.log") as tail:
         res = BENCH.run(build, "TopSimTest", args.seed, name=RUN_NAME, configs=[args.config],
                         queries=args.queries, lat_queries=args.lat_queries, preset=args.preset,
-                        mhz=args.clock_mhz, zipf=args.zipf)
+                        mhz=args.clock_mhz, zipf=args.zipf, precision=args.precision,
+                        zero_skip=args.zero_skip == "1")
     out = json.loads((res.test_dir / "sim_result.json").read_text())
     out.update(wall_s=time.perf_counter() - t0, log=str(res.log), progress=tail.lines,
                fcov=[str(p) for p in sorted(res.test_dir.glob("fcov_*.json"))])
@@ -178,7 +185,10 @@ def summary(out: dict, clock_mhz: float) -> None:
         print(f"model             : {g['config']}: {g['tables']} tables, feature {g['feature_len']}, MLP "
               f"{g['feature_len']}-{'-'.join(map(str, g['mlp']))}, {g['table_bytes'] / 2**30:.2f} GiB of tables")
     if r:
-        print(f"queries           : {r['queries']} checked against golden_infer(), mismatches {r['mismatches']}")
+        print(f"MLP numbers       : {out['precision']} (contracts s.8), {out['sparsity']}")
+        print(f"queries           : {r['queries']} checked against "
+              f"{'golden_infer()' if out['precision'] == 'int16' else 'golden_infer_q()'}, "
+              f"mismatches {r['mismatches']}")
         print(f"latency (unloaded): min {r['latency_min']}, median {r['latency_median']}, p99 {r['latency_p99']} "
               f"cycles = {us(r['latency_median']):.2f} us median at {clock_mhz:g} MHz "
               f"({r['latency_queries']} queries one at a time)")
@@ -228,6 +238,8 @@ def parse_args(argv=None):
     ap.add_argument("--clock-mhz", type=float, default=120.0, help="accelerator clock the memory timing is stated at")
     ap.add_argument("--zipf", type=float, default=0.0, help="Zipf exponent of the throughput run (0: uniform)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--precision", default="int16", help="MLP precision: int16 | int8 | mixed (contracts s.8)")
+    ap.add_argument("--zero-skip", default="1", help="1: skip zero activations (default), 0: dense")
     ap.add_argument("--cwd", default=os.environ.get("MICROREC_CALLER_DIR", os.getcwd()),
                     help="directory a relative CONFIG path is resolved from (the caller's)")
     return ap.parse_args(argv)
@@ -241,7 +253,8 @@ def main(argv=None) -> int:
     except UsageError as e:
         print(f"make sim: {e}", file=sys.stderr)
         return 2
-    out = {"ok": False, "clock_mhz": args.clock_mhz, "preset": args.preset, "zipf": args.zipf}
+    out = {"ok": False, "clock_mhz": args.clock_mhz, "preset": args.preset, "zipf": args.zipf,
+           "precision": args.precision, "sparsity": "zero-skip" if args.zero_skip == "1" else "dense"}
     try:
         out["golden"] = golden_part(args.config, args.seed)
         out["rtl"] = rtl_part(args)

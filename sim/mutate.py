@@ -79,6 +79,8 @@ LOOK = "test_lookup_tiny and (Uniform or BadIndex or AxiError or Backpressure or
 LOOKW = "(test_lookup_tiny or test_lookup_wide_rows or test_lookup_products) and not injected and not assertion"
 MLP = "test_mlp_engine and not injected and not microrec"
 TOP = "test_top_tiny and (Random or IllegalCsr or Stuck)"
+MAC8 = "test_mac_pe and lanes4 and MacInt8Test"
+MLP8 = "test_mlp_engine and (MlpInt8Test or MlpInt8EdgeTest or MlpSkipPatternTest)"
 
 MUTATIONS = [
     # MAC processing element
@@ -129,6 +131,30 @@ MUTATIONS = [
              "else if (1'b0) dma_bad <= 1'b1;", "test_top_tiny and DmaError"),
     Mutation("dma_word_beats", "top/config_dma.sv", "assign word_done = r_fire && (beat_in_word + 1 == wbeats);",
              "assign word_done = r_fire && (beat_in_word == wbeats);", TOP),
+    # INT8 and zero-skipping (issue 15, contracts s.6 / s.8)
+    Mutation("pe_int8_low_sign", "mlp/mac_pe.sv", "a_lo = $signed({in_int8 && in_a[16*i + 7], in_a[16*i +: 8]});",
+             "a_lo = $signed({1'b0, in_a[16*i +: 8]});", MAC8),
+    Mutation("pe_sat8_bound", "mlp/mac_pe.sv", "hi8  = shifted > (ACC_W+1)'(127);",
+             "hi8  = shifted > (ACC_W+1)'(128);", MAC8),
+    Mutation("eng_int8_beats", "mlp/mlp_layer_cfg.sv", "DIM_W'((int'(c_in[l]) + 2 * U - 1) / (2 * U))",
+             "DIM_W'((int'(c_in[l]) + U - 1) / U)", MLP8),
+    Mutation("eng_skip_stride", "mlp/mlp_engine.sv",
+             "lidx[c] = cur_int8 ? DIM_W'(int'(lk[c]) * S_MAX + c) : DIM_W'(int'(lk[c]) * U + c);",
+             "lidx[c] = cur_int8 ? DIM_W'(int'(lk[c]) * S_MAX + c + 1) : DIM_W'(int'(lk[c]) * U + c);", MLP8),
+    # results stay exact: only the exact MLP_BUSY / MACs checks can see it
+    Mutation("eng_skip_never", "mlp/mlp_engine.sv", "v[i] = (i < fan) && (m_vec[i] || !cfg_zero_skip);",
+             "v[i] = (i < fan);", MLP8),
+    Mutation("eng_input_shift_round", "mlp/mlp_engine.sv",
+             ": (x + (17'sd1 <<< (cfg_input_shift - 4'd1))) >>> cfg_input_shift;",
+             ": x >>> cfg_input_shift;", MLP8),
+    Mutation("cfg_quant_unused_layer", "mlp/mlp_layer_cfg.sv",
+             "if (!c_qerr && (cfg_sparse[l] || (l >= nl && cfg_int8[l]))) begin",
+             "if (!c_qerr && cfg_sparse[l]) begin", "test_mlp_engine and MlpQuantCfgErrorTest"),
+    Mutation("top_quant_code", "top/microrec_top.sv", "dma_bad ? CFG_DMA_FAILED : quant_bad ? CFG_BAD_QUANT",
+             "dma_bad ? CFG_DMA_FAILED : quant_bad ? CFG_DMA_FAILED", "test_top_tiny and TopQuantCfgErrorTest"),
+    Mutation("top_lshift_select", "top/microrec_top.sv",
+             "cfg_shift[4*l +: 4] = mlp_lshift_en ? mlp_lshift[4*l +: 4] : mlp_shift;",
+             "cfg_shift[4*l +: 4] = mlp_lshift_en ? mlp_lshift[4*0 +: 4] : mlp_shift;", "test_top_tiny and TopQuantTest"),
 ]
 
 

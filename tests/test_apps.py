@@ -68,6 +68,8 @@ def test_make_sim_tiny_then_another_config(tmp_path):
     (("CONFIG=nosuch",), "CONFIG=nosuch"),
     (("QUERIES=0",), "QUERIES=0"),
     (("PRESET=hbm9",), "PRESET=hbm9"),
+    (("PRECISION=int4",), "PRECISION=int4"),
+    (("ZERO_SKIP=2",), "ZERO_SKIP=2"),
 ])
 def test_make_sim_bad_input_is_one_line(args, why):
     env = dict(os.environ)
@@ -100,3 +102,19 @@ def test_make_bench_mlp_tiny():
 def test_make_bench_hbm_tiny():
     out = make("bench-hbm", "BENCH_ARGS=--cycles 3000 --modes idle,bench").stdout
     assert "bench" in out and "written" in out
+
+
+def test_make_sim_int8_tiny():
+    """`make sim PRECISION=int8 ZERO_SKIP=1`: exact against golden_infer_q; result.json
+    says which precision and sparsity it ran (contracts s.8)."""
+    out = make("sim", "CONFIG=tiny", "PRECISION=int8", "ZERO_SKIP=1", *SIM_TINY).stdout
+    assert "result            : PASS" in out
+    r = sim_result()
+    assert r["precision"] == "int8" and r["sparsity"] == "zero-skip", (r["precision"], r["sparsity"])
+    assert r["rtl"]["mismatches"] == 0 and r["rtl"]["queries"] == 20 + 50
+
+
+def test_make_bench_quant_tiny():
+    out = make("bench-quant", "BENCH_ARGS=--config tiny --pes 8 --lanes 8 --queries 12 --lat-queries 4 "
+                              "--fidelity-queries 50").stdout
+    assert "int8 zero-skip" in out and "int16 dense" in out and "wrote" in out and "MISMATCH" not in out

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tb.cache.dut import BENCH, DIRECT_BUILD, MAIN_BUILD, NO_CACHE_BUILD
+from tb.cache.dut import BENCH, DIRECT_BUILD, FULLY_ASSOC_BUILD, MAIN_BUILD, NO_CACHE_BUILD
 
 TESTS = ["CacheRandomTest", "CacheZipfTest", "CacheAllWaysTest", "CacheFlushTest", "CacheErrorTest",
          "CacheScanTest", "CacheEnableToggleTest"]
@@ -35,6 +35,14 @@ def test_cache_fill_races(seed):
 @pytest.mark.parametrize("testcase", ["CacheRandomTest", "CacheZipfTest", "CacheErrorTest"])
 def test_cache_direct_mapped(testcase, seed):
     BENCH.run(DIRECT_BUILD, testcase, seed, requests=300)
+
+
+# fully associative (one set): the SET_W = 0 branch of the set index (a sampled
+# mutant there survived every multi-set build)
+@pytest.mark.rtl
+@pytest.mark.parametrize("testcase", ["CacheRandomTest", "CacheZipfTest"])
+def test_cache_fully_associative(testcase, seed):
+    BENCH.run(FULLY_ASSOC_BUILD, testcase, seed, requests=300)
 
 
 @pytest.mark.rtl

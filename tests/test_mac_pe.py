@@ -8,7 +8,7 @@ from tb.mac_pe.dut import BENCH, MacPeBuild
 
 LANE_COUNTS = [1, 4]
 TESTS = ["MacRandomTest", "MacBackToBackTest", "MacExtremeTest", "MacRoundingTest", "MacReluTest",
-         "MacModelTest"]
+         "MacModelTest", "MacInt8Test"]
 
 
 @pytest.mark.rtl
@@ -19,7 +19,8 @@ def test_mac_pe(lanes, testcase, seed):
 
 
 # Each define breaks the PE in one way; the bench must notice every one.
-INJECTED_BUGS = ["MAC_PE_BUG_ROUND_TRUNC", "MAC_PE_BUG_SAT_BOUND", "MAC_PE_BUG_ACC_DROP_FIRST"]
+INJECTED_BUGS = ["MAC_PE_BUG_ROUND_TRUNC", "MAC_PE_BUG_SAT_BOUND", "MAC_PE_BUG_ACC_DROP_FIRST",
+                 "MAC_PE_BUG_INT8_UNSIGNED", "MAC_PE_BUG_SAT8_BOUND"]
 
 
 @pytest.mark.rtl

@@ -6,7 +6,9 @@ import pytest
 from tb.mlp.dut import BENCH, TEST_BUILD
 
 TESTS = ["MlpRandomTest", "MlpBackpressureTest", "MlpOddShapeTest", "MlpExtremeTest",
-         "MlpReluTest", "MlpReconfigTest", "MlpModelTest", "MlpCfgErrorTest", "MlpLayerCountersTest"]
+         "MlpReluTest", "MlpReconfigTest", "MlpModelTest", "MlpCfgErrorTest", "MlpLayerCountersTest",
+         "MlpInt8Test", "MlpInt8EdgeTest", "MlpSkipPatternTest", "MlpPrecisionSwitchTest",
+         "MlpQuantCfgErrorTest"]
 
 
 @pytest.mark.rtl
@@ -22,7 +24,8 @@ def test_mlp_engine_microrec_small(seed):
 
 
 # Each define breaks the engine in one way; the bench must notice.
-INJECTED_BUGS = ["MLP_ENGINE_BUG_PINGPONG", "MLP_ENGINE_BUG_LAST_NEURON"]
+INJECTED_BUGS = ["MLP_ENGINE_BUG_PINGPONG", "MLP_ENGINE_BUG_LAST_NEURON", "MLP_ENGINE_BUG_SKIP_INDEX",
+                 "MLP_ENGINE_BUG_INT8_PACK"]
 
 
 @pytest.mark.rtl

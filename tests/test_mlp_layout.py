@@ -57,3 +57,42 @@ def test_fits_and_ports():
     ports = config_ports(b, [(352, 1024), (1024, 1)], 8)
     assert ports["cfg_out_dims"] == 1024 | (1 << 11)
     assert feature_beats(b, np.arange(17))[1] == 16
+
+
+def test_int8_words_pack_2u_bytes_in_input_order():
+    """contracts s.6: byte j of an int8 word (layer l, neuron n, beat k) is W[n, k*2U + j];
+    an int8 layer takes ceil(fan_in / 2U) beats; a mixed model packs each layer its own way."""
+    from models.quant import quantize
+    b = EngineBuild(P=6, U=20)
+    cfg = shape_config(45, [13, 7, 1])
+    precs = ["int8", "int16", "int8"]
+    qm = quantize(cfg, precs)
+    plan = bank_plan(b, cfg.layer_shapes, precs)
+    assert [lp["beats"] for lp in plan] == [2, 1, 1]          # ceil(45/40), ceil(13/20), ceil(7/40)
+    writes = {(bias, pe, addr): data for bias, pe, addr, data in weight_writes(b, qm.weights, precs)}
+    for l, ((w, _), lp, prec) in enumerate(zip(qm.weights, plan, precs)):
+        S, width = (2 * b.U, 8) if prec == "int8" else (b.U, 16)
+        out, fin = w.shape
+        for n in range(out):
+            for k in range(lp["beats"]):
+                word = writes[(0, n % b.P, lp["wbase"] + (n // b.P) * lp["beats"] + k)]
+                for j in range(S):
+                    v = (word >> (width * j)) & ((1 << width) - 1)
+                    v -= (1 << width) if v >> (width - 1) else 0
+                    i = k * S + j
+                    assert v == (int(w[n, i]) if i < fin else 0), (l, n, k, j)
+
+
+def test_engine_counts_dense_equal_the_bank_plan():
+    """Without skipping, beats and MACs are the bank plan's whatever the activations."""
+    from tb.mlp.mlp_layout import engine_counts
+    b = EngineBuild(P=6, U=20)
+    shapes = [(45, 13), (13, 7), (7, 1)]
+    precs = ["int8", "int16", "int8"]
+    g = np.random.default_rng(3)
+    inputs = [g.integers(-3, 3, size=(5, i)) for i, _ in shapes]
+    plan = bank_plan(b, shapes, precs)
+    got = engine_counts(b, precs, shapes, inputs, zero_skip=False)
+    assert got == [(5 * lp["cycles"], 5 * lp["macs"]) for lp in plan]
+    skip = engine_counts(b, precs, shapes, [np.zeros_like(x) for x in inputs], zero_skip=True)
+    assert skip == [(5 * lp["rounds"], 0) for lp in plan]   # one beat a round, nothing issued

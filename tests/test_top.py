@@ -10,7 +10,8 @@ from tb.top.dut import BENCH, DEEP_CONFIG, SAT_CONFIG, SMALL_TOP, TINY_TOP, WIDE
 @pytest.mark.parametrize("testcase", ["TopRandomTest", "TopZipfTest", "TopBadIndexTest", "TopAxiErrorTest",
                                       "TopIllegalCsrTest", "TopStuckChannelTest", "TopDmaErrorTest",
                                       "TopResetMidTrafficTest", "TopBackpressureTest", "TopUnexpectedRidTest",
-                                      "TopCountersTest", "TopDmaRefusalTest"])
+                                      "TopCountersTest", "TopDmaRefusalTest", "TopQuantTest",
+                                      "TopQuantCfgErrorTest"])
 def test_top_tiny(testcase, seed):
     BENCH.run(TINY_TOP, testcase, seed, queries=150)
 
@@ -48,6 +49,8 @@ CHECK_BUGS = {
     "MICROREC_CSR_BUG_ERR_LAST": ("TopBadIndexTest", "MISMATCH ERR/ERR_QID"),
     "TOP_BUG_DMA_END": ("TopDmaRefusalTest", "MISMATCH DMA bank image ending exactly at 2^ADDR_W"),
     "LOOKUP_BUG_UNEXPECTED_IGNORED": ("TopUnexpectedRidTest", "MISMATCH counter unexpected_r: expected 1"),
+    # the per-layer shifts of an int8 / mixed model never reach the engine
+    "TOP_BUG_LSHIFT_IGNORED": ("TopQuantTest", "MISMATCH"),
 }
 
 

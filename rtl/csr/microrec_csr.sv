@@ -63,6 +63,8 @@ module microrec_csr #(
     output logic [15:0]       mlp_in_dim,
     output logic [4*16-1:0]   mlp_out_dims,     // layer l at [16*l +: 16]
     output logic [3:0]        mlp_shift,
+    output logic [13:0]       mlp_quant,        // MLP_QUANT: {lshift, zero_skip, input_shift, sparse24, int8}
+    output logic [15:0]       mlp_lshift,
     output logic [63:0]       dma_src,
     output logic [7:0]        dma_ch,
     output logic [1:0]        dma_target,
@@ -148,6 +150,10 @@ module microrec_csr #(
     assign mlp_out_dims   = {hwif_out.MLP_OUT_DIM3.value.value, hwif_out.MLP_OUT_DIM2.value.value,
                              hwif_out.MLP_OUT_DIM1.value.value, hwif_out.MLP_OUT_DIM0.value.value};
     assign mlp_shift      = hwif_out.MLP_SHIFT.value.value;
+    assign mlp_quant      = {hwif_out.MLP_QUANT.lshift.value, hwif_out.MLP_QUANT.zero_skip.value,
+                             hwif_out.MLP_QUANT.input_shift.value, hwif_out.MLP_QUANT.sparse24.value,
+                             hwif_out.MLP_QUANT.int8.value};
+    assign mlp_lshift     = hwif_out.MLP_LSHIFT.value.value;
 
     assign dma_src    = {hwif_out.DMA_SRC_HI.value.value, hwif_out.DMA_SRC_LO.value.value};
     assign dma_ch     = hwif_out.DMA_CH.value.value;

@@ -43,7 +43,8 @@ package lookup_pkg;
         CFG_LIST_OVERFLOW = 4'd8,  // more tables on one engine than LIST_MAX
         CFG_BAD_SLOT      = 4'd9,  // a descriptor written to a slot >= P_MAX (top level)
         CFG_BAD_EXTENT    = 4'd10, // the table runs past its bank / the address space
-        CFG_DMA_FAILED    = 4'd11  // a DMA lost words (error response); until soft reset (top level)
+        CFG_DMA_FAILED    = 4'd11, // a DMA lost words (error response); until soft reset (top level)
+        CFG_BAD_QUANT     = 4'd12  // an illegal MLP precision / 2:4 combination (MLP_QUANT, top level)
     } cfg_err_e;
 
 endpackage

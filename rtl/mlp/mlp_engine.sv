@@ -20,6 +20,18 @@
 // - Output backpressure: a last-layer job starts only when it can reserve a
 //   slot in the logit FIFO, so a stalled consumer stalls the pipeline and
 //   nothing is dropped.
+// - INT8 and zero-skipping (contracts s.6, s.8): a layer runs int16 (S = U
+//   inputs a beat) or int8 (S = 2U, two int8 MACs per lane; its weight words
+//   pack 2U bytes). Beats follow the residue-class schedule: lane c (of S)
+//   takes the inputs i with i % S == c, in order, one per beat, reading its
+//   own weight W[n, i] at word i / S of the round; a round ends when every
+//   lane has issued all of its inputs (at least one beat). Dense
+//   (cfg_zero_skip = 0) a lane takes every input below the fan-in, which is
+//   exactly ceil(fan_in / S) beats with all lanes in step (the int16 schedule
+//   of old); with cfg_zero_skip = 1 it takes only the non-zero ones, so a
+//   round costs max(1, max_c nnz_c) beats. Each stored activation keeps a
+//   non-zero flag, written with it. Layer-0 int8 features are converted on
+//   the way in: sat8(rshift(x, cfg_input_shift)).
 // Weight/bias bank layout: see mlp_layer_cfg.sv. Configuration inputs must be
 // stable while `idle` is low; after changing them wait 2 cycles before
 // sending features.
@@ -48,8 +60,14 @@ module mlp_engine #(
     input  logic [NL_W-1:0]             cfg_num_layers,
     input  logic [DIM_W-1:0]            cfg_in_dim,     // feature length
     input  logic [MAX_LAYERS*DIM_W-1:0] cfg_out_dims,   // layer l size in [l*DIM_W +: DIM_W]
-    input  logic [MAX_LAYERS*4-1:0]     cfg_shift,      // layer l F in [l*4 +: 4], 1..14
-    output logic                        cfg_err,        // shapes exceed the build maxima
+    input  logic [MAX_LAYERS*4-1:0]     cfg_shift,      // layer l shift in [l*4 +: 4], 0..15
+    input  logic [MAX_LAYERS-1:0]       cfg_int8,       // layer l runs int8
+    input  logic [MAX_LAYERS-1:0]       cfg_sparse,     // layer l 2:4 (rejected: not in this build)
+    input  logic [3:0]                  cfg_input_shift,// layer-0 int8 conversion shift q
+    input  logic                        cfg_zero_skip,  // skip zero activations
+    output logic                        cfg_err,        // shapes exceed the build maxima, or cfg_err_quant
+    output logic                        cfg_err_quant,  // an illegal precision / 2:4 combination
+    output logic [7:0]                  cfg_err_qlayer, // its first layer
     output logic                        idle,           // nothing in flight
     // ---- weight / bias bank write port (the DMA drives it) ---------------
     input  logic                        w_we,
@@ -98,9 +116,10 @@ module mlp_engine #(
         .MAX_DIM(MAX_DIM), .WDEPTH(WDEPTH), .BDEPTH(BDEPTH)
     ) u_cfg (
         .clk(clk), .cfg_num_layers(cfg_num_layers), .cfg_in_dim(cfg_in_dim),
-        .cfg_out_dims(cfg_out_dims), .fan_in(l_in), .fan_out(l_out), .beats(l_beats),
+        .cfg_out_dims(cfg_out_dims), .cfg_int8(cfg_int8), .cfg_sparse(cfg_sparse),
+        .cfg_input_shift(cfg_input_shift), .fan_in(l_in), .fan_out(l_out), .beats(l_beats),
         .rounds(l_rounds), .wbase(l_wbase), .bbase(l_bbase), .feat_beats(feat_beats),
-        .err(err)
+        .err(err), .err_quant(cfg_err_quant), .err_qlayer(cfg_err_qlayer)
     );
     assign cfg_err = err;
 
@@ -111,6 +130,7 @@ module mlp_engine #(
     // activation buffers and their flags
     // ---------------------------------------------------------------------
     logic [15:0]     abuf  [MAX_LAYERS][2][MAX_DIM];
+    logic [MAX_DIM-1:0] anz [MAX_LAYERS][2];   // activation i of the half is non-zero
     logic [ID_W-1:0] atag  [MAX_LAYERS][2];
     logic [1:0]      full  [MAX_LAYERS];   // half holds a complete vector
     logic [1:0]      wbusy [MAX_LAYERS];   // half claimed by a running job
@@ -153,14 +173,82 @@ module mlp_engine #(
     logic             cur_hi, cur_ho, cur_lastl;
     logic [DIM_W-1:0] cur_in, cur_out, cur_beats, cur_rounds;
     logic [3:0]       cur_shift;
+    logic             cur_int8, cur_out8;
     logic [ID_W-1:0]  cur_tag;
-    logic [DIM_W-1:0] k, r;           // beat within the round, round
-    logic [DIM_W-1:0] aidx, nbase;    // first input of this beat, first neuron of this round
-    logic [WA_W-1:0]  waddr;
+    logic [DIM_W-1:0] r;              // round
+    logic             rfirst;         // the next beat is the first of its round
+    logic [DIM_W-1:0] nbase;          // first neuron of this round
+    logic [WA_W-1:0]  rbase;          // weight word of beat 0 of this round
     logic [BA_W-1:0]  baddr;
 
-    logic beat_last, job_last_beat, start;
-    assign beat_last     = (k == cur_beats - DIM_W'(1));
+    // ---- per-lane schedule (residue classes) ------------------------------
+    localparam int S_MAX = 2 * U;                     // lanes of an int8 layer
+    localparam int KW    = (MAX_DIM + U - 1) / U;     // inputs per lane, at most
+    localparam int KI_W  = (KW > 1) ? $clog2(KW) : 1;
+    logic [KW-1:0]   lmask [S_MAX];    // inputs lane c has still to issue in this round
+    logic [KW-1:0]   imask [S_MAX];    // a round's initial masks
+    logic [KW-1:0]   lmask_nx [S_MAX]; // after this beat
+    logic [KI_W-1:0] lk [S_MAX];       // word of lane c's input this beat
+    logic [S_MAX-1:0] lhas;            // lane c issues an input this beat
+    logic            beat_last;
+
+    // initial masks of a round: of the job that starts now, else of the running job
+    logic             m_int8;
+    logic [DIM_W-1:0] m_in;
+    logic [MAX_DIM-1:0] m_vec;
+    always_comb begin
+        int fan;
+        logic [MAX_DIM-1:0] v;
+        m_int8 = start ? cfg_int8[pick] : cur_int8;
+        m_in   = start ? l_in[pick] : cur_in;
+        m_vec  = start ? anz[pick][rd_ptr[pick]] : anz[cur_layer][cur_hi];
+        fan = int'(m_in);
+        for (int i = 0; i < MAX_DIM; i++) begin
+            v[i] = (i < fan) && (m_vec[i] || !cfg_zero_skip);
+        end
+        for (int c = 0; c < S_MAX; c++) begin
+            for (int kk = 0; kk < KW; kk++) begin
+                if (m_int8) begin
+                    imask[c][kk] = (kk * S_MAX + c < MAX_DIM) ? v[(kk * S_MAX + c) % MAX_DIM] : 1'b0;
+                end else begin
+                    imask[c][kk] = (c < U && kk * U + c < MAX_DIM) ? v[(kk * U + c) % MAX_DIM] : 1'b0;
+                end
+            end
+        end
+    end
+
+    // each lane's next input: the lowest set bit of its mask
+    always_comb begin
+        beat_last = 1'b1;
+        for (int c = 0; c < S_MAX; c++) begin
+            lhas[c]     = |lmask[c];
+            lk[c]       = '0;
+            for (int kk = KW - 1; kk >= 0; kk--) begin
+                if (lmask[c][kk]) lk[c] = KI_W'(kk);
+            end
+            lmask_nx[c] = lmask[c] & (lmask[c] - KW'(1));
+            if (lmask_nx[c] != '0) beat_last = 1'b0;
+        end
+    end
+
+    // the column addresses of the weight banks and the activation indices
+    logic [2*U*WA_W-1:0] col_addr;
+    logic [DIM_W-1:0]    lidx [S_MAX];
+    always_comb begin
+        for (int c = 0; c < S_MAX; c++) begin
+`ifdef MLP_ENGINE_BUG_SKIP_INDEX
+            // injected bug: int8 lanes index activations with the int16 stride
+            lidx[c] = DIM_W'(int'(lk[c]) * U + c);
+`else
+            lidx[c] = cur_int8 ? DIM_W'(int'(lk[c]) * S_MAX + c) : DIM_W'(int'(lk[c]) * U + c);
+`endif
+        end
+        for (int j = 0; j < 2 * U; j++) begin
+            col_addr[j*WA_W +: WA_W] = rbase + WA_W'(lk[cur_int8 ? j : j / 2]);
+        end
+    end
+
+    logic job_last_beat, start;
     assign job_last_beat = active && beat_last && (r == cur_rounds - DIM_W'(1));
     assign start         = (|can) && (!active || job_last_beat);
 
@@ -175,6 +263,8 @@ module mlp_engine #(
         logic             ho;        // destination half
         logic [DIM_W-1:0] nbase;
         logic [3:0]       shift;
+        logic             int8;      // an int8 beat
+        logic             out8;      // the layer's output is int8 (sat8)
         logic [ID_W-1:0]  tag;
     } beat_t;
     beat_t           s1, s2, s3;
@@ -210,16 +300,16 @@ module mlp_engine #(
             end
             // ---- job sequencing ----
             if (active && !job_last_beat) begin
-                waddr <= waddr + WA_W'(1);
                 if (beat_last) begin
-                    k     <= '0;
-                    aidx  <= '0;
+                    rfirst <= 1'b1;
                     r     <= r + DIM_W'(1);
                     baddr <= baddr + BA_W'(1);
                     nbase <= nbase + DIM_W'(P);
+                    rbase <= WA_W'(int'(rbase) + int'(cur_beats));
+                    lmask <= imask;
                 end else begin
-                    k    <= k + DIM_W'(1);
-                    aidx <= aidx + DIM_W'(U);
+                    rfirst <= 1'b0;
+                    lmask  <= lmask_nx;
                 end
             end
             if (job_last_beat) begin
@@ -242,13 +332,15 @@ module mlp_engine #(
                 cur_beats  <= l_beats[pick];
                 cur_rounds <= l_rounds[pick];
                 cur_shift  <= cfg_shift[int'(pick)*4 +: 4];
+                cur_int8   <= cfg_int8[pick];
+                cur_out8   <= (pick != last_layer) && cfg_int8[(int'(pick) + 1) % MAX_LAYERS];
                 cur_tag    <= atag[pick][rd_ptr[pick]];
-                k          <= '0;
                 r          <= '0;
-                aidx       <= '0;
+                rfirst     <= 1'b1;
                 nbase      <= '0;
-                waddr      <= l_wbase[pick];
+                rbase      <= l_wbase[pick];
                 baddr      <= l_bbase[pick];
+                lmask      <= imask;
                 rd_ptr[pick] <= !rd_ptr[pick];
                 if (pick == last_layer) begin
                     out_resv <= out_resv + OC_W'(1) - OC_W'(out_valid && out_ready);
@@ -276,11 +368,27 @@ module mlp_engine #(
     logic          wb;
     assign wb = s4.valid && s4.last && !s4.lastl;
 
+    // layer-0 input: unchanged for int16, sat8(rshift(x, q)) for int8 (contracts s.8.1)
+    logic [15:0] feat_in [FEAT_LANES];
+    always_comb begin
+        for (int i = 0; i < FEAT_LANES; i++) begin
+            logic signed [16:0] x, rs;
+            x  = $signed({feat_data[16*i + 15], feat_data[16*i +: 16]});
+            rs = (cfg_input_shift == 4'd0) ? x
+               : (x + (17'sd1 <<< (cfg_input_shift - 4'd1))) >>> cfg_input_shift;
+            if (!cfg_int8[0])        feat_in[i] = feat_data[16*i +: 16];
+            else if (rs > 17'sd127)  feat_in[i] = 16'sd127;
+            else if (rs < -17'sd128) feat_in[i] = -16'sd128;
+            else                     feat_in[i] = rs[15:0];
+        end
+    end
+
     always_ff @(posedge clk) begin
         if (feat_valid && feat_ready) begin
             for (int i = 0; i < FEAT_LANES; i++) begin
                 if (int'(fcnt) * FEAT_LANES + i < int'(cfg_in_dim)) begin
-                    abuf[0][wr_ptr[0]][int'(fcnt) * FEAT_LANES + i] <= feat_data[16*i +: 16];
+                    abuf[0][wr_ptr[0]][int'(fcnt) * FEAT_LANES + i] <= feat_in[i];
+                    anz[0][wr_ptr[0]][int'(fcnt) * FEAT_LANES + i]  <= feat_in[i] != '0;
                 end
             end
         end
@@ -288,6 +396,7 @@ module mlp_engine #(
             for (int p = 0; p < P; p++) begin
                 if (s4_mask[p]) begin
                     abuf[int'(s4.layer) + 1][s4.ho][int'(s4.nbase) + p] <= pe_y[p][15:0];
+                    anz[int'(s4.layer) + 1][s4.ho][int'(s4.nbase) + p]  <= pe_y[p][15:0] != '0;
                 end
             end
         end
@@ -312,7 +421,7 @@ module mlp_engine #(
         end else begin
             s1.valid <= active;
         end
-        s1.first   <= (k == '0);
+        s1.first   <= rfirst;
         s1.last    <= beat_last;
         s1.job_end <= job_last_beat;
         s1.lastl   <= cur_lastl;
@@ -320,12 +429,25 @@ module mlp_engine #(
         s1.ho      <= cur_ho;
         s1.nbase   <= nbase;
         s1.shift   <= cur_shift;
+        s1.int8    <= cur_int8;
+        s1.out8    <= cur_out8;
         s1.tag     <= cur_tag;
         s1_mask    <= mask0;
+        // a lane with nothing to issue carries zeros (its product is then 0,
+        // whatever weight its column read)
         for (int i = 0; i < U; i++) begin
-            // lanes past the fan-in carry zeros (the banks hold zeros there too)
-            s1_act[16*i +: 16] <= (int'(aidx) + i < int'(cur_in))
-                ? abuf[cur_layer][cur_hi][int'(aidx) + i] : 16'd0;
+            if (cur_int8) begin
+`ifdef MLP_ENGINE_BUG_INT8_PACK
+                // injected bug: the two int8 inputs of a lane in the wrong bytes
+                s1_act[16*i + 8 +: 8] <= lhas[2*i] ? abuf[cur_layer][cur_hi][int'(lidx[2*i])][7:0] : 8'd0;
+                s1_act[16*i +: 8]     <= lhas[2*i + 1] ? abuf[cur_layer][cur_hi][int'(lidx[2*i + 1])][7:0] : 8'd0;
+`else
+                s1_act[16*i +: 8]     <= lhas[2*i] ? abuf[cur_layer][cur_hi][int'(lidx[2*i])][7:0] : 8'd0;
+                s1_act[16*i + 8 +: 8] <= lhas[2*i + 1] ? abuf[cur_layer][cur_hi][int'(lidx[2*i + 1])][7:0] : 8'd0;
+`endif
+            end else begin
+                s1_act[16*i +: 16]    <= lhas[i] ? abuf[cur_layer][cur_hi][int'(lidx[i])] : 16'd0;
+            end
         end
     end
 
@@ -339,12 +461,12 @@ module mlp_engine #(
             s3.valid <= s2.valid;
             s4.valid <= s3.valid;
         end
-        {s2.first, s2.last, s2.job_end, s2.lastl, s2.layer, s2.ho, s2.nbase, s2.shift, s2.tag} <=
-            {s1.first, s1.last, s1.job_end, s1.lastl, s1.layer, s1.ho, s1.nbase, s1.shift, s1.tag};
-        {s3.first, s3.last, s3.job_end, s3.lastl, s3.layer, s3.ho, s3.nbase, s3.shift, s3.tag} <=
-            {s2.first, s2.last, s2.job_end, s2.lastl, s2.layer, s2.ho, s2.nbase, s2.shift, s2.tag};
-        {s4.first, s4.last, s4.job_end, s4.lastl, s4.layer, s4.ho, s4.nbase, s4.shift, s4.tag} <=
-            {s3.first, s3.last, s3.job_end, s3.lastl, s3.layer, s3.ho, s3.nbase, s3.shift, s3.tag};
+        {s2.first, s2.last, s2.job_end, s2.lastl, s2.layer, s2.ho, s2.nbase, s2.shift, s2.int8, s2.out8, s2.tag} <=
+            {s1.first, s1.last, s1.job_end, s1.lastl, s1.layer, s1.ho, s1.nbase, s1.shift, s1.int8, s1.out8, s1.tag};
+        {s3.first, s3.last, s3.job_end, s3.lastl, s3.layer, s3.ho, s3.nbase, s3.shift, s3.int8, s3.out8, s3.tag} <=
+            {s2.first, s2.last, s2.job_end, s2.lastl, s2.layer, s2.ho, s2.nbase, s2.shift, s2.int8, s2.out8, s2.tag};
+        {s4.first, s4.last, s4.job_end, s4.lastl, s4.layer, s4.ho, s4.nbase, s4.shift, s4.int8, s4.out8, s4.tag} <=
+            {s3.first, s3.last, s3.job_end, s3.lastl, s3.layer, s3.ho, s3.nbase, s3.shift, s3.int8, s3.out8, s3.tag};
         s2_mask <= s1_mask;
         s3_mask <= s2_mask;
         s4_mask <= s3_mask;
@@ -358,10 +480,10 @@ module mlp_engine #(
     ) u_array (
         .clk(clk), .rst_n(rst_n),
         .w_we(w_we), .w_bias(w_bias), .w_pe(w_pe), .w_addr(w_addr), .w_data(w_data),
-        .rd_en(active), .rd_waddr(waddr), .rd_baddr(baddr),
-        .in_valid(s1.valid), .in_first(s1.first), .in_last(s1.last), .in_mask(s1_mask),
-        .in_act(s1_act),
-        .cfg_frac_bits(s3.shift), .cfg_relu(!s3.lastl), .cfg_out32(s3.lastl),
+        .rd_en(active), .rd_waddr(col_addr), .rd_baddr(baddr),
+        .in_valid(s1.valid), .in_first(s1.first), .in_last(s1.last), .in_int8(s1.int8),
+        .in_mask(s1_mask), .in_act(s1_act),
+        .cfg_frac_bits(s3.shift), .cfg_relu(!s3.lastl), .cfg_out32(s3.lastl), .cfg_out8(s3.out8),
         .out_valid(pe_valid), .out_y(pe_y), .out_sat(pe_sat), .out_relu_zero(pe_relu0)
     );
 
@@ -397,18 +519,19 @@ module mlp_engine #(
     // ---------------------------------------------------------------------
     // performance counters
     // ---------------------------------------------------------------------
-    localparam int MAC_W = $clog2(P * U + 1);
+    localparam int MAC_W = $clog2(2 * P * U + 1);
     logic [MAX_LAYERS-1:0]       ev_busy, ev_stall_dst, ev_stall_arr;
     logic [MAX_LAYERS*MAC_W-1:0] ev_macs;
     logic [MAX_LAYERS*MAC_W-1:0] ev_sat, ev_relu0;
     logic [MAC_W-1:0]            n_pe, n_lane, n_sat, n_relu0;
 
     always_comb begin
-        int pe_left, lane_left;
+        int pe_left;
         pe_left   = int'(cur_out) - int'(nbase);
-        lane_left = int'(cur_in) - int'(aidx);
         n_pe   = MAC_W'((pe_left < P) ? pe_left : P);
-        n_lane = MAC_W'((lane_left < U) ? lane_left : U);
+        // MACs issued: the lanes that carry an input this beat
+        n_lane = '0;
+        for (int c = 0; c < S_MAX; c++) n_lane = n_lane + MAC_W'(lhas[c]);
         n_sat   = '0;
         n_relu0 = '0;
         for (int p = 0; p < P; p++) begin

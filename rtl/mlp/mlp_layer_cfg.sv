@@ -13,6 +13,12 @@
 //   bias of (l, n) -> bias bank n % P, address bbase[l] + n / P
 // with wbase[0] = bbase[0] = 0, wbase[l+1] = wbase[l] + rounds[l] * beats[l],
 // bbase[l+1] = bbase[l] + rounds[l], rounds[l] = ceil(fan_out / P).
+// INT8 layers (contracts s.8, s.6): an int8 layer packs 2U int8 weights in a
+// word (byte j = W[n, k*2U + j]), so beats[l] = ceil(fan_in / (2U)).
+// Combinations this build rejects (err_quant, CFG_ERR code 12 at the top,
+// err_qlayer = the first layer at fault): a 2:4 flag on a layer in use (this
+// build has no 2:4 datapath); a precision or 2:4 flag on a layer >= the
+// number of layers; input_shift != 0 while layer 0 is int16.
 // Outputs are registered: they follow a configuration change one cycle later.
 module mlp_layer_cfg #(
     parameter int P          = 8,
@@ -31,6 +37,9 @@ module mlp_layer_cfg #(
     input  logic [NL_W-1:0]             cfg_num_layers,
     input  logic [DIM_W-1:0]            cfg_in_dim,
     input  logic [MAX_LAYERS*DIM_W-1:0] cfg_out_dims,
+    input  logic [MAX_LAYERS-1:0]       cfg_int8,        // layer l runs int8
+    input  logic [MAX_LAYERS-1:0]       cfg_sparse,      // layer l 2:4 (not in this build)
+    input  logic [3:0]                  cfg_input_shift, // int16 features -> int8 (layer 0 int8)
     output logic [DIM_W-1:0]            fan_in  [MAX_LAYERS],
     output logic [DIM_W-1:0]            fan_out [MAX_LAYERS],
     output logic [DIM_W-1:0]            beats   [MAX_LAYERS],
@@ -38,7 +47,9 @@ module mlp_layer_cfg #(
     output logic [WA_W-1:0]             wbase   [MAX_LAYERS],
     output logic [BA_W-1:0]             bbase   [MAX_LAYERS],
     output logic [DIM_W-1:0]            feat_beats,
-    output logic                        err
+    output logic                        err,
+    output logic                        err_quant,
+    output logic [7:0]                  err_qlayer
 );
     logic [DIM_W-1:0] c_in     [MAX_LAYERS];
     logic [DIM_W-1:0] c_out    [MAX_LAYERS];
@@ -46,7 +57,8 @@ module mlp_layer_cfg #(
     logic [DIM_W-1:0] c_rounds [MAX_LAYERS];
     logic [WA_W-1:0]  c_wbase  [MAX_LAYERS];
     logic [BA_W-1:0]  c_bbase  [MAX_LAYERS];
-    logic             c_err;
+    logic             c_err, c_qerr;
+    logic [7:0]       c_qlayer;
 
     always_comb begin
         int nl, wsum, bsum;
@@ -55,10 +67,18 @@ module mlp_layer_cfg #(
         bsum = 0;
         c_err = (nl == 0) || (nl > MAX_LAYERS) || (cfg_in_dim == '0)
                 || (int'(cfg_in_dim) > MAX_DIM);
+        c_qerr   = 1'b0;
+        c_qlayer = '0;
+        if (cfg_input_shift != 4'd0 && !cfg_int8[0]) c_qerr = 1'b1;
         for (int l = 0; l < MAX_LAYERS; l++) begin
             c_out[l] = cfg_out_dims[l*DIM_W +: DIM_W];
             c_in[l]  = (l == 0) ? cfg_in_dim : cfg_out_dims[((l == 0) ? 0 : l - 1)*DIM_W +: DIM_W];
-            c_beats[l]  = DIM_W'((int'(c_in[l]) + U - 1) / U);
+            c_beats[l]  = cfg_int8[l] ? DIM_W'((int'(c_in[l]) + 2 * U - 1) / (2 * U))
+                                      : DIM_W'((int'(c_in[l]) + U - 1) / U);
+            if (!c_qerr && (cfg_sparse[l] || (l >= nl && cfg_int8[l]))) begin
+                c_qerr   = 1'b1;
+                c_qlayer = 8'(l);
+            end
             c_rounds[l] = DIM_W'((int'(c_out[l]) + P - 1) / P);
             c_wbase[l]  = WA_W'(wsum);
             c_bbase[l]  = BA_W'(bsum);
@@ -81,6 +101,8 @@ module mlp_layer_cfg #(
         wbase      <= c_wbase;
         bbase      <= c_bbase;
         feat_beats <= DIM_W'((int'(cfg_in_dim) + FEAT_LANES - 1) / FEAT_LANES);
-        err        <= c_err;
+        err        <= c_err || c_qerr;
+        err_quant  <= c_qerr;
+        err_qlayer <= c_qlayer;
     end
 endmodule

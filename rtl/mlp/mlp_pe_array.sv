@@ -1,7 +1,14 @@
 // P processing elements (mac_pe, U lanes each), each with its own weight bank
 // (WDEPTH words of U int16) and bias bank (BDEPTH int32). Output stationary:
-// every PE computes one neuron per round; all PEs read the same bank address
+// every PE computes one neuron per round; all PEs read the same bank addresses
 // and the same U input activations (broadcast) in a beat.
+//
+// Zero-skipping (contracts s.6, s.8.4): a weight bank is 2U byte columns, each
+// its own RAM with its own read address (rd_waddr column j in
+// [j*WA_W +: WA_W]); a write stores a whole word (all columns at w_addr). An
+// int16 lane i reads columns 2i, 2i+1 at one address, an int8 lane c column c,
+// so each lane fetches the weight of the input it was given. Every PE sees the
+// same column addresses (the same neurons' rows sit at the same addresses).
 //
 // Timing: a read request (rd_en, addresses) in cycle t delivers the bank words
 // in cycle t+1, where the beat control (in_*) must be presented; the PE result
@@ -27,18 +34,20 @@ module mlp_pe_array #(
     input  logic [U*16-1:0]   w_data,
     // read request (cycle t)
     input  logic              rd_en,
-    input  logic [WA_W-1:0]   rd_waddr,
+    input  logic [2*U*WA_W-1:0] rd_waddr,
     input  logic [BA_W-1:0]   rd_baddr,
     // beat (cycle t+1)
     input  logic              in_valid,
     input  logic              in_first,
     input  logic              in_last,
+    input  logic              in_int8,
     input  logic [P-1:0]      in_mask,
     input  logic [U*16-1:0]   in_act,
     // requantize settings (cycle t+3)
     input  logic [3:0]        cfg_frac_bits,
     input  logic              cfg_relu,
     input  logic              cfg_out32,
+    input  logic              cfg_out8,
     // results (cycle t+4 for the last beat of a round)
     output logic [P-1:0]      out_valid,
     output logic [31:0]       out_y [P],
@@ -57,15 +66,14 @@ module mlp_pe_array #(
         logic [ACC_W-1:0] acc_unused;
         /* verilator lint_on UNUSEDSIGNAL */
 
-        mlp_ram #(.WIDTH(U * 16), .DEPTH(WDEPTH)) u_wbank (
-            .clk   (clk),
-            .we    (w_we && !w_bias && w_pe == PE_W'(p)),
-            .waddr (w_addr),
-            .wdata (w_data),
-            .re    (rd_en),
-            .raddr (rd_waddr),
-            .rdata (wq)
-        );
+        // 2U byte columns, one RAM each (contents undefined until written)
+        logic [7:0] wmem [2*U][WDEPTH];
+        always_ff @(posedge clk) begin
+            for (int j = 0; j < 2 * U; j++) begin
+                if (w_we && !w_bias && w_pe == PE_W'(p)) wmem[j][w_addr] <= w_data[8*j +: 8];
+                if (rd_en) wq[8*j +: 8] <= wmem[j][rd_waddr[j*WA_W +: WA_W]];
+            end
+        end
 
         mlp_ram #(.WIDTH(32), .DEPTH(BDEPTH)) u_bbank (
             .clk   (clk),
@@ -83,9 +91,11 @@ module mlp_pe_array #(
             .cfg_frac_bits (cfg_frac_bits),
             .cfg_relu      (cfg_relu),
             .cfg_out32     (cfg_out32),
+            .cfg_out8      (cfg_out8),
             .in_valid      (in_valid && in_mask[p]),
             .in_first      (in_first),
             .in_last       (in_last),
+            .in_int8       (in_int8),
             .in_a          (in_act),
             .in_b          (wq),
             .in_bias       (bq),

@@ -110,6 +110,9 @@ module microrec_top
     logic [7:0]        desc_idx;
     logic [184:0]      desc_data;
     logic [3:0]        mlp_num_layers, mlp_shift;
+    logic [3:0]        mlp_int8, mlp_sparse24, mlp_input_shift;
+    logic              mlp_zero_skip, mlp_lshift_en;
+    logic [15:0]       mlp_lshift;
     logic [15:0]       mlp_in_dim;
     logic [4*16-1:0]   mlp_out_dims;
     logic [63:0]       dma_src;
@@ -135,10 +138,13 @@ module microrec_top
         .cfg_commit, .soft_reset, .dma_start, .err_clear, .perf_clear,
         .num_tables, .desc_we, .desc_idx, .desc_data,
         .mlp_num_layers, .mlp_in_dim, .mlp_out_dims, .mlp_shift,
+        .mlp_quant({mlp_lshift_en, mlp_zero_skip, mlp_input_shift, mlp_sparse24, mlp_int8}), .mlp_lshift,
         .dma_src, .dma_ch, .dma_target, .dma_bank, .dma_words, .dma_nbanks, .lookup_timeout,
-        .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad || slot_bad || dma_bad),
-        .cfg_err_code(slot_bad ? CFG_BAD_SLOT : dma_bad ? CFG_DMA_FAILED : lk_cfg_err_code),
-        .cfg_err_table((slot_bad || dma_bad) ? slot_bad_idx : 8'(lk_cfg_err_table)),
+        .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad || slot_bad || dma_bad || quant_bad),
+        .cfg_err_code(slot_bad ? CFG_BAD_SLOT : dma_bad ? CFG_DMA_FAILED : quant_bad ? CFG_BAD_QUANT
+                      : lk_cfg_err_code),
+        .cfg_err_table((slot_bad || dma_bad) ? slot_bad_idx : quant_bad ? quant_layer
+                       : 8'(lk_cfg_err_table)),
         .busy, .dma_busy, .dma_err, .mlp_cfg_err(mlp_cfg_bad),
         .err_valid, .err_code(m_result_err), .err_table(m_result_err_table),
         .err_engine(m_result_err_engine), .err_qid(m_result_id),
@@ -359,7 +365,8 @@ module microrec_top
     end
 
     // ---------------------------------------------------------------------
-    // MLP configuration: single F for every layer (contracts.md s.6)
+    // MLP configuration (contracts.md s.6, s.8): F for every layer, or a shift
+    // per layer (MLP_QUANT.lshift); precision, 2:4 flags, input shift, zero-skip
     // ---------------------------------------------------------------------
     // the CSR map has four MLP_OUT_DIM registers
     if (MAX_LAYERS > 4) begin : g_bad_layers
@@ -367,7 +374,8 @@ module microrec_top
     end
     logic [MAX_LAYERS*DIM_W-1:0] cfg_out_dims;
     logic [MAX_LAYERS*4-1:0]     cfg_shift;
-    logic                        mlp_engine_err, shape_bad;
+    logic                        mlp_engine_err, shape_bad, quant_bad;
+    logic [7:0]                  quant_layer;
 
     always_comb begin
         shape_bad = 32'(mlp_num_layers) > MAX_LAYERS || mlp_num_layers == 4'd0 ||
@@ -376,10 +384,29 @@ module microrec_top
         for (int l = 0; l < MAX_LAYERS; l++) begin
             if (32'(mlp_out_dims[16*l +: 16]) > MAX_DIM) shape_bad = 1'b1;
             cfg_out_dims[DIM_W*l +: DIM_W] = DIM_W'(mlp_out_dims[16*l +: 16]);
+`ifdef TOP_BUG_LSHIFT_IGNORED
+            // injected bug: the per-layer shifts are ignored
             cfg_shift[4*l +: 4] = mlp_shift;
+`else
+            cfg_shift[4*l +: 4] = mlp_lshift_en ? mlp_lshift[4*l +: 4] : mlp_shift;
+`endif
         end
     end
-    assign mlp_cfg_bad = shape_bad || mlp_engine_err;
+    // flags of layers this build does not have (MAX_LAYERS < 4) are rejected here,
+    // the rest by the engine (mlp_layer_cfg.sv)
+    logic       eng_quant_bad;
+    logic [7:0] eng_quant_layer;
+    always_comb begin
+        quant_bad   = eng_quant_bad;
+        quant_layer = eng_quant_layer;
+        for (int l = 3; l >= MAX_LAYERS; l--) begin
+            if (!eng_quant_bad && (mlp_int8[l] || mlp_sparse24[l])) begin
+                quant_bad   = 1'b1;
+                quant_layer = 8'(l);
+            end
+        end
+    end
+    assign mlp_cfg_bad = shape_bad || mlp_engine_err || quant_bad;
     logic  cfg_bypass;   // no query can be answered correctly: answer each with ERR_BAD_CONFIG
     assign cfg_bypass  = mlp_cfg_bad || slot_bad || dma_bad;
 
@@ -455,7 +482,10 @@ module microrec_top
     ) u_mlp (
         .clk, .rst_n(dp_rst_n),
         .cfg_num_layers(NL_W'(mlp_num_layers)), .cfg_in_dim(DIM_W'(mlp_in_dim)),
-        .cfg_out_dims, .cfg_shift, .cfg_err(mlp_engine_err), .idle(mlp_idle),
+        .cfg_out_dims, .cfg_shift, .cfg_int8(mlp_int8[MAX_LAYERS-1:0]),
+        .cfg_sparse(mlp_sparse24[MAX_LAYERS-1:0]), .cfg_input_shift(mlp_input_shift),
+        .cfg_zero_skip(mlp_zero_skip), .cfg_err(mlp_engine_err), .cfg_err_quant(eng_quant_bad),
+        .cfg_err_qlayer(eng_quant_layer), .idle(mlp_idle),
         .w_we, .w_bias, .w_pe, .w_addr, .w_data,
         .feat_valid(mlp_feat_valid), .feat_ready(mlp_feat_ready),
         .feat_data(vec[32'(beat) * FEAT_LANES * 16 +: FEAT_LANES * 16]),

@@ -44,6 +44,8 @@ MAIN_BUILD = CacheBuild()
 NO_CACHE_BUILD = dataclasses.replace(MAIN_BUILD, present=0)
 # direct-mapped, one-beat lines: every conflict evicts, 4-beat bursts pass through uncached
 DIRECT_BUILD = CacheBuild(lines=8, ways=1, line_beats=1, id_w=3)
+# fully associative: one set (SET_W = 0), the set index is the constant 0
+FULLY_ASSOC_BUILD = CacheBuild(lines=4, ways=4)
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ RW_PORTS = {
     "MLP_IN_DIM": ("mlp_in_dim", 0),
     **{f"MLP_OUT_DIM{layer}": ("mlp_out_dims", 16 * layer) for layer in range(4)},
     "MLP_SHIFT": ("mlp_shift", 0),
+    "MLP_QUANT": ("mlp_quant", 0),
+    "MLP_LSHIFT": ("mlp_lshift", 0),
     "DMA_SRC_LO": ("dma_src", 0),
     "DMA_SRC_HI": ("dma_src", 32),
     "DMA_CH": ("dma_ch", 0),

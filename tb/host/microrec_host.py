@@ -69,19 +69,24 @@ class MicrorecHost:
         self.weights = None
         self.counter_model = None   # a bench's tb.top.counters.CounterModel, told of DMAs and clears
         self.last_dma_err = 0       # STATUS.dma_err after the last DMA this driver ran
+        self.qmodel = None          # models.quant.QuantModel of the loaded model (None: int16, section 3)
+        self.zero_skip = False      # MLP_QUANT.zero_skip of the loaded model
+        self.precision = "int16"    # what load_model quantizes to unless told: int16 | int8 | mixed | [per layer]
+        self.written: dict = {}     # MLP_QUANT / MLP_LSHIFT as last written (CSRs keep them over a soft reset)
 
     # ------------------------------------------------------------------ images
-    def mlp_images(self, weights) -> tuple[bytes, int, bytes, int]:
-        """(weight image, words per bank, bias image, words per bank) for the DMA."""
+    def mlp_images(self, weights, precisions=None) -> tuple[bytes, int, bytes, int]:
+        """(weight image, words per bank, bias image, words per bank) for the DMA; an int8
+        layer's words pack 2U weights (tb/mlp/mlp_layout.py, contracts s.6)."""
         b, lb = self.build.mlp, self.build.lookup
         beat = lb.word_bytes
         wbeats = ceil_div(b.U * 16, lb.data_w)
-        plan = bank_plan(b, [(np.shape(w)[1], np.shape(w)[0]) for w, _ in weights])
+        plan = bank_plan(b, [(np.shape(w)[1], np.shape(w)[0]) for w, _ in weights], precisions)
         n_w = plan[-1]["wbase"] + plan[-1]["cycles"]
         n_b = plan[-1]["bbase"] + plan[-1]["rounds"]
         wimg = [[0] * n_w for _ in range(b.P)]
         bimg = [[0] * n_b for _ in range(b.P)]
-        for is_bias, pe, addr, data in weight_writes(b, weights):
+        for is_bias, pe, addr, data in weight_writes(b, weights, precisions):
             (bimg if is_bias else wimg)[pe][addr] = data
         wbytes = pack_words([w for bank in wimg for w in bank], wbeats * beat)
         bbytes = pack_words([w for bank in bimg for w in bank], beat)
@@ -124,18 +129,34 @@ class MicrorecHost:
         if st["dma_err"]:
             raise HostError(f"DMA to target {target} (bank {bank}) from {src:#x} failed")
 
+    def quantized(self, cfg: ModelConfig, precision):
+        """The QuantModel load_model runs for ``precision`` (None for plain int16: MLP_SHIFT = F
+        for every layer, section 3); "mixed" is int8 on even layers, int16 on odd ones."""
+        from models.quant import quantize
+        if precision == "int16":
+            return None
+        if precision == "mixed":
+            precision = ["int8" if l % 2 == 0 else "int16" for l in range(len(cfg.layer_shapes))]
+        return quantize(cfg, precision)
+
     async def load_model(self, cfg: ModelConfig, pairs=(), weights=None, check: bool = True,
-                         relocate=None) -> LookupLayout:
+                         relocate=None, precision=None, zero_skip=None) -> LookupLayout:
         """Place, load memory, program CSRs, run DMAs, commit; raise on any refusal.
         ``relocate=(rng, lo, hi)`` moves the memory tables to random bases in [lo, hi)
-        (above the DMA images, which stay after the compact placement)."""
+        (above the DMA images, which stay after the compact placement). ``precision``
+        (default self.precision) and ``zero_skip`` (default self.zero_skip) set the
+        MLP's precisions (models.quant.quantize) and zero-skipping (contracts s.8)."""
         self.cfg = cfg
+        precision = self.precision if precision is None else precision
+        self.zero_skip = self.zero_skip if zero_skip is None else bool(zero_skip)
+        self.qmodel = None if weights is not None else self.quantized(cfg, precision)
         self.layout = LookupLayout(cfg, self.build.lookup, pairs=pairs)
         if relocate is not None:
             from tb.lookup.random_config import relocate as relocate_tables
             g, lo, hi = relocate
             relocate_tables(g, self.layout, hi - lo, lo=lo)
-        self.weights = weights if weights is not None else mlp_weights(cfg)
+        self.weights = (weights if weights is not None else self.qmodel.weights if self.qmodel is not None
+                        else mlp_weights(cfg))
         lb = self.build.lookup
         # the host owns the memory layout: bytes a previous model wrote (its DMA
         # images) would otherwise shadow this model's procedural table rows
@@ -146,7 +167,7 @@ class MicrorecHost:
         await self.mem.set_regions(self.layout.hbm_regions())
         # DMA images after the tables on the image channel
         base = self.image_base()
-        wbytes, n_w, bbytes, n_b = self.mlp_images(self.weights)
+        wbytes, n_w, bbytes, n_b = self.mlp_images(self.weights, self.precisions)
         images = [("weights", DMA_WEIGHTS, 0, wbytes, n_w, self.build.mlp.P),
                   ("biases", DMA_BIASES, 0, bbytes, n_b, self.build.mlp.P)]
         for bank, img in sorted(self.layout.bank_images().items()):
@@ -174,6 +195,18 @@ class MicrorecHost:
             await self.check_config(st)
         return self.layout
 
+    @property
+    def precisions(self) -> list[str] | None:
+        return self.qmodel.precisions if self.qmodel is not None else None
+
+    def quant_fields(self) -> dict:
+        """MLP_QUANT of the loaded model (contracts s.6): int16 without a QuantModel keeps
+        the single MLP_SHIFT (lshift 0)."""
+        q = self.qmodel
+        return {"int8": sum(1 << l for l, p in enumerate(q.precisions) if p == "int8") if q else 0,
+                "sparse24": 0, "input_shift": q.input_shift if q else 0,
+                "zero_skip": int(self.zero_skip), "lshift": int(q is not None)}
+
     async def program_mlp(self, cfg: ModelConfig, shapes=None, frac_bits=None) -> None:
         shapes = shapes or list(cfg.layer_shapes)
         await self.csr.write("MLP_NUM_LAYERS", len(shapes))
@@ -181,6 +214,44 @@ class MicrorecHost:
         for l in range(4):
             await self.csr.write(f"MLP_OUT_DIM{l}", shapes[l][1] if l < len(shapes) else 0)
         await self.csr.write("MLP_SHIFT", cfg.frac_bits if frac_bits is None else frac_bits)
+        # written only when they change (both reset to 0): an int16 dense model then programs
+        # exactly the registers of before, so its timing (and make sim's figures) is unchanged
+        q = self.qmodel
+        lshift = sum(s << (4 * l) for l, s in enumerate(q.shifts)) if q else 0
+        if lshift != self.written.get("MLP_LSHIFT", 0):
+            await self.csr.write("MLP_LSHIFT", lshift)
+            self.written["MLP_LSHIFT"] = lshift
+        fields = self.quant_fields()
+        if fields != self.written.get("MLP_QUANT", self.QUANT_RESET):
+            await self.csr.write_fields("MLP_QUANT", **fields)
+            self.written["MLP_QUANT"] = fields
+
+    QUANT_RESET = {"int8": 0, "sparse24": 0, "input_shift": 0, "zero_skip": 0, "lshift": 0}
+
+    async def write_quant(self, **fields) -> None:
+        """Write MLP_QUANT directly (fault tests); the driver remembers it."""
+        await self.csr.write_fields("MLP_QUANT", **fields)
+        self.written["MLP_QUANT"] = dict(fields)
+
+    def mlp_inputs(self, indices, failing=None, zero_features: bool = False) -> list:
+        """Per layer, the values stored as that layer's input for one query (what zero-
+        skipping sees, contracts s.8.4): features with failed lookups zeroed (all zero when
+        the lookup refused its configuration), through the golden model of the loaded model."""
+        from models.golden import gather, mlp_forward
+        from models.quant import qforward
+        # an out-of-range index reads nothing (its table is in `failing`, zeroed below)
+        rows = [t.rows for t in self.cfg.tables]
+        idx = np.minimum(np.asarray(indices, dtype=np.int64), np.asarray(rows) - 1)
+        feats = gather(self.cfg, idx[None, :]).astype(np.int64)
+        if zero_features:
+            feats[:] = 0
+        elif failing:
+            self.layout.zero_failed(feats[0], failing)
+        if self.qmodel is not None:
+            _, tr = qforward(self.qmodel, feats, return_layers=True)
+            return [x[0] for x in tr.inputs]
+        _, tr = mlp_forward(self.cfg, feats, self.weights, return_layers=True)
+        return [x[0] for x in [tr.features.astype(np.int64)] + tr.out[:-1]]
 
     async def check_config(self, st: dict | None = None) -> None:
         st = st or await self.status()

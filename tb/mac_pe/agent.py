@@ -24,6 +24,14 @@ def pack16(values, lanes: int) -> int:
     return word
 
 
+def pack8(values) -> int:
+    """int8 operands: element j in byte j (lane j // 2, low byte for even j; contracts s.6)."""
+    word = 0
+    for j, v in enumerate(values):
+        word |= (int(v) & 0xFF) << (8 * j)
+    return word
+
+
 class MacDriver(uvm_driver):
     def build_phase(self):
         self.ap = uvm_analysis_port("ap", self)
@@ -45,7 +53,7 @@ class MacDriver(uvm_driver):
         dut.in_last.value = 0
         while True:
             item = await self.seq_item_port.get_next_item()
-            cfg = (item.frac_bits, item.relu, item.out32)
+            cfg = (item.frac_bits, item.relu, item.out32, item.out8)
             if cfg != self.last_cfg and self.last_cfg is not None:
                 # the PE's settings are static per dot product: drain first
                 dut.in_valid.value = 0
@@ -53,17 +61,20 @@ class MacDriver(uvm_driver):
             dut.cfg_frac_bits.value = item.frac_bits
             dut.cfg_relu.value = int(item.relu)
             dut.cfg_out32.value = int(item.out32)
+            dut.cfg_out8.value = int(item.out8)
             self.last_cfg = cfg
             n = item.fanin
-            beats = (n + self.lanes - 1) // self.lanes
+            per = 2 * self.lanes if item.int8 else self.lanes
+            beats = (n + per - 1) // per
             for k in range(beats):
                 while self.rnd.random() < self.idle_prob:
                     item.idles += 1
                     await self.drive_idle()
-                a = item.a[k * self.lanes:(k + 1) * self.lanes]
-                b = item.b[k * self.lanes:(k + 1) * self.lanes]
-                dut.in_a.value = pack16(a, self.lanes)
-                dut.in_b.value = pack16(b, self.lanes)
+                a = item.a[k * per:(k + 1) * per]
+                b = item.b[k * per:(k + 1) * per]
+                dut.in_int8.value = int(item.int8)
+                dut.in_a.value = pack8(a) if item.int8 else pack16(a, self.lanes)
+                dut.in_b.value = pack8(b) if item.int8 else pack16(b, self.lanes)
                 dut.in_bias.value = int(item.bias) & 0xFFFFFFFF
                 dut.in_first.value = int(k == 0)
                 dut.in_last.value = int(k == beats - 1)

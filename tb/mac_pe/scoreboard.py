@@ -81,10 +81,24 @@ class MacCoverage(uvm_subscriber):
         self.cg.point("rounding", ["exact_half_pos", "exact_half_neg", "other"], "round-half-up cases")
         self.cg.point("bias", ["int32_min", "int32_max", "other"], "bias extremes")
         self.cg.point("spacing", ["back_to_back", "with_idles"], "input beat spacing")
+        self.cg.point("precision", ["int16", "int8"], "operand precision of a dot product")
+        self.cg.point("out8", ["positive", "zero", "relu_clipped", "negative_no_relu", "sat_hi", "sat_lo"],
+                      "outcomes of an int8 hidden output (sat8)")
+        self.cg.point("shift_edges", ["0", "15"], "requantize shifts only int8 layers use")
 
     def write(self, tup):
         item, exp = tup
         f = item.frac_bits
+        self.cg.sample("precision", "int8" if item.int8 else "int16")
+        self.cg.sample("spacing", "with_idles" if item.idles else "back_to_back")
+        if f in (0, 15):
+            self.cg.sample("shift_edges", str(f))
+        if item.out8 and not item.out32:
+            r = exp["rounded"]
+            self.cg.sample("out8", "sat_hi" if r > 127 else "sat_lo" if r < -128 else "zero" if r == 0
+                           else "positive" if r > 0 else "relu_clipped" if item.relu else "negative_no_relu")
+        if item.int8 or item.out8 or f in (0, 15):
+            return
         self.cg.sample("frac_bits", "1" if f == 1 else "8" if f == 8 else "14" if f == 14
                        else "2-7" if f < 8 else "9-13")
         n, lanes = item.fanin, self.lanes

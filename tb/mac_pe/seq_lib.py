@@ -19,8 +19,11 @@ INT16_MIN, INT16_MAX = -32768, 32767
 # transaction
 # --------------------------------------------------------------------------
 class MacItem(uvm_sequence_item):
-    def __init__(self, name="mac_item", a=(), b=(), bias=0, frac_bits=8, relu=True, out32=False):
+    def __init__(self, name="mac_item", a=(), b=(), bias=0, frac_bits=8, relu=True, out32=False,
+                 int8=False, out8=False):
         super().__init__(name)
+        self.int8 = int8        # int8 operands, two per lane per beat (contracts s.8)
+        self.out8 = out8        # hidden output saturates to int8 (cfg_out8)
         self.a = list(a)
         self.b = list(b)
         self.bias = bias
@@ -38,6 +41,14 @@ class MacItem(uvm_sequence_item):
     def expected(self) -> dict:
         """Golden result of this dot product (models/fixed_point.py)."""
         acc = int(self.bias) + sum(int(x) * int(y) for x, y in zip(self.a, self.b))
+        if self.int8 or self.out8 or self.frac_bits in (0, 15):
+            # contracts s.8.1: rshift for every shift 0..15, sat8 / sat16 / sat32
+            rounded = int(fx.round_shift_q(acc, self.frac_bits))
+            bits = 32 if self.out32 else 8 if self.out8 else 16
+            s = int(fx.sat(rounded, bits))
+            relu = self.relu and not self.out32
+            return {"acc": acc, "y": int(fx.requant_q(acc, self.frac_bits, bits, relu)), "sat": s != rounded,
+                    "relu_zero": bool(relu and s < 0), "rounded": rounded}
         rounded = int(fx.round_shift(acc, self.frac_bits))
         if self.out32:
             y = int(fx.requant_logit(acc, self.frac_bits))
@@ -51,7 +62,7 @@ class MacItem(uvm_sequence_item):
 
     def __str__(self):
         return (f"MacItem(n={self.fanin}, bias={self.bias}, F={self.frac_bits}, relu={self.relu}, "
-                f"out32={self.out32}, a[:4]={self.a[:4]}, b[:4]={self.b[:4]})")
+                f"out32={self.out32}, int8={self.int8}, out8={self.out8}, a[:4]={self.a[:4]}, b[:4]={self.b[:4]})")
 
 
 # --------------------------------------------------------------------------
@@ -183,10 +194,55 @@ class MacModelSeq(MacBaseSeq):
                     await self.send(item)
 
 
+INT8_MIN, INT8_MAX = -128, 127
+
+
+class MacInt8Seq(MacBaseSeq):
+    """int8 dot products (two MACs per lane): random and extreme operands (-128 x -128,
+    127 x -128), fan-ins around 2 x lanes, every shift 0..15, int8 / int16 / int32 outputs,
+    biases on the round-half points and at the int8 saturation edges; int16 items in
+    between, so the precision changes from one beat to the next without a drain."""
+
+    async def body(self):
+        rnd = py_random(6)
+        count = self.knob("num_items", 200)
+        lanes = int(ConfigDB().get(None, "", "lanes"))
+        ext = [INT8_MIN, INT8_MAX, INT8_MIN + 1, -1, 0, 1]
+        for i in range(count):
+            if rnd.random() < 0.15:       # an int16 dot product between int8 ones
+                n = rnd.randint(1, 3 * lanes)
+                await self.send(MacItem(f"i16_{i}", a=[rnd.randint(-300, 300) for _ in range(n)],
+                                        b=[rnd.randint(-300, 300) for _ in range(n)], bias=rnd.randint(-5000, 5000),
+                                        frac_bits=8, relu=True, out32=False))
+                continue
+            n = rnd.choice([1, 2 * lanes - 1, 2 * lanes, 2 * lanes + 1, 4 * lanes + 1, rnd.randint(1, 60)])
+            kind = rnd.choice(["random", "extreme", "round"])
+            s = rnd.randint(0, 15)
+            out = rnd.choice(["out8", "out8", "out16", "out32"])
+            if kind == "round":
+                # the bias carries the accumulator; zero products keep the beat path live
+                half = 1 << (s - 1) if s else 0
+                whole = rnd.choice([rnd.randint(-200, 200), 127, 128, -128, -129, 0, -1])
+                frac = rnd.choice([half, half - 1 if half else 0, half + 1, 0])
+                a, b = [0] * n, [rnd.randint(INT8_MIN, INT8_MAX) for _ in range(n)]
+                bias = max(-(2**31), min(2**31 - 1, whole * (1 << s) + frac * rnd.choice([1, -1])))
+            elif kind == "extreme":
+                a = [rnd.choice(ext) for _ in range(n)]
+                b = [rnd.choice(ext) for _ in range(n)]
+                bias = rnd.choice([-(2**31), 2**31 - 1, 0, -1, 127 << s, -(128 << s)])
+            else:
+                a = [rnd.randint(INT8_MIN, INT8_MAX) for _ in range(n)]
+                b = [rnd.randint(INT8_MIN, INT8_MAX) for _ in range(n)]
+                bias = rnd.randint(-(2**20), 2**20)
+            await self.send(MacItem(f"i8_{kind}{i}", a=a, b=b, bias=bias, frac_bits=s,
+                                    relu=rnd.random() < 0.6, out32=out == "out32", int8=True,
+                                    out8=out == "out8"))
+
+
 class MacAllSeq(MacBaseSeq):
     """Every stimulus class in one run (the smoke test)."""
 
     async def body(self):
         # direct construction: the factory may map MacRandomSeq to this class
-        for cls in (MacRandomSeq, MacExtremeSeq, MacRoundingSeq, MacReluSeq):
+        for cls in (MacRandomSeq, MacExtremeSeq, MacRoundingSeq, MacReluSeq, MacInt8Seq):
             await cls(cls.__name__).start(self.sequencer)

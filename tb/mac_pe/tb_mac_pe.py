@@ -19,6 +19,7 @@ from tb.mac_pe.seq_lib import (
     PE_LATENCY,
     MacAllSeq,
     MacExtremeSeq,
+    MacInt8Seq,
     MacModelSeq,
     MacRandomSeq,
     MacReluSeq,
@@ -101,4 +102,13 @@ class MacModelTest(MacRandomTest):
 
     def build_phase(self):
         uvm_factory().set_type_override_by_type(MacRandomSeq, MacModelSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
+class MacInt8Test(MacRandomTest):
+    """int8 dot products: two MACs per lane, sat8, every shift, int16 beats in between."""
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MacRandomSeq, MacInt8Seq)
         super().build_phase()

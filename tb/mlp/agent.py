@@ -49,10 +49,10 @@ class MlpWeightLoader(uvm_component):
         self.build = ConfigDB().get(self, "", "build")
         self.words = 0
 
-    async def load(self, weights):
+    async def load(self, weights, precisions=None):
         """Call at mid-cycle; returns at mid-cycle, one write per cycle."""
         dut = self.dut
-        for bias, pe, addr, data in weight_writes(self.build, weights):
+        for bias, pe, addr, data in weight_writes(self.build, weights, precisions):
             dut.w_bias.value = bias
             dut.w_pe.value = pe
             dut.w_addr.value = addr
@@ -95,7 +95,8 @@ class MlpDriver(uvm_driver):
 
     async def run_phase(self):
         dut = self.dut
-        for s in ("feat_valid", "w_we", "perf_clear"):
+        for s in ("feat_valid", "w_we", "perf_clear", "cfg_int8", "cfg_sparse", "cfg_input_shift",
+                  "cfg_zero_skip"):
             getattr(dut, s).value = 0
         await ConfigDB().get(self, "", "reset_done").wait()
         await FallingEdge(dut.clk)
@@ -103,9 +104,10 @@ class MlpDriver(uvm_driver):
             item = await self.seq_item_port.get_next_item()
             if isinstance(item, MlpPhaseItem):
                 await self.end_phase()
-                for port, val in config_ports(self.build, item.shapes, item.cfg.frac_bits).items():
+                for port, val in config_ports(self.build, item.shapes, item.cfg.frac_bits, item.qmodel,
+                                              item.zero_skip).items():
                     getattr(dut, port).value = val
-                await self.loader.load(item.weights)
+                await self.loader.load(item.weights, item.precisions)
                 for _ in range(2):
                     await FallingEdge(dut.clk)
                 assert not int(dut.cfg_err.value), f"engine rejected the configuration of {item}"

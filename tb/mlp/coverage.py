@@ -28,6 +28,11 @@ class MlpCoverage(uvm_subscriber):
         self.cg.point("stall", ["out_backpressure", "dst_full", "array_busy", "starved"],
                       "why a layer or the array waited")
         self.cg.point("phases", ["single", "reconfigured"], "shapes changed between runs")
+        self.cg.point("hidden_sat8", ["hi", "lo"], "int8 saturation of a hidden layer feeding an int8 layer")
+        self.cg.point("precision", ["int16", "int8", "mixed"], "layer precisions of a run")
+        self.cg.point("zero_skip", ["on", "off"], "zero-skipping of a run")
+        self.cg.point("skip_pattern", ["all_zero", "all_nonzero", "alternating", "mixed"],
+                      "zeros in one layer input vector")
         # saturation by layer shape: a last round with idle PEs (fan_out not a multiple of P)
         # must not count their flags; sampled from the DUT's per-layer perf_sat counters
         self.cg.cross("shape_x_saturation",
@@ -67,19 +72,32 @@ class MlpCoverage(uvm_subscriber):
         if perf["perf_idle"] > 0:
             self.cg.sample("stall", "starved")
         self.cg.sample("phases", "single" if self.phases == 1 else "reconfigured")
+        precs = set(ph.precisions)
+        self.cg.sample("precision", "mixed" if len(precs) == 2 else precs.pop())
+        self.cg.sample("zero_skip", "on" if ph.zero_skip else "off")
 
     def sample_infer(self, item):
-        f = item.phase.cfg.frac_bits
+        from tb.mlp.scoreboard import layer_format
+        ph = item.phase
         accs = item.expected[1]
         for l, acc in enumerate(accs[:-1]):
-            r = fx.round_shift(acc, f)
-            if np.any(r > INT16_MAX):
-                self.cg.sample("hidden_sat", "hi")
-            if np.any(r < INT16_MIN):
-                self.cg.sample("hidden_sat", "lo")
+            shift, bits, _ = layer_format(ph, l)
+            r = fx.round_shift_q(acc, shift)
+            hi, lo = (INT16_MAX, INT16_MIN) if bits == 16 else (127, -128)
+            if np.any(r > hi):
+                self.cg.sample("hidden_sat" if bits == 16 else "hidden_sat8", "hi")
+            if np.any(r < lo):
+                self.cg.sample("hidden_sat" if bits == 16 else "hidden_sat8", "lo")
             neg = int(np.count_nonzero(r < 0))
             self.cg.sample("relu", "none" if neg == 0 else "all" if neg == len(r) else "some")
-        r = int(fx.round_shift(accs[-1], f)[0])
+        for x in item.expected[2]:
+            nz = np.asarray(x) != 0
+            alt = len(x) > 1 and (bool(np.all(nz[::2]) and not np.any(nz[1::2]))
+                                  or bool(np.all(nz[1::2]) and not np.any(nz[::2])))
+            self.cg.sample("skip_pattern", "all_zero" if not nz.any() else "all_nonzero" if nz.all()
+                           else "alternating" if alt else "mixed")
+        shift, _, _ = layer_format(ph, len(accs) - 1)
+        r = int(fx.round_shift_q(accs[-1], shift)[0])
         self.cg.sample("logit_sat", "hi" if r > 2**31 - 1 else "lo" if r < -(2**31) else "none")
 
     def report_phase(self):

@@ -51,11 +51,18 @@ def shapes_of(cfg: ModelConfig) -> list[tuple[int, int]]:
     return list(cfg.layer_shapes)
 
 
-def bank_plan(build: EngineBuild, shapes) -> list[dict]:
-    """Per layer: fan_in, fan_out, beats, rounds, wbase, bbase (as the RTL derives)."""
+def lanes_of(build: EngineBuild, precision: str) -> int:
+    """Inputs a beat takes (S): U for int16, 2U for int8 (two int8 MACs per lane)."""
+    return 2 * build.U if precision == "int8" else build.U
+
+
+def bank_plan(build: EngineBuild, shapes, precisions=None) -> list[dict]:
+    """Per layer: fan_in, fan_out, beats, rounds, wbase, bbase (as the RTL derives).
+    An int8 layer packs 2U weights to a word: beats = ceil(fan_in / 2U)."""
+    precisions = precisions or ["int16"] * len(shapes)
     plan, w, b = [], 0, 0
-    for fan_in, fan_out in shapes:
-        beats, rounds = ceil_div(fan_in, build.U), ceil_div(fan_out, build.P)
+    for (fan_in, fan_out), prec in zip(shapes, precisions):
+        beats, rounds = ceil_div(fan_in, lanes_of(build, prec)), ceil_div(fan_out, build.P)
         plan.append({"fan_in": fan_in, "fan_out": fan_out, "beats": beats, "rounds": rounds,
                      "wbase": w, "bbase": b, "cycles": beats * rounds,
                      "macs": fan_in * fan_out})
@@ -64,8 +71,8 @@ def bank_plan(build: EngineBuild, shapes) -> list[dict]:
     return plan
 
 
-def fits(build: EngineBuild, shapes) -> bool:
-    plan = bank_plan(build, shapes)
+def fits(build: EngineBuild, shapes, precisions=None) -> bool:
+    plan = bank_plan(build, shapes, precisions)
     last = plan[-1]
     return (len(shapes) <= build.MAX_LAYERS
             and all(1 <= i <= build.MAX_DIM and 1 <= o <= build.MAX_DIM for i, o in shapes)
@@ -82,23 +89,38 @@ def _words(lanes: np.ndarray) -> list[int]:
     return [int.from_bytes(buf[i:i + nbytes], "little") for i in range(0, len(buf), nbytes)]
 
 
-def weight_writes(build: EngineBuild, weights) -> list[tuple[int, int, int, int]]:
-    """(bias, pe, addr, data) writes that load `weights` [(W[out,in], b[out])]."""
+def _words8(lanes: np.ndarray) -> list[int]:
+    """Rows of int8 elements -> packed little-endian ints (element j at bits 8j)."""
+    raw = np.ascontiguousarray(lanes.astype("i1"))
+    nbytes = raw.shape[1]
+    buf = raw.tobytes()
+    return [int.from_bytes(buf[i:i + nbytes], "little") for i in range(0, len(buf), nbytes)]
+
+
+def weight_writes(build: EngineBuild, weights, precisions=None) -> list[tuple[int, int, int, int]]:
+    """(bias, pe, addr, data) writes that load `weights` [(W[out,in], b[out])].
+
+    An int8 layer's word holds 2U two's-complement bytes, byte j = W[n, k*2U + j]
+    (lane i of the int16 view carries inputs k*2U + 2i in its low byte and
+    k*2U + 2i + 1 in its high byte); contracts s.6."""
     shapes = [(np.shape(w)[1], np.shape(w)[0]) for w, _ in weights]
-    plan = bank_plan(build, shapes)
-    P, U = build.P, build.U
+    precisions = precisions or ["int16"] * len(shapes)
+    plan = bank_plan(build, shapes, precisions)
+    P = build.P
     writes = []
-    for (w, bias), lp in zip(weights, plan):
+    for (w, bias), lp, prec in zip(weights, plan, precisions):
         out, fin = np.shape(w)
-        pad = np.zeros((lp["rounds"] * P, lp["beats"] * U), dtype=np.int16)
+        S = lanes_of(build, prec)
+        pad = np.zeros((lp["rounds"] * P, lp["beats"] * S), dtype=np.int8 if prec == "int8" else np.int16)
         pad[:out, :fin] = w
         bpad = np.zeros(lp["rounds"] * P, dtype=np.int64)
         bpad[:out] = bias
         # neuron n = r*P + p -> [r, p, k, lane]
-        blocks = pad.reshape(lp["rounds"], P, lp["beats"], U)
+        blocks = pad.reshape(lp["rounds"], P, lp["beats"], S)
+        pack = _words8 if prec == "int8" else _words
         for p in range(P):
-            rows = blocks[:, p].reshape(-1, U)           # r-major, then beat k
-            for i, word in enumerate(_words(rows)):
+            rows = blocks[:, p].reshape(-1, S)           # r-major, then beat k
+            for i, word in enumerate(pack(rows)):
                 if (i // lp["beats"]) * P + p < out:     # padding neurons stay unwritten
                     writes.append((0, p, lp["wbase"] + i, word))
             for r in range(lp["rounds"]):
@@ -116,16 +138,44 @@ def feature_beats(build: EngineBuild, vec) -> list[int]:
     return _words(pad.reshape(-1, build.FEAT_LANES))
 
 
-def config_ports(build: EngineBuild, shapes, frac_bits: int) -> dict:
-    """Values of the cfg_* ports for `shapes` [(fan_in, fan_out)] and one F."""
+def config_ports(build: EngineBuild, shapes, frac_bits: int, qmodel=None, zero_skip: bool = False) -> dict:
+    """Values of the cfg_* ports for `shapes` [(fan_in, fan_out)] and one F, or the
+    per-layer shifts, precisions and input shift of a models.quant.QuantModel."""
     dw = build.dim_w
     outs = 0
     shift = 0
+    int8 = 0
     for l, (_, o) in enumerate(shapes):
         outs |= o << (l * dw)
-        shift |= frac_bits << (l * 4)
+        shift |= (qmodel.shifts[l] if qmodel is not None else frac_bits) << (l * 4)
+        if qmodel is not None and qmodel.precisions[l] == "int8":
+            int8 |= 1 << l
     return {"cfg_num_layers": len(shapes), "cfg_in_dim": shapes[0][0],
-            "cfg_out_dims": outs, "cfg_shift": shift}
+            "cfg_out_dims": outs, "cfg_shift": shift, "cfg_int8": int8, "cfg_sparse": 0,
+            "cfg_input_shift": qmodel.input_shift if qmodel is not None else 0,
+            "cfg_zero_skip": int(bool(zero_skip))}
+
+
+def engine_counts(build: EngineBuild, precisions, shapes, inputs, zero_skip: bool) -> list[tuple]:
+    """Per layer, (beats, MACs) the array issues for a batch: ``inputs`` [layer] is the
+    [B, fan_in] array of the values stored as that layer's input (models.quant QTrace.inputs).
+
+    The RTL runs the residue-class schedule of contracts s.8.7 (models.quant.skip_beats):
+    a round takes max(1, max_c nnz_c) beats with skipping, ceil(fan_in / S) dense; each
+    input a lane issues is one MAC per neuron (MACs = fan_out x issued inputs)."""
+    from models.quant import skip_beats
+    out = []
+    for prec, (fan_in, fan_out), x in zip(precisions, shapes, inputs):
+        x = np.atleast_2d(np.asarray(x))
+        S, rounds = lanes_of(build, prec), ceil_div(fan_out, build.P)
+        if zero_skip:
+            beats = int(skip_beats(x, S).sum()) * rounds
+            macs = int(np.count_nonzero(x)) * fan_out
+        else:
+            beats = x.shape[0] * ceil_div(fan_in, S) * rounds
+            macs = x.shape[0] * fan_in * fan_out
+        out.append((beats, macs))
+    return out
 
 
 def shape_config(in_dim: int, mlp: list[int], frac_bits: int = 8, name: str = "shape",

@@ -16,9 +16,8 @@ from pyuvm import (
 
 from models import fixed_point as fx
 from models.golden import mlp_forward
-from tb.mlp.mlp_layout import (
-    bank_plan,
-)
+from models.quant import qforward
+from tb.mlp.mlp_layout import engine_counts
 from tb.mlp.seq_lib import MlpInferItem, MlpPhaseItem
 
 
@@ -26,12 +25,28 @@ from tb.mlp.seq_lib import MlpInferItem, MlpPhaseItem
 # scoreboard and coverage
 # --------------------------------------------------------------------------
 def golden_batch(items):
-    """Fill item.expected for items of one phase with one golden-model call."""
+    """Fill item.expected for items of one phase with one golden-model call:
+    (logit, per-layer acc, per-layer stored input). A quantized phase runs
+    models.quant.qforward (contracts s.8), an int16 one models.golden.mlp_forward."""
     ph = items[0].phase
     feats = np.stack([it.features for it in items])
-    logits, trace = mlp_forward(ph.cfg, feats, ph.weights, return_layers=True)
+    if ph.qmodel is not None:
+        logits, trace = qforward(ph.qmodel, feats, return_layers=True)
+        inputs = trace.inputs
+    else:
+        logits, trace = mlp_forward(ph.cfg, feats, ph.weights, return_layers=True)
+        inputs = [trace.features.astype(np.int64)] + trace.out[:-1]
     for i, it in enumerate(items):
-        it.expected = (int(logits[i]), [a[i] for a in trace.acc])
+        it.expected = (int(logits[i]), [a[i] for a in trace.acc], [x[i] for x in inputs])
+
+
+def layer_format(ph, l: int) -> tuple[int, int, bool]:
+    """(shift, output bits, relu) of layer l of a phase (contracts s.3 / s.8.1)."""
+    last = l == len(ph.shapes) - 1
+    if ph.qmodel is not None:
+        lp = ph.qmodel.layers[l]
+        return lp.shift, lp.out_bits, lp.relu
+    return ph.cfg.frac_bits, 32 if last else 16, not last
 
 
 class MlpScoreboard(uvm_component):
@@ -105,20 +120,21 @@ class MlpScoreboard(uvm_component):
         todo = [it for it in items if it.expected is None]
         if todo:
             golden_batch(todo)
-        plan = bank_plan(self.build, ph.shapes)
-        last = len(plan) - 1
-        for l, lp in enumerate(plan):
-            f = ph.cfg.frac_bits
+        inputs = [np.stack([it.expected[2][l] for it in items]) for l in range(len(ph.shapes))]
+        counts = engine_counts(self.build, ph.precisions, ph.shapes, inputs, ph.zero_skip)
+        for l, (beats, macs) in enumerate(counts):
+            shift, bits, relu = layer_format(ph, l)
             sat = relu0 = 0
             for it in items:
-                _, s, rz = fx.requant(it.expected[1][l], f, relu=l != last, out32=l == last)
-                sat += int(np.count_nonzero(s))
-                relu0 += int(np.count_nonzero(rz))
-            want = {"perf_macs": n * lp["macs"], "perf_busy": n * lp["cycles"],
-                    "perf_sat": sat, "perf_relu0": relu0}
+                r = fx.round_shift_q(it.expected[1][l], shift)
+                y = fx.sat(r, bits)
+                sat += int(np.count_nonzero(y != r))
+                relu0 += int(np.count_nonzero((y < 0) & relu))
+            want = {"perf_macs": macs, "perf_busy": beats, "perf_sat": sat, "perf_relu0": relu0}
             for k, v in want.items():
                 if perf[k][l] != v:
-                    msg = f"MISMATCH counter {k}[{l}] of {ph}: expected {v}, got {perf[k][l]}"
+                    msg = (f"MISMATCH counter {k}[{l}] of {ph}: expected {v}, got {perf[k][l]} "
+                           f"({n} inferences)")
                     self.logger.error(msg)
                     self.mismatches.append(msg)
 

@@ -28,14 +28,18 @@ INT16_MIN, INT16_MAX = -32768, 32767
 # transactions
 # --------------------------------------------------------------------------
 class MlpPhaseItem(uvm_sequence_item):
-    """A configuration: golden-model config (shape, F) plus weights."""
+    """A configuration: golden-model config (shape, F) plus weights; or a
+    models.quant.QuantModel (per-layer precision and shift, its own weights);
+    and whether the engine skips zero activations."""
 
     count = 0
 
-    def __init__(self, name="phase", cfg=None, weights=None, label=""):
+    def __init__(self, name="phase", cfg=None, weights=None, label="", qmodel=None, zero_skip=False):
         super().__init__(name)
-        self.cfg = cfg
-        self.weights = weights
+        self.cfg = qmodel.cfg if qmodel is not None else cfg
+        self.weights = qmodel.weights if qmodel is not None else weights
+        self.qmodel = qmodel
+        self.zero_skip = bool(zero_skip)
         self.label = label or name
         MlpPhaseItem.count += 1
         self.index = MlpPhaseItem.count
@@ -45,8 +49,15 @@ class MlpPhaseItem(uvm_sequence_item):
     def shapes(self):
         return list(self.cfg.layer_shapes)
 
+    @property
+    def precisions(self):
+        return self.qmodel.precisions if self.qmodel is not None else ["int16"] * len(self.shapes)
+
     def __str__(self):
-        return f"Phase#{self.index}({self.label}: {self.shapes}, F={self.cfg.frac_bits})"
+        q = (f", {'/'.join(self.qmodel.precisions)} shifts {self.qmodel.shifts} q={self.qmodel.input_shift}"
+             if self.qmodel is not None else "")
+        return (f"Phase#{self.index}({self.label}: {self.shapes}, F={self.cfg.frac_bits}{q}, "
+                f"zero_skip={int(self.zero_skip)})")
 
 
 class MlpInferItem(uvm_sequence_item):
@@ -74,8 +85,8 @@ class MlpBaseSeq(uvm_sequence):
         await self.start_item(item)
         await self.finish_item(item)
 
-    async def phase(self, cfg, weights, label) -> MlpPhaseItem:
-        ph = MlpPhaseItem(label, cfg, weights, label)
+    async def phase(self, cfg, weights, label, qmodel=None, zero_skip=False) -> MlpPhaseItem:
+        ph = MlpPhaseItem(label, cfg, weights, label, qmodel=qmodel, zero_skip=zero_skip)
         await self.send(ph)
         return ph
 
@@ -83,12 +94,12 @@ class MlpBaseSeq(uvm_sequence):
         for i, x in enumerate(feats):
             await self.send(MlpInferItem(f"{ph.label}.{i}", x, ph))
 
-    def random_shape(self, rnd, max_layers=None, max_dim=None):
+    def random_shape(self, rnd, max_layers=None, max_dim=None, min_layers=1):
         b = self.build()
         max_layers = max_layers or b.MAX_LAYERS
         max_dim = min(max_dim or 70, b.MAX_DIM)
         while True:
-            n = rnd.randint(1, max_layers)
+            n = rnd.randint(min_layers, max_layers)
             in_dim = rnd.randint(1, max_dim)
             mlp = [rnd.randint(1, max_dim) for _ in range(n - 1)] + [1]
             shapes = list(zip([in_dim] + mlp[:-1], mlp))
@@ -107,14 +118,15 @@ class MlpBaseSeq(uvm_sequence):
 
 
 class MlpRandomSeq(MlpBaseSeq):
-    """Random shapes (odd sizes included), F, weights and activations."""
+    """Random shapes (odd sizes included), F, weights and activations; zero-skip on or off."""
 
     async def body(self):
         rnd, g = py_random(11), rng(11)
         for p in range(knob("num_phases", 3)):
             in_dim, mlp = self.random_shape(rnd)
             cfg = shape_config(in_dim, mlp, frac_bits=rnd.choice([4, 8, 8, 10, 14]))
-            ph = await self.phase(cfg, self.random_weights(g, cfg), f"random{p}")
+            ph = await self.phase(cfg, self.random_weights(g, cfg), f"random{p}",
+                                  zero_skip=rnd.random() < 0.5)
             s = int(g.choice([32767, 2000, 256]))
             await self.infer(ph, g.integers(-s - 1, s + 1, size=(knob("num_items", 6), in_dim)))
 
@@ -248,5 +260,169 @@ class MlpAllSeq(MlpBaseSeq):
     """Every stimulus class in one run (the injected-bug check uses it)."""
 
     async def body(self):
-        for cls in (MlpModelSeq, MlpRandomSeq, MlpOddShapeSeq, MlpExtremeSeq, MlpReluSeq):
+        for cls in (MlpModelSeq, MlpRandomSeq, MlpOddShapeSeq, MlpExtremeSeq, MlpReluSeq, MlpInt8Seq,
+                    MlpInt8EdgeSeq, MlpSkipPatternSeq):
             await cls(cls.__name__).start(self.sequencer)
+
+
+# --------------------------------------------------------------------------
+# INT8, mixed precision and zero-skipping (contracts s.8)
+# --------------------------------------------------------------------------
+INT8_MIN, INT8_MAX = -128, 127
+
+
+def random_qmodel(rnd, g, cfg, precisions, w_scale=None, bias_scale=None):
+    """A valid QuantModel of ``cfg`` with random in_frac / w_frac per int8 layer (so every
+    shift 0..15 and input shift 0..F occurs over a run) and random weights: int8 layers
+    over the whole int8 range, int16 as random_weights. Retries until the shifts fit."""
+    from models.config import ConfigError
+    from models.quant import LayerPrecision, QuantModel
+
+    f, n = cfg.frac_bits, len(cfg.layer_shapes)
+    for _ in range(1000):
+        fa = [rnd.randint(0, f) if p == "int8" else f for p in precisions]
+        fw = [rnd.randint(0, 15) if p == "int8" else f for p in precisions]
+        layers = []
+        for l, p in enumerate(precisions):
+            last = l == n - 1
+            out_bits, out_frac = (32, f) if last else (8, fa[l + 1]) if precisions[l + 1] == "int8" else (16, f)
+            layers.append(LayerPrecision(p, fa[l], fw[l], fa[l] + fw[l] - out_frac, out_bits, not last))
+        if all(0 <= lp.shift <= 15 for lp in layers):
+            break
+    weights = []
+    for (fan_in, fan_out), p in zip(cfg.layer_shapes, precisions):
+        if p == "int8":
+            s = w_scale or int(g.choice([128, 40, 8]))
+            w = g.integers(max(INT8_MIN, -s), min(INT8_MAX, s) + 1, size=(fan_out, fan_in)).astype(np.int8)
+        else:
+            s = w_scale or int(g.choice([32767, 4096, 600]))
+            w = g.integers(-s - 1, s + 1, size=(fan_out, fan_in)).astype(np.int16)
+        bs = bias_scale or int(g.choice([2**8, 2**14, 2**20]))
+        weights.append((w, g.integers(-bs, bs + 1, size=fan_out).astype(np.int32)))
+    try:
+        return QuantModel(cfg, layers, weights, f - fa[0] if precisions[0] == "int8" else 0)
+    except ConfigError as e:   # a bench bug, not a DUT failure: say which
+        raise AssertionError(f"random_qmodel built an invalid model: {e}") from None
+
+
+def activation_patterns(g, n_items, in_dim, lo=-300, hi=300):
+    """(name, [n, in_dim] int16) feature sets: all zero, all non-zero, alternating zero and
+    non-zero (both phases), one non-zero, and random with about half zeros."""
+    nz = g.integers(1, hi + 1, size=(n_items, in_dim)) * g.choice([-1, 1], size=(n_items, in_dim))
+    alt = nz.copy()
+    alt[:, ::2] = 0
+    alt2 = nz.copy()
+    alt2[:, 1::2] = 0
+    one = np.zeros((n_items, in_dim), dtype=np.int64)
+    one[np.arange(n_items), g.integers(0, in_dim, size=n_items)] = nz[:, 0]
+    rnd = g.integers(lo, hi + 1, size=(n_items, in_dim)) * (g.random((n_items, in_dim)) < 0.5)
+    return [("all_zero", np.zeros((n_items, in_dim), dtype=np.int64)), ("all_nonzero", nz),
+            ("alternating", alt), ("alternating_odd", alt2), ("one_nonzero", one), ("random", rnd)]
+
+
+class MlpInt8Seq(MlpBaseSeq):
+    """Random int8 and mixed-precision models (random scales: every shift, input shift 0..F,
+    int8 weights over the whole range, sat8 of features and hidden layers), zero-skip
+    on and off, under every activation pattern."""
+
+    async def body(self):
+        rnd, g = py_random(21), rng(21)
+        for p in range(knob("num_phases", 4)):
+            in_dim, mlp = self.random_shape(rnd, max_dim=90, min_layers=2)
+            n = len(mlp)
+            kind = ["int8", "mixed", "int8", "mixed"][p % 4]
+            while True:
+                precs = [rnd.choice(["int16", "int8"]) for _ in range(n)] if kind == "mixed" else ["int8"] * n
+                if kind != "mixed" or len(set(precs)) == 2:
+                    break
+            if not fits(self.build(), list(zip([in_dim] + mlp[:-1], mlp)), precs):
+                continue
+            cfg = shape_config(in_dim, mlp, frac_bits=rnd.choice([4, 8, 8, 12]))
+            qm = random_qmodel(rnd, g, cfg, precs)
+            skip = p % 2 == 0
+            ph = await self.phase(None, None, f"{kind}{p}", qmodel=qm, zero_skip=skip)
+            feats = np.concatenate([x for _, x in activation_patterns(g, 2, in_dim)])
+            await self.infer(ph, feats)
+
+
+class MlpInt8EdgeSeq(MlpBaseSeq):
+    """int8 saturation and rounding edges: extreme int8 weights and features, biases on
+    the round-half points of every shift (+-0.5 -> 1 / 0, -1.5 -> -1) reached with
+    all-zero inputs (the acc is the bias: a round of one beat, requant(bias)), and
+    hidden outputs pinned at +127 / -128 feeding a saturating int32 logit."""
+
+    async def body(self):
+        rnd, g = py_random(22), rng(22)
+        ext8 = np.array([INT8_MIN, INT8_MAX, INT8_MIN + 1, -1, 0, 1], dtype=np.int64)
+        for p in range(knob("num_phases", 3)):
+            in_dim, mlp = self.random_shape(rnd, max_dim=40, min_layers=2)
+            cfg = shape_config(in_dim, mlp, frac_bits=rnd.choice([2, 4, 8]))
+            precs = ["int8"] * len(mlp)
+            qm = random_qmodel(rnd, g, cfg, precs)
+            weights = []
+            for (fan_in, fan_out), lp in zip(cfg.layer_shapes, qm.layers):
+                w = g.choice(ext8, size=(fan_out, fan_in)).astype(np.int8)
+                s = lp.shift
+                half = 1 << (s - 1) if s else 0
+                cand = np.array([half, -half, 3 * half, -3 * half, half - 1, -half + 1, 2**31 - 1, -(2**31),
+                                 127 << s, 128 << s, -(128 << s), -(129 << s)], dtype=np.int64)
+                cand = np.clip(cand, -(2**31), 2**31 - 1)
+                weights.append((w, g.choice(cand, size=fan_out).astype(np.int32)))
+            from models.quant import QuantModel
+            qm = QuantModel(cfg, qm.layers, weights, qm.input_shift)
+            ph = await self.phase(None, None, f"int8_edge{p}", qmodel=qm, zero_skip=p % 2 == 0)
+            feats = g.choice(np.array([-32768, 32767, -300, 300, -1, 0, 1, 127, 128, -128, -129]),
+                             size=(4, in_dim))
+            feats = np.concatenate([feats, np.zeros((2, in_dim), dtype=np.int64)])
+            await self.infer(ph, feats)
+        # hidden int8 outputs pinned at +127 feed a logit that saturates int32 high, then low
+        from models.quant import LayerPrecision, QuantModel
+        for sign in (1, -1):
+            cfg = shape_config(9, [17, 1], frac_bits=4)
+            layers = [LayerPrecision("int8", 4, 0, 0, 8, True), LayerPrecision("int8", 4, 0, 0, 32, False)]
+            w0 = np.full((17, 9), INT8_MAX, dtype=np.int8)
+            w1 = np.full((1, 17), INT8_MAX if sign > 0 else INT8_MIN, dtype=np.int8)
+            weights = [(w0, np.zeros(17, np.int32)), (w1, np.array([sign * (2**31 - 1)], np.int32))]
+            qm = QuantModel(cfg, layers, weights, 0)
+            ph = await self.phase(None, None, f"int8_logit_sat{'+' if sign > 0 else '-'}", qmodel=qm,
+                                  zero_skip=sign > 0)
+            await self.infer(ph, np.full((2, 9), 1000, dtype=np.int16))
+
+
+class MlpSkipPatternSeq(MlpBaseSeq):
+    """Zero-skip exactness: int16 and int8 layers, skip on, every activation pattern
+    (nothing skipped, everything skipped, alternating, one non-zero), around the lane
+    counts (fan-in U-1, U, U+1, 2U, 2U+1, odd); the counters must match the residue
+    schedule beat for beat."""
+
+    async def body(self):
+        b = self.build()
+        rnd, g = py_random(23), rng(23)
+        ins = [max(1, b.U - 1), b.U + 1, 2 * b.U, 2 * b.U + 1, 3 * b.U + 5]
+        for n, in_dim in enumerate(ins[:knob("num_phases", 5)]):
+            for prec in ("int16", "int8"):
+                cfg = shape_config(in_dim, [b.P + 1, 2 * b.U + 3, 1], frac_bits=8)
+                precs = [prec, "int8" if prec == "int16" else "int16", prec]
+                qm = random_qmodel(rnd, g, cfg, precs, w_scale=40, bias_scale=2**6)
+                ph = await self.phase(None, None, f"skip_{prec}{n}", qmodel=qm, zero_skip=True)
+                feats = np.concatenate([x for _, x in activation_patterns(g, 1, in_dim, -100, 100)])
+                await self.infer(ph, feats)
+
+
+class MlpPrecisionSwitchSeq(MlpBaseSeq):
+    """Back-to-back precision changes on one build, no reset: tiny int16, int8, mixed
+    (from models.quant.quantize), int16 again; skip alternating."""
+
+    async def body(self):
+        from models.quant import quantize
+        tiny = builtin("tiny")
+        n = len(tiny.layer_shapes)
+        idx = uniform_queries(tiny, knob("num_items", 6), seed=int(rng(24).integers(1 << 30)))
+        feats = gather(tiny, idx)
+        mixed = ["int8" if l % 2 == 0 else "int16" for l in range(n)]
+        for i, prec in enumerate(("int16", "int8", mixed, ["int16" if p == "int8" else "int8" for p in mixed],
+                                  "int16")):
+            qm = quantize(tiny, prec)
+            label = prec if isinstance(prec, str) else "mixed_" + "".join(p[3:] for p in prec)
+            ph = await self.phase(None, None, f"switch{i}_{label}", qmodel=qm, zero_skip=i % 2 == 1)
+            await self.infer(ph, feats)

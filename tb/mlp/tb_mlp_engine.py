@@ -17,6 +17,10 @@ from tb.mlp.mlp_env import MlpEnv
 from tb.mlp.seq_lib import (
     MlpAllSeq,
     MlpExtremeSeq,
+    MlpInt8EdgeSeq,
+    MlpInt8Seq,
+    MlpPrecisionSwitchSeq,
+    MlpSkipPatternSeq,
     MlpLayerCountersSeq,
     MlpModelSeq,
     MlpOddShapeSeq,
@@ -196,5 +200,92 @@ class MlpCfgErrorTest(MlpRandomTest):
                 await FallingEdge(dut.clk)
             assert int(dut.cfg_err.value) == 1, f"cfg_err not raised for {why}: {shapes}"
             assert int(dut.feat_ready.value) == 0, f"feat_ready high with an illegal config ({why})"
+        ConfigDB().get(self, "", "reset_done").set()
+        await super().run_phase_body()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpInt8Test(MlpRandomTest):
+    """Random int8 and mixed-precision models, zero-skip on and off, every activation pattern."""
+
+    out_stall_prob = 0.2
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpInt8Seq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpInt8EdgeTest(MlpRandomTest):
+    """int8 saturation (features, hidden, logit) and round-half edges of every shift."""
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpInt8EdgeSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpSkipPatternTest(MlpRandomTest):
+    """Zero-skip with all-zero, all-non-zero, alternating and single non-zero inputs,
+    int16 and int8 layers; counters exact against the residue schedule."""
+
+    feat_idle_prob = 0.2
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpSkipPatternSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
+class MlpPrecisionSwitchTest(MlpRandomTest):
+    """tiny as int16, int8, two mixed stacks and int16 again, back to back on one build."""
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpPrecisionSwitchSeq)
+        super().build_phase()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpQuantCfgErrorTest(MlpRandomTest):
+    """Illegal precision / 2:4 combinations raise cfg_err and cfg_err_quant naming the first
+    layer at fault, and close the input; each legal neighbour does not; then a legal
+    int8 model runs correctly without reset."""
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpPrecisionSwitchSeq)
+        super().build_phase()
+
+    async def run_phase(self):
+        from cocotb.triggers import FallingEdge
+
+        self.raise_objection()
+        dut = cocotb.top
+        b = self.build
+        await start_clock_and_reset(dut.clk, dut.rst_n)
+        shapes = [(16, 8), (8, 4), (4, 1)]
+        base = config_ports(b, shapes, 8)
+        # (why, port overrides, expected layer or None when legal)
+        cases = [
+            ("2:4 on layer 0", {"cfg_sparse": 0b001}, 0),
+            ("2:4 on layer 2 (last)", {"cfg_sparse": 0b100}, 2),
+            ("2:4 on an unused layer", {"cfg_sparse": 1 << 3}, 3),
+            ("int8 on an unused layer", {"cfg_int8": 1 << 3}, 3),
+            ("input shift with layer 0 int16", {"cfg_input_shift": 1, "cfg_int8": 0b110}, 0),
+            ("legal: int8 on every used layer", {"cfg_int8": 0b111}, None),
+            ("legal: input shift with layer 0 int8", {"cfg_input_shift": 15, "cfg_int8": 0b001}, None),
+            ("legal: zero-skip", {"cfg_zero_skip": 1, "cfg_int8": 0b010}, None),
+        ]
+        for why, over, layer in cases:
+            for k, v in {**base, **over}.items():
+                getattr(dut, k).value = v
+            for _ in range(3):
+                await FallingEdge(dut.clk)
+            got = (int(dut.cfg_err.value), int(dut.cfg_err_quant.value), int(dut.feat_ready.value))
+            want = (1, 1, 0) if layer is not None else (0, 0, 1)
+            assert got == want, (f"MISMATCH {why}: (cfg_err, cfg_err_quant, feat_ready) expected {want}, "
+                                 f"got {got}")
+            if layer is not None:
+                assert int(dut.cfg_err_qlayer.value) == layer, (
+                    f"MISMATCH {why}: cfg_err_qlayer expected {layer}, got {int(dut.cfg_err_qlayer.value)}")
         ConfigDB().get(self, "", "reset_done").set()
         await super().run_phase_body()

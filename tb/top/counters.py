@@ -11,7 +11,7 @@ counters are read with the memory model's cycle counter as a time stamp.
 """
 from __future__ import annotations
 
-from tb.mlp.mlp_layout import bank_plan
+from tb.mlp.mlp_layout import bank_plan, engine_counts
 
 EVENT_COUNTERS = ("queries", "results", "lookups_mem", "lookups_onchip", "mem_beats", "lookup_errors",
                   "mlp_busy", "mlp_macs", "dma_words")
@@ -33,9 +33,11 @@ class CounterModel:
         self.first_error = None
 
     def result(self, layout, shapes, failing: dict | None, *, lookups: bool, mlp: bool,
-               lookup_error: bool, got: dict) -> None:
+               lookup_error: bool, got: dict, mlp_inputs=None, precisions=None, zero_skip: bool = False) -> None:
         """One result left: ``failing`` {physical table: error code} of its lookups;
         ``lookups``: the engines read for it (the lookup's configuration was legal);
+        ``mlp_inputs``: per layer the values stored as its input (needed with zero-skipping,
+        whose beats and MACs depend on them; contracts s.8.7), ``precisions`` per layer;
         ``mlp``: its features went through the MLP (no bypass under an illegal
         configuration of the top); ``lookup_error``: its error record came from the lookup."""
         p = self.pred
@@ -47,8 +49,13 @@ class CounterModel:
                 p["lookups_onchip" if d.onchip else "lookups_mem"] += 1
                 if not d.onchip and (failing or {}).get(t, 0) not in (1, 4):   # index range, timeout: no beats
                     p["mem_beats"] += max(1, d.stride // layout.build.word_bytes)
-        if mlp:
-            for lp in bank_plan(self.build.mlp, shapes):
+        if mlp and zero_skip:
+            precs = precisions or ["int16"] * len(shapes)
+            for beats, macs in engine_counts(self.build.mlp, precs, shapes, mlp_inputs, zero_skip):
+                p["mlp_busy"] += beats
+                p["mlp_macs"] += macs
+        elif mlp:
+            for lp in bank_plan(self.build.mlp, shapes, precisions):
                 p["mlp_busy"] += lp["cycles"]
                 p["mlp_macs"] += lp["macs"]
         if got["err"] and self.first_error is None:

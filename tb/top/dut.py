@@ -52,6 +52,8 @@ class TopKnobs:
     mhz: float = 140.0              # accelerator clock the memory timing is restated at
     in_idle: float | None = None    # probability of an idle input cycle (None: the test's own)
     out_stall: float | None = None  # probability of a stalled output cycle (None: the test's own)
+    precision: str = "int16"        # MLP precisions the host loads: int16 | int8 | mixed (contracts s.8)
+    zero_skip: bool = False         # MLP_QUANT.zero_skip: skip zero activations
 
     def __post_init__(self):
         if isinstance(self.configs, str):
@@ -64,6 +66,8 @@ class TopKnobs:
             v = getattr(self, name)
             if v is not None and not 0.0 <= v < 1.0:
                 raise ValueError(f"{name} {v}: a probability in [0, 1)")
+        if self.precision not in ("int16", "int8", "mixed"):
+            raise ValueError(f"precision {self.precision!r}: one of int16, int8, mixed")
         if self.zipf < 0:
             raise ValueError(f"zipf {self.zipf}: 0 (uniform) or an exponent > 0")
         if self.queries < 1 or self.lat_queries < 1:

@@ -93,6 +93,7 @@ class TopRandomTest(BenchTest):
         # named registers of the generated pyuvm model, accessed through its frontdoor
         self.csr = CsrRegs(agent=self.env.csr_agent)
         self.host = MicrorecHost(dut, self.csr, self.mem, self.build)
+        self.host.precision, self.host.zero_skip = k.precision, bool(k.zero_skip)
         ConfigDB().set(None, "*", "host", self.host)
         # what the counters, the error record and STATUS must read (tb/top/counters.py)
         self.cm = CounterModel(self.build)
@@ -518,7 +519,11 @@ class TopSimTest(TopRandomTest):
             "dram_lookups_per_query": sum(1 for d in layout.descs if not d.onchip),
             "channel_utilization": util, "counters": delta,
             "mlp_lanes": self.build.mlp.P * self.build.mlp.U,
-            "mlp_utilization": delta["mlp_macs"] / max(1, delta["mlp_busy"] * self.build.mlp.P * self.build.mlp.U),
+            # MAC slots: U per PE per beat for int16 layers, 2U for int8 ones
+            "mlp_utilization": delta["mlp_macs"] / max(1, delta["mlp_busy"] * self.build.mlp.P * self.build.mlp.U
+                                                       * (2 if self.knobs.precision == "int8" else 1)),
+            "precision": self.knobs.precision, "zero_skip": bool(self.knobs.zero_skip),
+            "quant": self.host.qmodel.describe() if self.host.qmodel is not None else None,
         }
         with open(run_dir() / "sim_result.json", "w") as fh:
             json.dump(result, fh, indent=1)
@@ -747,5 +752,69 @@ class TopDmaRefusalTest(TopRandomTest):
         # every accepted request rewrote what the model needs: exact results
         ConfigDB().set(None, "*", "num_queries", 40)
         await self.traffic(UniformQuerySeq.create("after"))
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopQuantTest(TopRandomTest):
+    """INT8 and zero-skipping end to end (contracts s.8): the host loads the model
+    int8 with zero-skip, then mixed without, int16 with, int8 without, and int16 dense
+    again, back to back through the CSRs and the DMA (packed int8 weight images) on one
+    build; every logit against golden_infer_q, the counters (MLP_BUSY / MLP_MACS of
+    the residue schedule) exact after each model."""
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        for precision, skip in (("int8", True), ("mixed", False), ("int16", True), ("int8", False),
+                                ("int16", False)):
+            await self.host.load_model(self.cfg, precision=precision, zero_skip=skip)
+            self.logger.info(f"loaded {self.cfg.name} {precision} zero_skip={skip}: "
+                             f"{self.host.quant_fields()}")
+            await self.traffic(UniformQuerySeq.create(f"seq_{precision}_{int(skip)}"))
+            await ClockCycles(cocotb.top.clk, 8)
+            await self.check_counters()
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopQuantCfgErrorTest(TopIllegalCsrTest):
+    """Illegal MLP_QUANT combinations: STATUS.mlp_cfg_err and cfg_bad, CFG_ERR code 12
+    (CFG_BAD_QUANT, read from lookup_pkg) naming the first layer at fault; every query
+    answered ERR_BAD_CONFIG; the legal neighbour of each is accepted; then int8 with
+    zero-skip runs exactly after the host rewrites MLP_QUANT (no reset)."""
+
+    async def run_phase(self):
+        from tb.common.sv_source import cfg_err_names
+        self.raise_objection()
+        await self.bring_up()
+        host, csr = self.host, self.csr
+        code = {v: k for k, v in cfg_err_names().items()}["bad_quant"]
+        nl = len(self.cfg.layer_shapes)
+        await host.load_model(self.cfg, precision="int8", zero_skip=True)
+        good = host.quant_fields()
+        cases = [("2:4 on layer 0", {"sparse24": 1}, 0),
+                 (f"2:4 on the last layer {nl - 1}", {"sparse24": 1 << (nl - 1)}, nl - 1),
+                 ("input_shift with layer 0 int16", {"int8": good["int8"] & ~1, "input_shift": 3}, 0)]
+        if nl < 4:
+            cases.append((f"int8 on layer {nl}, past the last", {"int8": good["int8"] | (1 << nl)}, nl))
+        for why, over, layer in cases:
+            await host.write_quant(**{**good, **over})
+            await ClockCycles(cocotb.top.clk, 4)
+            e = await csr.read_fields("CFG_ERR")
+            st = await host.status()
+            assert (st["mlp_cfg_err"], st["cfg_bad"], e["code"], e["table_id"]) == (1, 1, code, layer), (
+                f"MISMATCH {why}: (STATUS.mlp_cfg_err, cfg_bad, CFG_ERR.code, table_id) expected "
+                f"(1, 1, {code}, {layer}), got {(st['mlp_cfg_err'], st['cfg_bad'], e['code'], e['table_id'])}")
+            await self.illegal_round(why, "mlp_cfg_err", code=code)
+            # the legal neighbour: the same fields without the offending bit
+            await host.write_quant(**good)
+            await ClockCycles(cocotb.top.clk, 4)
+            st = await host.status()
+            assert (st["mlp_cfg_err"], st["cfg_bad"]) == (0, 0), f"MISMATCH {why}: legal neighbour refused: {st}"
+        ConfigDB().set(None, "*", "num_queries", self.knobs.queries)
+        await self.traffic(UniformQuerySeq.create("seq_after"))
         await self.finish()
         self.drop_objection()

@@ -12,6 +12,7 @@ import numpy as np
 from pyuvm import uvm_analysis_port, uvm_component, uvm_env, uvm_subscriber
 
 from models.golden import golden_infer
+from models.quant import golden_infer_q
 from tb.agents.query_agent import QueryAgent
 from tb.agents.query_scoreboard import QueryScoreboard
 from tb.common.config_db import knob
@@ -85,12 +86,14 @@ class TopScoreboard(QueryScoreboard):
                 it.golden_logit = 0          # an index out of range: answered with an error record
         todo = [it for it in todo if it.bad_table is None]
         if todo:
-            logits = golden_infer(host.cfg, np.stack([it.indices for it in todo]), host.weights)
+            idx = np.stack([it.indices for it in todo])
+            logits = (golden_infer_q(host.cfg, idx, host.qmodel) if host.qmodel is not None
+                      else golden_infer(host.cfg, idx, host.weights))
             for it, v in zip(todo, logits):
                 it.golden_logit = int(v)
 
     @staticmethod
-    def predict_counters(host, failing, got) -> None:
+    def predict_counters(host, failing, got, item=None) -> None:
         """This result's share of the CSR counters (tb/top/counters.py). An illegal
         configuration answers every query at once: found by the lookup (its commit
         failed: no reads, the records are the lookup's, the MLP still runs) or by the top
@@ -99,16 +102,22 @@ class TopScoreboard(QueryScoreboard):
         if cm is None:
             return
         shapes = list(host.cfg.layer_shapes)
+        q = {"precisions": host.precisions, "zero_skip": host.zero_skip}
+        needs_inputs = host.zero_skip and item is not None
         if failing is None:
             by_lookup = knob("forced_origin", "top") == "lookup"
+            # a lookup that refused its configuration sends all-zero features through the MLP
+            ins = host.mlp_inputs(item.indices, zero_features=True) if needs_inputs and by_lookup else None
             cm.result(host.layout, shapes, {}, lookups=not by_lookup, mlp=by_lookup, lookup_error=by_lookup,
-                      got=got)
+                      got=got, mlp_inputs=ins, **q)
         else:
-            cm.result(host.layout, shapes, failing, lookups=True, mlp=True, lookup_error=bool(failing), got=got)
+            ins = host.mlp_inputs(item.indices, failing) if needs_inputs else None
+            cm.result(host.layout, shapes, failing, lookups=True, mlp=True, lookup_error=bool(failing), got=got,
+                      mlp_inputs=ins, **q)
 
     def compare(self, item, got) -> tuple[list[str], tuple]:
         exp_logit, exp_errs, failing = self.expected(item)
-        self.predict_counters(knob("host", None), failing, got)
+        self.predict_counters(knob("host", None), failing, got, item)
         problems = []
         if got["qid"] != item.qid:
             problems.append(f"query id: expected {item.qid} got {got['qid']} (lost, duplicated or reordered)")

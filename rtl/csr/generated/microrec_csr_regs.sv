@@ -248,6 +248,7 @@ module microrec_csr_regs (
         logic MLP_OUT_DIM2;
         logic MLP_OUT_DIM3;
         logic MLP_SHIFT;
+        logic MLP_QUANT;
         logic DMA_SRC_LO;
         logic DMA_SRC_HI;
         logic DMA_CH;
@@ -256,6 +257,7 @@ module microrec_csr_regs (
         logic DMA_WORDS;
         logic DMA_NBANKS;
         logic LOOKUP_TIMEOUT;
+        logic MLP_LSHIFT;
         logic PERF_CYCLES_LO;
         logic PERF_CYCLES_HI;
         logic PERF_QUERIES_LO;
@@ -371,6 +373,9 @@ module microrec_csr_regs (
         decoded_reg_strb.MLP_SHIFT = cpuif_req_masked & (cpuif_addr == 9'h58);
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h58);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h58);
+        decoded_reg_strb.MLP_QUANT = cpuif_req_masked & (cpuif_addr == 9'h5c);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h5c);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h5c);
         decoded_reg_strb.DMA_SRC_LO = cpuif_req_masked & (cpuif_addr == 9'h60);
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h60);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h60);
@@ -395,6 +400,9 @@ module microrec_csr_regs (
         decoded_reg_strb.LOOKUP_TIMEOUT = cpuif_req_masked & (cpuif_addr == 9'h7c);
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h7c);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h7c);
+        decoded_reg_strb.MLP_LSHIFT = cpuif_req_masked & (cpuif_addr == 9'h80);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h80);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h80);
         decoded_reg_strb.PERF_CYCLES_LO = cpuif_req_masked & (cpuif_addr == 9'h100) & !cpuif_req_is_wr;
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h100);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h100) & !cpuif_req_is_wr;
@@ -625,6 +633,28 @@ module microrec_csr_regs (
         } MLP_SHIFT;
         struct {
             struct {
+                logic [3:0] next;
+                logic load_next;
+            } int8;
+            struct {
+                logic [3:0] next;
+                logic load_next;
+            } sparse24;
+            struct {
+                logic [3:0] next;
+                logic load_next;
+            } input_shift;
+            struct {
+                logic next;
+                logic load_next;
+            } zero_skip;
+            struct {
+                logic next;
+                logic load_next;
+            } lshift;
+        } MLP_QUANT;
+        struct {
+            struct {
                 logic [31:0] next;
                 logic load_next;
             } value;
@@ -671,6 +701,12 @@ module microrec_csr_regs (
                 logic load_next;
             } value;
         } LOOKUP_TIMEOUT;
+        struct {
+            struct {
+                logic [15:0] next;
+                logic load_next;
+            } value;
+        } MLP_LSHIFT;
     } field_combo_t;
     field_combo_t field_combo;
 
@@ -774,6 +810,23 @@ module microrec_csr_regs (
         } MLP_SHIFT;
         struct {
             struct {
+                logic [3:0] value;
+            } int8;
+            struct {
+                logic [3:0] value;
+            } sparse24;
+            struct {
+                logic [3:0] value;
+            } input_shift;
+            struct {
+                logic value;
+            } zero_skip;
+            struct {
+                logic value;
+            } lshift;
+        } MLP_QUANT;
+        struct {
+            struct {
                 logic [31:0] value;
             } value;
         } DMA_SRC_LO;
@@ -812,6 +865,11 @@ module microrec_csr_regs (
                 logic [31:0] value;
             } value;
         } LOOKUP_TIMEOUT;
+        struct {
+            struct {
+                logic [15:0] value;
+            } value;
+        } MLP_LSHIFT;
     } field_storage_t;
     field_storage_t field_storage;
 
@@ -1316,6 +1374,121 @@ module microrec_csr_regs (
         end
     end
     assign hwif_out.MLP_SHIFT.value.value = field_storage.MLP_SHIFT.value.value;
+    // Field: microrec_csr_regs.MLP_QUANT.int8
+    always_comb begin
+        automatic logic [3:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.MLP_QUANT.int8.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.MLP_QUANT && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.MLP_QUANT.int8.value & ~decoded_wr_biten[3:0]) | (decoded_wr_data[3:0] & decoded_wr_biten[3:0]);
+            load_next_c = '1;
+        end
+        field_combo.MLP_QUANT.int8.next = next_c;
+        field_combo.MLP_QUANT.int8.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.MLP_QUANT.int8.value <= 4'h0;
+        end else begin
+            if(field_combo.MLP_QUANT.int8.load_next) begin
+                field_storage.MLP_QUANT.int8.value <= field_combo.MLP_QUANT.int8.next;
+            end
+        end
+    end
+    assign hwif_out.MLP_QUANT.int8.value = field_storage.MLP_QUANT.int8.value;
+    // Field: microrec_csr_regs.MLP_QUANT.sparse24
+    always_comb begin
+        automatic logic [3:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.MLP_QUANT.sparse24.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.MLP_QUANT && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.MLP_QUANT.sparse24.value & ~decoded_wr_biten[7:4]) | (decoded_wr_data[7:4] & decoded_wr_biten[7:4]);
+            load_next_c = '1;
+        end
+        field_combo.MLP_QUANT.sparse24.next = next_c;
+        field_combo.MLP_QUANT.sparse24.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.MLP_QUANT.sparse24.value <= 4'h0;
+        end else begin
+            if(field_combo.MLP_QUANT.sparse24.load_next) begin
+                field_storage.MLP_QUANT.sparse24.value <= field_combo.MLP_QUANT.sparse24.next;
+            end
+        end
+    end
+    assign hwif_out.MLP_QUANT.sparse24.value = field_storage.MLP_QUANT.sparse24.value;
+    // Field: microrec_csr_regs.MLP_QUANT.input_shift
+    always_comb begin
+        automatic logic [3:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.MLP_QUANT.input_shift.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.MLP_QUANT && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.MLP_QUANT.input_shift.value & ~decoded_wr_biten[11:8]) | (decoded_wr_data[11:8] & decoded_wr_biten[11:8]);
+            load_next_c = '1;
+        end
+        field_combo.MLP_QUANT.input_shift.next = next_c;
+        field_combo.MLP_QUANT.input_shift.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.MLP_QUANT.input_shift.value <= 4'h0;
+        end else begin
+            if(field_combo.MLP_QUANT.input_shift.load_next) begin
+                field_storage.MLP_QUANT.input_shift.value <= field_combo.MLP_QUANT.input_shift.next;
+            end
+        end
+    end
+    assign hwif_out.MLP_QUANT.input_shift.value = field_storage.MLP_QUANT.input_shift.value;
+    // Field: microrec_csr_regs.MLP_QUANT.zero_skip
+    always_comb begin
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.MLP_QUANT.zero_skip.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.MLP_QUANT && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.MLP_QUANT.zero_skip.value & ~decoded_wr_biten[12:12]) | (decoded_wr_data[12:12] & decoded_wr_biten[12:12]);
+            load_next_c = '1;
+        end
+        field_combo.MLP_QUANT.zero_skip.next = next_c;
+        field_combo.MLP_QUANT.zero_skip.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.MLP_QUANT.zero_skip.value <= 1'h0;
+        end else begin
+            if(field_combo.MLP_QUANT.zero_skip.load_next) begin
+                field_storage.MLP_QUANT.zero_skip.value <= field_combo.MLP_QUANT.zero_skip.next;
+            end
+        end
+    end
+    assign hwif_out.MLP_QUANT.zero_skip.value = field_storage.MLP_QUANT.zero_skip.value;
+    // Field: microrec_csr_regs.MLP_QUANT.lshift
+    always_comb begin
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.MLP_QUANT.lshift.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.MLP_QUANT && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.MLP_QUANT.lshift.value & ~decoded_wr_biten[13:13]) | (decoded_wr_data[13:13] & decoded_wr_biten[13:13]);
+            load_next_c = '1;
+        end
+        field_combo.MLP_QUANT.lshift.next = next_c;
+        field_combo.MLP_QUANT.lshift.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.MLP_QUANT.lshift.value <= 1'h0;
+        end else begin
+            if(field_combo.MLP_QUANT.lshift.load_next) begin
+                field_storage.MLP_QUANT.lshift.value <= field_combo.MLP_QUANT.lshift.next;
+            end
+        end
+    end
+    assign hwif_out.MLP_QUANT.lshift.value = field_storage.MLP_QUANT.lshift.value;
     // Field: microrec_csr_regs.DMA_SRC_LO.value
     always_comb begin
         automatic logic [31:0] next_c;
@@ -1500,6 +1673,29 @@ module microrec_csr_regs (
         end
     end
     assign hwif_out.LOOKUP_TIMEOUT.value.value = field_storage.LOOKUP_TIMEOUT.value.value;
+    // Field: microrec_csr_regs.MLP_LSHIFT.value
+    always_comb begin
+        automatic logic [15:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.MLP_LSHIFT.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.MLP_LSHIFT && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.MLP_LSHIFT.value.value & ~decoded_wr_biten[15:0]) | (decoded_wr_data[15:0] & decoded_wr_biten[15:0]);
+            load_next_c = '1;
+        end
+        field_combo.MLP_LSHIFT.value.next = next_c;
+        field_combo.MLP_LSHIFT.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.MLP_LSHIFT.value.value <= 16'h0;
+        end else begin
+            if(field_combo.MLP_LSHIFT.value.load_next) begin
+                field_storage.MLP_LSHIFT.value.value <= field_combo.MLP_LSHIFT.value.next;
+            end
+        end
+    end
+    assign hwif_out.MLP_LSHIFT.value.value = field_storage.MLP_LSHIFT.value.value;
     assign hwif_out.PERF_CYCLES_LO.value.swacc = decoded_reg_strb.PERF_CYCLES_LO;
     assign hwif_out.PERF_QUERIES_LO.value.swacc = decoded_reg_strb.PERF_QUERIES_LO;
     assign hwif_out.PERF_RESULTS_LO.value.swacc = decoded_reg_strb.PERF_RESULTS_LO;
@@ -1619,6 +1815,13 @@ module microrec_csr_regs (
         if(rd_mux_addr == 9'h58) begin
             readback_data_var[3:0] = field_storage.MLP_SHIFT.value.value;
         end
+        if(rd_mux_addr == 9'h5c) begin
+            readback_data_var[3:0] = field_storage.MLP_QUANT.int8.value;
+            readback_data_var[7:4] = field_storage.MLP_QUANT.sparse24.value;
+            readback_data_var[11:8] = field_storage.MLP_QUANT.input_shift.value;
+            readback_data_var[12] = field_storage.MLP_QUANT.zero_skip.value;
+            readback_data_var[13] = field_storage.MLP_QUANT.lshift.value;
+        end
         if(rd_mux_addr == 9'h60) begin
             readback_data_var[31:0] = field_storage.DMA_SRC_LO.value.value;
         end
@@ -1642,6 +1845,9 @@ module microrec_csr_regs (
         end
         if(rd_mux_addr == 9'h7c) begin
             readback_data_var[31:0] = field_storage.LOOKUP_TIMEOUT.value.value;
+        end
+        if(rd_mux_addr == 9'h80) begin
+            readback_data_var[15:0] = field_storage.MLP_LSHIFT.value.value;
         end
         if(rd_mux_addr == 9'h100) begin
             readback_data_var[31:0] = hwif_in.PERF_CYCLES_LO.value.next;

@@ -536,6 +536,34 @@ package microrec_csr_regs_pkg;
     } microrec_csr_regs__MLP_SHIFT__out_t;
 
     typedef struct {
+        logic [3:0] value;
+    } microrec_csr_regs__MLP_QUANT__int8__out_t;
+
+    typedef struct {
+        logic [3:0] value;
+    } microrec_csr_regs__MLP_QUANT__sparse24__out_t;
+
+    typedef struct {
+        logic [3:0] value;
+    } microrec_csr_regs__MLP_QUANT__input_shift__out_t;
+
+    typedef struct {
+        logic value;
+    } microrec_csr_regs__MLP_QUANT__zero_skip__out_t;
+
+    typedef struct {
+        logic value;
+    } microrec_csr_regs__MLP_QUANT__lshift__out_t;
+
+    typedef struct {
+        microrec_csr_regs__MLP_QUANT__int8__out_t int8;
+        microrec_csr_regs__MLP_QUANT__sparse24__out_t sparse24;
+        microrec_csr_regs__MLP_QUANT__input_shift__out_t input_shift;
+        microrec_csr_regs__MLP_QUANT__zero_skip__out_t zero_skip;
+        microrec_csr_regs__MLP_QUANT__lshift__out_t lshift;
+    } microrec_csr_regs__MLP_QUANT__out_t;
+
+    typedef struct {
         logic [31:0] value;
     } microrec_csr_regs__DMA_SRC_LO__value__out_t;
 
@@ -598,6 +626,14 @@ package microrec_csr_regs_pkg;
     typedef struct {
         microrec_csr_regs__LOOKUP_TIMEOUT__value__out_t value;
     } microrec_csr_regs__LOOKUP_TIMEOUT__out_t;
+
+    typedef struct {
+        logic [15:0] value;
+    } microrec_csr_regs__MLP_LSHIFT__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__MLP_LSHIFT__value__out_t value;
+    } microrec_csr_regs__MLP_LSHIFT__out_t;
 
     typedef struct {
         logic swacc;
@@ -745,6 +781,7 @@ package microrec_csr_regs_pkg;
         microrec_csr_regs__MLP_OUT_DIM2__out_t MLP_OUT_DIM2;
         microrec_csr_regs__MLP_OUT_DIM3__out_t MLP_OUT_DIM3;
         microrec_csr_regs__MLP_SHIFT__out_t MLP_SHIFT;
+        microrec_csr_regs__MLP_QUANT__out_t MLP_QUANT;
         microrec_csr_regs__DMA_SRC_LO__out_t DMA_SRC_LO;
         microrec_csr_regs__DMA_SRC_HI__out_t DMA_SRC_HI;
         microrec_csr_regs__DMA_CH__out_t DMA_CH;
@@ -753,6 +790,7 @@ package microrec_csr_regs_pkg;
         microrec_csr_regs__DMA_WORDS__out_t DMA_WORDS;
         microrec_csr_regs__DMA_NBANKS__out_t DMA_NBANKS;
         microrec_csr_regs__LOOKUP_TIMEOUT__out_t LOOKUP_TIMEOUT;
+        microrec_csr_regs__MLP_LSHIFT__out_t MLP_LSHIFT;
         microrec_csr_regs__PERF_CYCLES_LO__out_t PERF_CYCLES_LO;
         microrec_csr_regs__PERF_QUERIES_LO__out_t PERF_QUERIES_LO;
         microrec_csr_regs__PERF_RESULTS_LO__out_t PERF_RESULTS_LO;

@@ -316,6 +316,25 @@ class microrec_csr_regs__MLP_SHIFT_desc_84c618fd(uvm_reg):
         self.value.configure(self, 4, 0, "RW", False, 0x0, True, True, False)
 
 
+# Reg - microrec_csr_regs::MLP_QUANT
+class microrec_csr_regs__MLP_QUANT(uvm_reg):
+
+    def __init__(self, name: str = "MLP_QUANT"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.int8 = uvm_reg_field("int8")
+        self.sparse24 = uvm_reg_field("sparse24")
+        self.input_shift = uvm_reg_field("input_shift")
+        self.zero_skip = uvm_reg_field("zero_skip")
+        self.lshift = uvm_reg_field("lshift")
+
+    def build(self) -> None:
+        self.int8.configure(self, 4, 0, "RW", False, 0x0, True, True, False)
+        self.sparse24.configure(self, 4, 4, "RW", False, 0x0, True, True, False)
+        self.input_shift.configure(self, 4, 8, "RW", False, 0x0, True, True, False)
+        self.zero_skip.configure(self, 1, 12, "RW", False, 0x0, True, True, False)
+        self.lshift.configure(self, 1, 13, "RW", False, 0x0, True, True, False)
+
+
 # Reg - microrec_csr_regs::cfg32_r_desc_c7d95ed8
 class microrec_csr_regs__cfg32_r_desc_c7d95ed8(uvm_reg):
 
@@ -404,6 +423,17 @@ class microrec_csr_regs__LOOKUP_TIMEOUT_desc_ac0fcb96(uvm_reg):
         self.value.configure(self, 32, 0, "RW", False, 0x1000, True, True, False)
 
 
+# Reg - microrec_csr_regs::MLP_LSHIFT_desc_90ce219e
+class microrec_csr_regs__MLP_LSHIFT_desc_90ce219e(uvm_reg):
+
+    def __init__(self, name: str = "MLP_LSHIFT"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 16, 0, "RW", False, 0x0, True, True, False)
+
+
 # Reg - microrec_csr_regs::perf_lo_r
 class microrec_csr_regs__perf_lo_r(uvm_reg):
 
@@ -454,6 +484,7 @@ class microrec_csr_regs(uvm_reg_block):
         self.MLP_OUT_DIM2 = microrec_csr_regs__cfg16_r_desc_2d1b533b("MLP_OUT_DIM2")
         self.MLP_OUT_DIM3 = microrec_csr_regs__cfg16_r_desc_6530c4f3("MLP_OUT_DIM3")
         self.MLP_SHIFT = microrec_csr_regs__MLP_SHIFT_desc_84c618fd("MLP_SHIFT")
+        self.MLP_QUANT = microrec_csr_regs__MLP_QUANT("MLP_QUANT")
         self.DMA_SRC_LO = microrec_csr_regs__cfg32_r_desc_c7d95ed8("DMA_SRC_LO")
         self.DMA_SRC_HI = microrec_csr_regs__cfg32_r_desc_54d60a5f("DMA_SRC_HI")
         self.DMA_CH = microrec_csr_regs__cfg8_r_desc_5850e62d("DMA_CH")
@@ -462,6 +493,7 @@ class microrec_csr_regs(uvm_reg_block):
         self.DMA_WORDS = microrec_csr_regs__cfg32_r_desc_5a212e7a("DMA_WORDS")
         self.DMA_NBANKS = microrec_csr_regs__cfg16_r_desc_fbeba8f9("DMA_NBANKS")
         self.LOOKUP_TIMEOUT = microrec_csr_regs__LOOKUP_TIMEOUT_desc_ac0fcb96("LOOKUP_TIMEOUT")
+        self.MLP_LSHIFT = microrec_csr_regs__MLP_LSHIFT_desc_90ce219e("MLP_LSHIFT")
         self.PERF_CYCLES_LO = microrec_csr_regs__perf_lo_r("PERF_CYCLES_LO")
         self.PERF_CYCLES_HI = microrec_csr_regs__perf_hi_r("PERF_CYCLES_HI")
         self.PERF_QUERIES_LO = microrec_csr_regs__perf_lo_r("PERF_QUERIES_LO")
@@ -613,6 +645,11 @@ class microrec_csr_regs(uvm_reg_block):
 
         self.MLP_SHIFT.build()
         self.get_default_map().add_reg(self.MLP_SHIFT, 0x58, "RW")
+        self.MLP_QUANT = microrec_csr_regs__MLP_QUANT("MLP_QUANT")
+        self.MLP_QUANT.configure(self, None, "")
+
+        self.MLP_QUANT.build()
+        self.get_default_map().add_reg(self.MLP_QUANT, 0x5c, "RW")
         self.DMA_SRC_LO = microrec_csr_regs__cfg32_r_desc_c7d95ed8("DMA_SRC_LO")
         self.DMA_SRC_LO.configure(self, None, "")
 
@@ -653,6 +690,11 @@ class microrec_csr_regs(uvm_reg_block):
 
         self.LOOKUP_TIMEOUT.build()
         self.get_default_map().add_reg(self.LOOKUP_TIMEOUT, 0x7c, "RW")
+        self.MLP_LSHIFT = microrec_csr_regs__MLP_LSHIFT_desc_90ce219e("MLP_LSHIFT")
+        self.MLP_LSHIFT.configure(self, None, "")
+
+        self.MLP_LSHIFT.build()
+        self.get_default_map().add_reg(self.MLP_LSHIFT, 0x80, "RW")
         self.PERF_CYCLES_LO = microrec_csr_regs__perf_lo_r("PERF_CYCLES_LO")
         self.PERF_CYCLES_LO.configure(self, None, "")
 
