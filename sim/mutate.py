@@ -180,6 +180,11 @@ class Job:
 
 
 def named_jobs(names: list[str] | None = None) -> list[Job]:
+    if names:     # the ids make mutate prints ("named:x") are accepted too
+        names = [n.removeprefix("named:") for n in names]
+        unknown = sorted(set(names) - {m.name for m in MUTATIONS})
+        if unknown:
+            raise SystemExit(f"mutate --only: no named mutant {', '.join(unknown)} (see --list)")
     jobs = []
     for m in MUTATIONS:
         if names and m.name not in names:
