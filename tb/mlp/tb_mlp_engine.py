@@ -40,8 +40,11 @@ class MlpRandomTest(BenchTest):
     Build, Knobs = EngineBuild, MlpKnobs
     feat_idle_prob = 0.0
     out_stall_prob = 0.0
+    seq_type = None           # a variant's sequence: a factory override of MlpRandomSeq
 
     def build_phase(self):
+        if self.seq_type is not None:
+            uvm_factory().set_type_override_by_type(MlpRandomSeq, self.seq_type)
         super().build_phase()
         cdb = ConfigDB()
         cdb.set(None, "*", "build", self.build)
@@ -111,46 +114,34 @@ class MlpLayerCountersTest(MlpRandomTest):
     feat_idle_prob = 0.0
     out_stall_prob = 0.99
 
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpLayerCountersSeq)
-        super().build_phase()
+    seq_type = MlpLayerCountersSeq
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class MlpOddShapeTest(MlpRandomTest):
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpOddShapeSeq)
-        super().build_phase()
+    seq_type = MlpOddShapeSeq
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class MlpExtremeTest(MlpRandomTest):
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpExtremeSeq)
-        super().build_phase()
+    seq_type = MlpExtremeSeq
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class MlpReluTest(MlpRandomTest):
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpReluSeq)
-        super().build_phase()
+    seq_type = MlpReluSeq
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class MlpReconfigTest(MlpRandomTest):
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpReconfigSeq)
-        super().build_phase()
+    seq_type = MlpReconfigSeq
 
 
 @pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
 class MlpModelTest(MlpRandomTest):
     """A built-in model (knob `model`, default tiny) with golden weights and features."""
 
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpModelSeq)
-        super().build_phase()
+    seq_type = MlpModelSeq
 
 
 @pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
@@ -159,9 +150,7 @@ class MlpAllTest(MlpRandomTest):
 
     out_stall_prob = 0.2
 
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpAllSeq)
-        super().build_phase()
+    seq_type = MlpAllSeq
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
@@ -169,9 +158,7 @@ class MlpCfgErrorTest(MlpRandomTest):
     """Illegal shapes raise cfg_err and close the input; a legal one clears it
     and the engine then runs tiny correctly (no rebuild, no reset)."""
 
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpModelSeq)
-        super().build_phase()
+    seq_type = MlpModelSeq
 
     async def run_phase(self):
         from cocotb.triggers import FallingEdge
@@ -210,18 +197,14 @@ class MlpInt8Test(MlpRandomTest):
 
     out_stall_prob = 0.2
 
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpInt8Seq)
-        super().build_phase()
+    seq_type = MlpInt8Seq
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class MlpInt8EdgeTest(MlpRandomTest):
     """int8 saturation (features, hidden, logit) and round-half edges of every shift."""
 
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpInt8EdgeSeq)
-        super().build_phase()
+    seq_type = MlpInt8EdgeSeq
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
@@ -231,18 +214,14 @@ class MlpSkipPatternTest(MlpRandomTest):
 
     feat_idle_prob = 0.2
 
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpSkipPatternSeq)
-        super().build_phase()
+    seq_type = MlpSkipPatternSeq
 
 
 @pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
 class MlpPrecisionSwitchTest(MlpRandomTest):
     """tiny as int16, int8, two mixed stacks and int16 again, back to back on one build."""
 
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpPrecisionSwitchSeq)
-        super().build_phase()
+    seq_type = MlpPrecisionSwitchSeq
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
@@ -251,9 +230,7 @@ class MlpQuantCfgErrorTest(MlpRandomTest):
     layer at fault, and close the input; each legal neighbour does not; then a legal
     int8 model runs correctly without reset."""
 
-    def build_phase(self):
-        uvm_factory().set_type_override_by_type(MlpRandomSeq, MlpPrecisionSwitchSeq)
-        super().build_phase()
+    seq_type = MlpPrecisionSwitchSeq
 
     async def run_phase(self):
         from cocotb.triggers import FallingEdge
