@@ -20,6 +20,21 @@ package hbm_pkg;
     return s;
   endfunction
 
+  // xorshift64*: the lookup harness's batch source and sink draw idle/stall cycles
+  // with it (one step, then the scrambled upper half)
+  function automatic longint unsigned xs64(input longint unsigned s_in);
+    longint unsigned s;
+    s = s_in;
+    s = s ^ (s >> 12);
+    s = s ^ (s << 25);
+    return s ^ (s >> 27);
+  endfunction
+  function automatic logic [31:0] xs64_out(input longint unsigned s);
+    longint unsigned m;
+    m = s * 64'h2545_F491_4F6C_DD1D;
+    return m[63:32];
+  endfunction
+
   function automatic logic [31:0] mix32(input logic [31:0] x_in);
     logic [31:0] x;
     x = x_in;

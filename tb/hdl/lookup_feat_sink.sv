@@ -42,22 +42,10 @@ module lookup_feat_sink #(
     rs = 64'hD1B5_4A32_D192_ED03;
   end
 
-  // xorshift64* on the generator state rs: the upper 32 bits of the scrambled next state
-  function automatic longint unsigned xorshift(longint unsigned s);
-    s = s ^ (s >> 12);
-    s = s ^ (s << 25);
-    return s ^ (s >> 27);
-  endfunction
-  function automatic logic [31:0] scramble(longint unsigned s);
-    longint unsigned m;
-    m = s * 64'h2545_F491_4F6C_DD1D;
-    return m[63:32];
-  endfunction
-
-  // one draw: true with probability thr / 2^32 (advances rs)
+  // one draw: true with probability thr / 2^32 (advances rs; xorshift64*, hbm_pkg)
   function automatic logic draw_below(logic [31:0] thr);
-    rs = xorshift(rs);
-    return scramble(rs) < thr;
+    rs = hbm_pkg::xs64(rs);
+    return hbm_pkg::xs64_out(rs) < thr;
   endfunction
 
   always @(posedge clk) begin : take
