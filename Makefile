@@ -8,6 +8,10 @@ VENV       := .venv
 VPY        := $(VENV)/bin/python
 STAMP      := $(VENV)/.requirements.stamp
 JOBS       ?= auto
+# make test leaves out the fresh-venv install check and the full-size / long
+# soaks (one microrec_small build alone compiles for ~10 min on 2 cores); they
+# run in `make regress PROFILE=nightly` (the CI nightly matrix)
+TEST_MARKERS ?= not install and not fullsize and not slow
 PROFILE    ?= smoke
 CONFIG     ?= microrec_small
 QUERIES    ?= 1000
@@ -74,7 +78,7 @@ test: $(STAMP) ## what CI runs: lint, model unit tests, RTL smoke tests; then ea
 	@$(CHECK_ENV) build
 	$(MAKE) --no-print-directory lint
 	@mkdir -p build
-	rc=0; $(PYTEST) -n $(JOBS) -q tests -m "not install" $(if $(K),-k "$(K)") --junitxml=build/test-results.xml \
+	rc=0; $(PYTEST) -n $(JOBS) -q tests -m "$(TEST_MARKERS)" $(if $(K),-k "$(K)") --junitxml=build/test-results.xml \
 	  --html=build/test-report.html --self-contained-html || rc=$$?; \
 	$(VPY) -m sim.testplan --results build/test-results.xml || [ $$rc -ne 0 ] || rc=1; \
 	exit $$rc

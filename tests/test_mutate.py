@@ -150,6 +150,13 @@ SV = textwrap.dedent("""\
     `else
         assign q3 = q < 8'd7;                      // L18: design (the bug's other branch)
     `endif
+        always_comb begin
+    `ifdef INJECT_BUGS
+            if ($test$plusargs("M_BUG_Y")) r = q > 8'd9;
+            else
+    `endif
+            r = q > 8'd2;                          // L25: design (the code after an injected bug)
+        end
         logic sva_armed = 1'b0;
         always_ff @(posedge clk) if (!rst_n) sva_armed <= 1'b1;
         a_q: assert property (@(posedge clk) disable iff (!rst_n || !sva_armed) q != 8'd255)
@@ -164,7 +171,7 @@ SV = textwrap.dedent("""\
 
 def test_generator_mutates_design_lines_only():
     lines = sorted({m.line for m in generate.mutants_of_text("m.sv", SV)})
-    assert lines == [8, 11, 12, 14, 18]
+    assert lines == [8, 11, 12, 14, 18, 25]
 
 
 def test_generator_never_treats_the_nonblocking_assignment_as_a_comparison():

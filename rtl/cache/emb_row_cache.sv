@@ -208,12 +208,12 @@ module emb_row_cache
             if (line_age[slot_of(d_set, WAY_W'(w))] == WAY_W'(WAYS - 1)) vic_way = WAY_W'(w);
         end
         for (int w = WAYS - 1; w >= 0; w--) if (inv_vec[w]) vic_way = WAY_W'(w);
-`ifdef ROW_CACHE_BUG_WRONG_WAY
-        // injected bug: a hit reads its neighbour way's line
-        hit_slot = slot_of(d_set, hit_way ^ WAY_W'(1));
-`else
-        hit_slot = slot_of(d_set, hit_way);
+`ifdef INJECT_BUGS
+        // injected bug (+ROW_CACHE_BUG_WRONG_WAY): a hit reads its neighbour way's line
+        if ($test$plusargs("ROW_CACHE_BUG_WRONG_WAY")) hit_slot = slot_of(d_set, hit_way ^ WAY_W'(1));
+        else
 `endif
+        hit_slot = slot_of(d_set, hit_way);
         vic_slot  = slot_of(d_set, vic_way);
         vic_valid = line_valid[vic_slot];
         // frequency sketch: this request counted first, then both estimates
@@ -227,12 +227,12 @@ module emb_row_cache
         c1 = (j1 == i1) ? n1 : cm1[j1];
         est_new = (n0 < n1) ? n0 : n1;
         est_vic = (c0 < c1) ? c0 : c1;
-`ifdef ROW_CACHE_BUG_ADMIT_TIES
-        // injected bug: a tie admits (the counters no longer match the model)
-        admit = !cfg_policy || !vic_valid || est_new >= est_vic;
-`else
-        admit = !cfg_policy || !vic_valid || est_new > est_vic;
+`ifdef INJECT_BUGS
+        // injected bug (+ROW_CACHE_BUG_ADMIT_TIES): a tie admits (the counters no longer match the model)
+        if ($test$plusargs("ROW_CACHE_BUG_ADMIT_TIES")) admit = !cfg_policy || !vic_valid || est_new >= est_vic;
+        else
 `endif
+        admit = !cfg_policy || !vic_valid || est_new > est_vic;
         d_kind = !d_cacheable ? DEC_UNCACHED : d_hit ? DEC_HIT : admit ? DEC_FILL : DEC_BYPASS;
         // a fill completing this cycle is no longer pending; a victim in use blocks a fill
         for (int e = 0; e < OUTS; e++) begin
@@ -361,9 +361,9 @@ module emb_row_cache
     assign touch_age = line_age[slot_of(d_set, touch_way)];
 
     logic lines_clear;
-`ifdef ROW_CACHE_BUG_STALE_FLUSH
-    // injected bug: a flush leaves every line valid (stale rows after a reload)
-    assign lines_clear = switch_apply;
+`ifdef INJECT_BUGS
+    // injected bug (+ROW_CACHE_BUG_STALE_FLUSH): a flush leaves every line valid (stale rows after a reload)
+    assign lines_clear = $test$plusargs("ROW_CACHE_BUG_STALE_FLUSH") ? switch_apply : clear_all;
 `else
     assign lines_clear = clear_all;
 `endif

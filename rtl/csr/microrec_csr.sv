@@ -134,11 +134,15 @@ module microrec_csr #(
     assign num_tables = hwif_out.NUM_TABLES.value.value;
     assign desc_we    = hwif_out.DESC_WRITE.go.value;
     assign desc_idx   = hwif_out.DESC_IDX.value.value;
-`ifdef MICROREC_CSR_BUG_SWAP_DESC_WORDS
-    // Injected bug (tests/test_csr.py): DATA1 and DATA2 trade places.
-    assign desc_data  = {hwif_out.DESC_DATA5.value.value, hwif_out.DESC_DATA4.value.value,
+`ifdef INJECT_BUGS
+    // injected bug (+MICROREC_CSR_BUG_SWAP_DESC_WORDS, tests/test_csr.py): DATA1 and DATA2 trade places
+    assign desc_data  = $test$plusargs("MICROREC_CSR_BUG_SWAP_DESC_WORDS")
+                      ? {hwif_out.DESC_DATA5.value.value, hwif_out.DESC_DATA4.value.value,
                          hwif_out.DESC_DATA3.value.value, hwif_out.DESC_DATA1.value.value,
-                         hwif_out.DESC_DATA2.value.value, hwif_out.DESC_DATA0.value.value};
+                         hwif_out.DESC_DATA2.value.value, hwif_out.DESC_DATA0.value.value}
+                      : {hwif_out.DESC_DATA5.value.value, hwif_out.DESC_DATA4.value.value,
+                         hwif_out.DESC_DATA3.value.value, hwif_out.DESC_DATA2.value.value,
+                         hwif_out.DESC_DATA1.value.value, hwif_out.DESC_DATA0.value.value};
 `else
     assign desc_data  = {hwif_out.DESC_DATA5.value.value, hwif_out.DESC_DATA4.value.value,
                          hwif_out.DESC_DATA3.value.value, hwif_out.DESC_DATA2.value.value,
@@ -177,9 +181,9 @@ module microrec_csr #(
             err_table_q  <= '0;
             err_engine_q <= '0;
             err_qid_q    <= '0;
-`ifdef MICROREC_CSR_BUG_ERR_LAST
-        // injected bug: every record overwrites the capture (the last one, not the first)
-        end else if (err_valid) begin
+`ifdef INJECT_BUGS
+        // injected bug (+MICROREC_CSR_BUG_ERR_LAST): every record overwrites the capture (the last one, not the first)
+        end else if (err_valid && ($test$plusargs("MICROREC_CSR_BUG_ERR_LAST") || !err_sticky_q || err_clear)) begin
 `else
         end else if (err_valid && (!err_sticky_q || err_clear)) begin
 `endif

@@ -106,19 +106,19 @@ module emb_lookup_engine
             row64  = 64'(idx_a);
             idx_ok = idx_a < desc.rows;
         end
-`ifdef LOOKUP_BUG_ADDR
-        // injected bug: the stride is one power of two too small
-        byte_addr = 64'(desc.base) + (row64 << (desc.stride_log2 - 4'd1));
-`else
+`ifdef INJECT_BUGS
+        // injected bug (+LOOKUP_BUG_ADDR): the stride is one power of two too small
+        if ($test$plusargs("LOOKUP_BUG_ADDR")) byte_addr = 64'(desc.base) + (row64 << (desc.stride_log2 - 4'd1));
+        else
+`endif
         byte_addr = 64'(desc.base) + (row64 << desc.stride_log2);
-`endif
         narrow    = 32'(desc.stride_log2) <= BEAT_LG;
-`ifdef LOOKUP_BUG_BURST_LEN
-        // injected bug: a row wider than a beat reads one beat too few
-        len       = narrow ? 8'd0 : 8'((32'd1 << (32'(desc.stride_log2) - BEAT_LG)) - 2);
-`else
-        len       = narrow ? 8'd0 : 8'((32'd1 << (32'(desc.stride_log2) - BEAT_LG)) - 1);
+`ifdef INJECT_BUGS
+        // injected bug (+LOOKUP_BUG_BURST_LEN): a row wider than a beat reads one beat too few
+        if ($test$plusargs("LOOKUP_BUG_BURST_LEN")) len = narrow ? 8'd0 : 8'((32'd1 << (32'(desc.stride_log2) - BEAT_LG)) - 2);
+        else
 `endif
+        len       = narrow ? 8'd0 : 8'((32'd1 << (32'(desc.stride_log2) - BEAT_LG)) - 1);
         beat_off  = narrow ? byte_addr[BEAT_LG-1:0] : '0;
     end
 
@@ -419,9 +419,9 @@ module emb_lookup_engine
     a_id_free: assert property (@(posedge clk) disable iff (!rst_n || !sva_armed) fire_read |-> !ent_busy[free_id])
         else $error("emb_lookup_engine: ARID %0d reused while in flight", free_id);
 
-`ifdef LOOKUP_BUG_AR_UNSTABLE
-    // injected bug: the address moves while AR waits for ready (assertion must fire)
-    always_ff @(posedge clk) if (m_arvalid && !m_arready) m_araddr[5] <= !m_araddr[5];
+`ifdef INJECT_BUGS
+    // injected bug (+LOOKUP_BUG_AR_UNSTABLE): the address moves while AR waits for ready (assertion must fire)
+    always_ff @(posedge clk) if ($test$plusargs("LOOKUP_BUG_AR_UNSTABLE") && m_arvalid && !m_arready) m_araddr[5] <= !m_araddr[5];
 `endif
 
     always_comb begin

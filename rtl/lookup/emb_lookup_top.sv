@@ -304,12 +304,12 @@ module emb_lookup_top
         end else begin
             perf_cycles         <= perf_cycles + 64'd1;
             perf_queries        <= perf_queries + 64'(q_emit);
-`ifdef LOOKUP_BUG_PERF_TIER
-            // injected bug: on-chip lookups counted as memory lookups too
-            perf_lookups_mem    <= perf_lookups_mem + popcount(st_issue);
-`else
-            perf_lookups_mem    <= perf_lookups_mem + popcount(st_issue & NUM_ENG'((1 << NUM_CH) - 1));
+`ifdef INJECT_BUGS
+            // injected bug (+LOOKUP_BUG_PERF_TIER): on-chip lookups counted as memory lookups too
+            if ($test$plusargs("LOOKUP_BUG_PERF_TIER")) perf_lookups_mem <= perf_lookups_mem + popcount(st_issue);
+            else
 `endif
+            perf_lookups_mem    <= perf_lookups_mem + popcount(st_issue & NUM_ENG'((1 << NUM_CH) - 1));
             perf_lookups_onchip <= perf_lookups_onchip + popcount(st_issue & ~NUM_ENG'((1 << NUM_CH) - 1));
             perf_beats          <= perf_beats + popcount(st_beat & NUM_ENG'((1 << NUM_CH) - 1));
             perf_ar_stall       <= perf_ar_stall + popcount(st_ar_stall);
@@ -323,11 +323,10 @@ module emb_lookup_top
     // sticky status survives perf_clear; only reset clears it
     always_ff @(posedge clk) begin
         if (!rst_n)          st_unexpected_r <= 1'b0;
-`ifdef LOOKUP_BUG_UNEXPECTED_IGNORED
-        // injected bug: the detector never fires (tests/test_lookup.py must notice)
-        else if (1'b0)       st_unexpected_r <= 1'b1;
-`else
-        else if (|st_unexp)  st_unexpected_r <= 1'b1;
+`ifdef INJECT_BUGS
+        // injected bug (+LOOKUP_BUG_UNEXPECTED_IGNORED): the detector never fires (tests/test_lookup.py must notice)
+        else if ($test$plusargs("LOOKUP_BUG_UNEXPECTED_IGNORED")) begin end
 `endif
+        else if (|st_unexp)  st_unexpected_r <= 1'b1;
     end
 endmodule

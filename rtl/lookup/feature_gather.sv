@@ -65,12 +65,11 @@ module feature_gather
             end
         end
         for (int e = 0; e < NUM_ENG; e++) begin
-`ifdef LOOKUP_BUG_DROP_ROW
-            // injected bug: engine 0's rows are counted but never written
-            if (res_valid[e] && e != 0) begin
-`else
-            if (res_valid[e]) begin
+`ifdef INJECT_BUGS
+            // injected bug (+LOOKUP_BUG_DROP_ROW): engine 0's rows are counted but never written
+            if (e == 0 && $test$plusargs("LOOKUP_BUG_DROP_ROW")) begin end else
 `endif
+            if (res_valid[e]) begin
                 for (int kk = 0; kk < DIM_MAX; kk++) begin
                     if (9'(kk) < res_dim[e]) begin
                         automatic logic [31:0] pos = feat_pos(9'(kk), res_dim_a[e], res_off_a[e], res_off_b[e]);

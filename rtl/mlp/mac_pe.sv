@@ -71,12 +71,12 @@ module mac_pe #(
             logic signed [17:0] ll, hh, lh, hl;
             a_hi = $signed({in_a[16*i + 15], in_a[16*i + 8 +: 8]});
             b_hi = $signed({in_b[16*i + 15], in_b[16*i + 8 +: 8]});
-`ifdef MAC_PE_BUG_INT8_UNSIGNED
-            // injected bug: the low int8 byte of a lane is read unsigned in int8 mode
-            a_lo = $signed({1'b0, in_a[16*i +: 8]});
-`else
-            a_lo = $signed({in_int8 && in_a[16*i + 7], in_a[16*i +: 8]});
+`ifdef INJECT_BUGS
+            // injected bug (+MAC_PE_BUG_INT8_UNSIGNED): the low int8 byte of a lane is read unsigned in int8 mode
+            if ($test$plusargs("MAC_PE_BUG_INT8_UNSIGNED")) a_lo = $signed({1'b0, in_a[16*i +: 8]});
+            else
 `endif
+            a_lo = $signed({in_int8 && in_a[16*i + 7], in_a[16*i +: 8]});
             b_lo = $signed({in_int8 && in_b[16*i + 7], in_b[16*i +: 8]});
             ll = a_lo * b_lo;
             hh = a_hi * b_hi;
@@ -120,12 +120,12 @@ module mac_pe #(
 
     always_ff @(posedge clk) begin
         if (s1_valid) begin
-`ifdef MAC_PE_BUG_ACC_DROP_FIRST
-            // injected bug: the first beat of a dot product is lost
-            acc <= s1_first ? ACC_W'(s1_bias) : acc_base + ACC_W'(lane_sum);
-`else
-            acc <= acc_base + ACC_W'(lane_sum);
+`ifdef INJECT_BUGS
+            // injected bug (+MAC_PE_BUG_ACC_DROP_FIRST): the first beat of a dot product is lost
+            if ($test$plusargs("MAC_PE_BUG_ACC_DROP_FIRST")) acc <= s1_first ? ACC_W'(s1_bias) : acc_base + ACC_W'(lane_sum);
+            else
 `endif
+            acc <= acc_base + ACC_W'(lane_sum);
         end
     end
 
@@ -139,13 +139,13 @@ module mac_pe #(
     logic                  sat_hit;
 
     always_comb begin
-`ifdef MAC_PE_BUG_ROUND_TRUNC
-        // injected bug: truncate instead of round half up
-        half = '0;
-`else
+`ifdef INJECT_BUGS
+        // injected bug (+MAC_PE_BUG_ROUND_TRUNC): truncate instead of round half up
+        if ($test$plusargs("MAC_PE_BUG_ROUND_TRUNC")) half = '0;
+        else
+`endif
         // F = 0 is outside the contract (1..14); treat it as "no rounding"
         half = (cfg_frac_bits == 4'd0) ? '0 : 16'(1) << (cfg_frac_bits - 4'd1);
-`endif
         rounded = (ACC_W+1)'(acc) + $signed({{(ACC_W-15){1'b0}}, half});
         shifted = rounded >>> cfg_frac_bits;
         hi8  = shifted > (ACC_W+1)'(127);
@@ -159,21 +159,20 @@ module mac_pe #(
             y_sat   = hi32 ? 32'sh7FFF_FFFF : lo32 ? 32'sh8000_0000 : shifted[31:0];
         end else if (cfg_out8) begin
             sat_hit = hi8 || lo8;
-`ifdef MAC_PE_BUG_SAT8_BOUND
-            // injected bug: positive int8 saturation one below the maximum
-            y_sat   = hi8 ? 32'sd126 : lo8 ? -32'sd128 : shifted[31:0];
-`else
+`ifdef INJECT_BUGS
+            // injected bug (+MAC_PE_BUG_SAT8_BOUND): positive int8 saturation one below the maximum
+            if ($test$plusargs("MAC_PE_BUG_SAT8_BOUND")) y_sat = hi8 ? 32'sd126 : lo8 ? -32'sd128 : shifted[31:0];
+            else
+`endif
             y_sat   = hi8 ? 32'sd127 : lo8 ? -32'sd128 : shifted[31:0];
-`endif
         end else begin
-`ifdef MAC_PE_BUG_SAT_BOUND
-            // injected bug: positive saturation one below the int16 maximum
             sat_hit = hi16 || lo16;
-            y_sat   = hi16 ? 32'sd32766 : lo16 ? -32'sd32768 : shifted[31:0];
-`else
-            sat_hit = hi16 || lo16;
-            y_sat   = hi16 ? 32'sd32767 : lo16 ? -32'sd32768 : shifted[31:0];
+`ifdef INJECT_BUGS
+            // injected bug (+MAC_PE_BUG_SAT_BOUND): positive saturation one below the int16 maximum
+            if ($test$plusargs("MAC_PE_BUG_SAT_BOUND")) y_sat = hi16 ? 32'sd32766 : lo16 ? -32'sd32768 : shifted[31:0];
+            else
 `endif
+            y_sat   = hi16 ? 32'sd32767 : lo16 ? -32'sd32768 : shifted[31:0];
         end
     end
 

@@ -236,12 +236,12 @@ module mlp_engine #(
     logic [DIM_W-1:0]    lidx [S_MAX];
     always_comb begin
         for (int c = 0; c < S_MAX; c++) begin
-`ifdef MLP_ENGINE_BUG_SKIP_INDEX
-            // injected bug: int8 lanes index activations with the int16 stride
-            lidx[c] = DIM_W'(int'(lk[c]) * U + c);
-`else
-            lidx[c] = cur_int8 ? DIM_W'(int'(lk[c]) * S_MAX + c) : DIM_W'(int'(lk[c]) * U + c);
+`ifdef INJECT_BUGS
+            // injected bug (+MLP_ENGINE_BUG_SKIP_INDEX): int8 lanes index activations with the int16 stride
+            if ($test$plusargs("MLP_ENGINE_BUG_SKIP_INDEX")) lidx[c] = DIM_W'(int'(lk[c]) * U + c);
+            else
 `endif
+            lidx[c] = cur_int8 ? DIM_W'(int'(lk[c]) * S_MAX + c) : DIM_W'(int'(lk[c]) * U + c);
         end
         for (int j = 0; j < 2 * U; j++) begin
             col_addr[j*WA_W +: WA_W] = rbase + WA_W'(lk[cur_int8 ? j : j / 2]);
@@ -319,12 +319,12 @@ module mlp_engine #(
             if (start) begin
                 active     <= 1'b1;
                 cur_layer  <= pick;
-`ifdef MLP_ENGINE_BUG_PINGPONG
-                // injected bug: layer 0 always reads feature half 0
-                cur_hi     <= (pick == '0) ? 1'b0 : rd_ptr[pick];
-`else
-                cur_hi     <= rd_ptr[pick];
+`ifdef INJECT_BUGS
+                // injected bug (+MLP_ENGINE_BUG_PINGPONG): layer 0 always reads feature half 0
+                if ($test$plusargs("MLP_ENGINE_BUG_PINGPONG")) cur_hi <= (pick == '0) ? 1'b0 : rd_ptr[pick];
+                else
 `endif
+                cur_hi     <= rd_ptr[pick];
                 cur_ho     <= wr_ptr[(int'(pick) + 1) % MAX_LAYERS];
                 cur_lastl  <= (pick == last_layer);
                 cur_in     <= l_in[pick];
@@ -406,12 +406,12 @@ module mlp_engine #(
     logic [P-1:0] mask0;
     always_comb begin
         for (int p = 0; p < P; p++) begin
-`ifdef MLP_ENGINE_BUG_LAST_NEURON
-            // injected bug: the last neuron of every layer is never computed
-            mask0[p] = int'(nbase) + p + 1 < int'(cur_out);
-`else
-            mask0[p] = int'(nbase) + p < int'(cur_out);
+`ifdef INJECT_BUGS
+            // injected bug (+MLP_ENGINE_BUG_LAST_NEURON): the last neuron of every layer is never computed
+            if ($test$plusargs("MLP_ENGINE_BUG_LAST_NEURON")) mask0[p] = int'(nbase) + p + 1 < int'(cur_out);
+            else
 `endif
+            mask0[p] = int'(nbase) + p < int'(cur_out);
         end
     end
 
@@ -437,14 +437,17 @@ module mlp_engine #(
         // whatever weight its column read)
         for (int i = 0; i < U; i++) begin
             if (cur_int8) begin
-`ifdef MLP_ENGINE_BUG_INT8_PACK
-                // injected bug: the two int8 inputs of a lane in the wrong bytes
-                s1_act[16*i + 8 +: 8] <= lhas[2*i] ? abuf[cur_layer][cur_hi][int'(lidx[2*i])][7:0] : 8'd0;
-                s1_act[16*i +: 8]     <= lhas[2*i + 1] ? abuf[cur_layer][cur_hi][int'(lidx[2*i + 1])][7:0] : 8'd0;
-`else
-                s1_act[16*i +: 8]     <= lhas[2*i] ? abuf[cur_layer][cur_hi][int'(lidx[2*i])][7:0] : 8'd0;
-                s1_act[16*i + 8 +: 8] <= lhas[2*i + 1] ? abuf[cur_layer][cur_hi][int'(lidx[2*i + 1])][7:0] : 8'd0;
+`ifdef INJECT_BUGS
+                // injected bug (+MLP_ENGINE_BUG_INT8_PACK): the two int8 inputs of a lane in the wrong bytes
+                if ($test$plusargs("MLP_ENGINE_BUG_INT8_PACK")) begin
+                    s1_act[16*i + 8 +: 8] <= lhas[2*i] ? abuf[cur_layer][cur_hi][int'(lidx[2*i])][7:0] : 8'd0;
+                    s1_act[16*i +: 8]     <= lhas[2*i + 1] ? abuf[cur_layer][cur_hi][int'(lidx[2*i + 1])][7:0] : 8'd0;
+                end else
 `endif
+                begin
+                    s1_act[16*i +: 8]     <= lhas[2*i] ? abuf[cur_layer][cur_hi][int'(lidx[2*i])][7:0] : 8'd0;
+                    s1_act[16*i + 8 +: 8] <= lhas[2*i + 1] ? abuf[cur_layer][cur_hi][int'(lidx[2*i + 1])][7:0] : 8'd0;
+                end
             end else begin
                 s1_act[16*i +: 16]    <= lhas[i] ? abuf[cur_layer][cur_hi][int'(lidx[i])] : 16'd0;
             end

@@ -82,9 +82,10 @@ module config_dma #(
     // the image must lie inside the ADDR_W address space (m_araddr would wrap silently)
     logic [63:0] req_end;
     assign req_end = src + ((64'(words) * 64'(nbanks) * ((target == 2'd0) ? 64'(WBEATS) : 64'd1)) << BEAT_LG);
-`ifdef TOP_BUG_DMA_END
-    // injected bug: an image ending exactly at the top of the address space is refused
-    assign bad_request = (src[11:0] != 12'd0) || ((src >> ADDR_W) != 64'd0) || (req_end >= (64'd1 << ADDR_W)) || (target == 2'd3) || (words == 32'd0) ||
+`ifdef INJECT_BUGS
+    // injected bug (+TOP_BUG_DMA_END): an image ending exactly at the top of the address space is refused
+    assign bad_request = ($test$plusargs("TOP_BUG_DMA_END") && req_end == (64'd1 << ADDR_W)) ||
+                         (src[11:0] != 12'd0) || ((src >> ADDR_W) != 64'd0) || (req_end > (64'd1 << ADDR_W)) || (target == 2'd3) || (words == 32'd0) ||
                          (nbanks == 16'd0) || (target == 2'd2 && 32'(bank) >= NUM_BANKS);
 `else
     assign bad_request = (src[11:0] != 12'd0) || ((src >> ADDR_W) != 64'd0) || (req_end > (64'd1 << ADDR_W)) || (target == 2'd3) || (words == 32'd0) ||

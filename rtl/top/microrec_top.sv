@@ -384,12 +384,12 @@ module microrec_top
         for (int l = 0; l < MAX_LAYERS; l++) begin
             if (32'(mlp_out_dims[16*l +: 16]) > MAX_DIM) shape_bad = 1'b1;
             cfg_out_dims[DIM_W*l +: DIM_W] = DIM_W'(mlp_out_dims[16*l +: 16]);
-`ifdef TOP_BUG_LSHIFT_IGNORED
-            // injected bug: the per-layer shifts are ignored
-            cfg_shift[4*l +: 4] = mlp_shift;
-`else
-            cfg_shift[4*l +: 4] = mlp_lshift_en ? mlp_lshift[4*l +: 4] : mlp_shift;
+`ifdef INJECT_BUGS
+            // injected bug (+TOP_BUG_LSHIFT_IGNORED): the per-layer shifts are ignored
+            if ($test$plusargs("TOP_BUG_LSHIFT_IGNORED")) cfg_shift[4*l +: 4] = mlp_shift;
+            else
 `endif
+            cfg_shift[4*l +: 4] = mlp_lshift_en ? mlp_lshift[4*l +: 4] : mlp_shift;
         end
     end
     // flags of layers this build does not have (MAX_LAYERS < 4) are rejected here,
@@ -568,12 +568,12 @@ module microrec_top
         end else begin
             cnt_queries   <= cnt_queries + 64'(s_query_valid && s_query_ready);
             cnt_results   <= cnt_results + 64'(pend_pop);
-`ifdef TOP_BUG_OUT_STALL
-            // injected bug: counts every cycle with a result offered, taken or not
-            cnt_out_stall <= cnt_out_stall + 64'(m_result_valid);
-`else
-            cnt_out_stall <= cnt_out_stall + 64'(m_result_valid && !m_result_ready);
+`ifdef INJECT_BUGS
+            // injected bug (+TOP_BUG_OUT_STALL): counts every cycle with a result offered, taken or not
+            if ($test$plusargs("TOP_BUG_OUT_STALL")) cnt_out_stall <= cnt_out_stall + 64'(m_result_valid);
+            else
 `endif
+            cnt_out_stall <= cnt_out_stall + 64'(m_result_valid && !m_result_ready);
         end
     end
 

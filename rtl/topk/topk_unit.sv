@@ -60,12 +60,11 @@ module topk_unit #(
     // one unsigned compare gives the order of 10.1: higher score first, then lower id
     function automatic logic [KEY_W-1:0] key_of(input logic [SCORE_W-1:0] score,
                                                 input logic [ID_W-1:0] id);
-`ifdef TOPK_BUG_TIE_REVERSED
-        // injected bug: equal scores put the higher id first
-        return {~score[SCORE_W-1], score[SCORE_W-2:0], id};
-`else
-        return {~score[SCORE_W-1], score[SCORE_W-2:0], ~id};
+`ifdef INJECT_BUGS
+        // injected bug (+TOPK_BUG_TIE_REVERSED): equal scores put the higher id first
+        if ($test$plusargs("TOPK_BUG_TIE_REVERSED")) return {~score[SCORE_W-1], score[SCORE_W-2:0], id};
 `endif
+        return {~score[SCORE_W-1], score[SCORE_W-2:0], ~id};
     endfunction
 
     typedef enum logic {ST_IN, ST_OUT} state_e;
@@ -98,12 +97,11 @@ module topk_unit #(
         else if (32'(k_now) > 32'(K_MAX))         err_now = ERR_K_OVER_MAX;
         else if (n_now == '0)                     err_now = ERR_N_ZERO;
         else if (32'(n_now) > 32'(N_MAX))         err_now = ERR_N_OVER_MAX;
-`ifdef TOPK_BUG_K_OVER_N_BOUND
-        // injected bug: K = N + 1 passes the check (and answers with an empty slot)
-        else if (KN_W'(k_now) > KN_W'(n_now) + KN_W'(1)) err_now = ERR_K_OVER_N;
-`else
-        else if (KN_W'(k_now) > KN_W'(n_now))            err_now = ERR_K_OVER_N;
+`ifdef INJECT_BUGS
+        // injected bug (+TOPK_BUG_K_OVER_N_BOUND): K = N + 1 passes the check (and answers with an empty slot)
+        else if ($test$plusargs("TOPK_BUG_K_OVER_N_BOUND") && KN_W'(k_now) == KN_W'(n_now) + KN_W'(1)) err_now = ERR_NONE;
 `endif
+        else if (KN_W'(k_now) > KN_W'(n_now))            err_now = ERR_K_OVER_N;
         else                                             err_now = ERR_NONE;
     end
 
@@ -123,9 +121,9 @@ module topk_unit #(
     assign beats_above = beats << 1;
 
     logic shift_out;   // the answer beat in slot 0 is taken: every slot moves up one
-`ifdef TOPK_BUG_STALL_SHIFT
-    // injected bug: the array shifts whether or not the result was taken
-    assign shift_out = m_valid && err_reg == ERR_NONE;
+`ifdef INJECT_BUGS
+    // injected bug (+TOPK_BUG_STALL_SHIFT): the array shifts whether or not the result was taken
+    assign shift_out = ($test$plusargs("TOPK_BUG_STALL_SHIFT") ? m_valid : out_fire) && err_reg == ERR_NONE;
 `else
     assign shift_out = out_fire && err_reg == ERR_NONE;
 `endif
@@ -207,9 +205,9 @@ module topk_unit #(
     assign m_err   = err_reg;
     assign m_score = err_reg == ERR_NONE ? slot_score[0] : '0;
     assign m_id    = err_reg == ERR_NONE ? slot_id[0] : '0;
-`ifdef TOPK_BUG_K_OFF_BY_ONE
-    // injected bug: one result too many
-    assign m_last  = err_reg != ERR_NONE || 32'(out_cnt) == 32'(k_reg);
+`ifdef INJECT_BUGS
+    // injected bug (+TOPK_BUG_K_OFF_BY_ONE): one result too many
+    assign m_last  = err_reg != ERR_NONE || 32'(out_cnt) + ($test$plusargs("TOPK_BUG_K_OFF_BY_ONE") ? 0 : 1) == 32'(k_reg);
 `else
     assign m_last  = err_reg != ERR_NONE || 32'(out_cnt) + 1 == 32'(k_reg);
 `endif

@@ -3,8 +3,9 @@
 Which lines are design: everything with code in a hand-written .sv under
 rtl/ (not rtl/csr/generated/), except
 
-- comments and blank lines; ``ifdef *_BUG_*`` branches (injected bugs: the
-  other branch is the design) and simulation-only ``ifdef``/``ifndef
+- comments and blank lines; ``ifdef INJECT_BUGS`` (and older ``ifdef
+  *_BUG_*``) branches (injected bugs: the other branch, or the code after
+  the ``endif``, is the design) and simulation-only ``ifdef``/``ifndef
   SYNTHESIS`` regions; preprocessor directives;
 - module headers (parameter defaults, which every bench overrides, and port
   lists); declarations (``logic``, ``typedef`` with enum values and struct
@@ -172,7 +173,7 @@ _DECL_START = re.compile(r"^\s*(logic|wire|reg|bit|byte|int|integer|shortint|lon
 _USER_TYPE_DECL = re.compile(r"^\s*(?!(?:" + "|".join(KEYWORDS) + r")\b)[A-Za-z_]\w*(?:::\w+)?\s+"
                              r"(?:\[[^\]]*\]\s*)*[A-Za-z_]\w*\s*(?:\[[^\]]*\]\s*)*[;,=]")
 _UNUSED_SINK = re.compile(r"^\s*assign\s+unused\w*\s*=")
-_BUG_MACRO = re.compile(r"_BUG_")
+_BUG_MACRO = re.compile(r"_BUG_|^INJECT_BUGS$")
 
 
 def _is_bug_macro(name: str) -> bool:

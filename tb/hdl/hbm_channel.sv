@@ -702,14 +702,15 @@ module hbm_channel
           rid <= ID_W'(r_cur.id);
           rresp <= 2'(rs);
           rlast <= (r_beat == r_cur.len);
-`ifdef HBM_BUG_BEAT_ORDER
-          // injected model bug: beats 0 and 1 of a burst trade places (their XOR stays the same)
-          rdata <= (rs == 3) ? '0 : beat_data((r_cur.len == 0 || r_beat > 1) ? r_addr :
-                                              (r_beat == 0) ? next_addr(r_addr, r_cur.size, r_cur.burst, r_cur.len)
-                                                            : r_cur.addr);
-`else
-          rdata <= (rs == 3) ? '0 : beat_data(r_addr);
+`ifdef INJECT_BUGS
+          // injected model bug (+HBM_BUG_BEAT_ORDER): beats 0 and 1 of a burst trade places (their XOR stays the same)
+          if ($test$plusargs("HBM_BUG_BEAT_ORDER"))
+            rdata <= (rs == 3) ? '0 : beat_data((r_cur.len == 0 || r_beat > 1) ? r_addr :
+                                                (r_beat == 0) ? next_addr(r_addr, r_cur.size, r_cur.burst, r_cur.len)
+                                                              : r_cur.addr);
+          else
 `endif
+          rdata <= (rs == 3) ? '0 : beat_data(r_addr);
           stats[S_R_BUSY] = stats[S_R_BUSY] + 1;
         end else if (regs[R_PHANTOM] != 0 && regs[R_STUCK] == 0 && !r_active && outstanding != 0 &&
                      phantom_id(arvalid && !arready, int'(arid)) >= 0) begin
