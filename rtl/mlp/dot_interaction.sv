@@ -318,13 +318,16 @@ module dot_interaction #(
     always_ff @(posedge clk) begin
         if (!rst_n) begin
             afill <= '0;
-            asm_q <= '0;
             resv  <= '0;
         end else begin
             afill <= push ? '0 : afill_nx;
-            asm_q <= push ? '0 : asm_nx;
             resv  <= resv + OC_W'(issue && need_resv) - OC_W'(m_valid && m_ready);
         end
+    end
+
+    // no reset: every query's R starts with an x beat, which writes all lanes
+    always_ff @(posedge clk) begin
+        asm_q <= push ? '0 : asm_nx;
     end
 
     logic             fifo_empty;
