@@ -73,8 +73,7 @@ module dot_interaction #(
     localparam int PE_LATENCY = 3;
     localparam int FL   = FEAT_LANES;
     localparam int DL   = DOT_LANES;
-    localparam int R_MAX = D_MAX + ((POOL_MAX > N_MAX * (N_MAX + 1) / 2) ? POOL_MAX : N_MAX * (N_MAX + 1) / 2);
-    localparam int XB_MAX = (R_MAX + FL - 1) / FL;
+    localparam int XB_MAX = (D_MAX + POOL_MAX + FL - 1) / FL;   // x beats (concat: all of R)
     localparam int XB_W = $clog2(XB_MAX + 1);
     localparam int KB_MAX = (D_MAX + DL - 1) / DL;
     localparam int KB_W = $clog2(KB_MAX + 1);
@@ -137,12 +136,11 @@ module dot_interaction #(
     assign z_last_pair    = pi == N_W'(n_i) && pj == N_W'(n_i - 1);   // (n, n-1) ends either order
 
     // the element of vector v (0: x, t+1: pooled t) at position e, 0 past d
+    // (a legal configuration keeps every index in range: d <= D_MAX, n * d <= POOL_MAX)
     function automatic logic [15:0] t_elem(input logic [N_W-1:0] v, input int e);
-        int idx;
-        if (e >= d_i || e >= D_MAX) return '0;
+        if (e >= d_i) return '0;
         if (v == '0) return xbuf[e];
-        idx = (int'(v) - 1) * d_i + e;
-        return (idx < POOL_MAX) ? pbuf[idx] : '0;
+        return pbuf[(int'(v) - 1) * d_i + e];
     endfunction
 
     // ---- PE operands: DL lanes of T_i and T_j ----
@@ -164,10 +162,9 @@ module dot_interaction #(
         for (int l = 0; l < FL; l++) begin
             int i;
             i = int'(xb) * FL + l;
-            if (i < d_i && i < D_MAX)                                   xdata[16*l +: 16] = xbuf[i];
-            else if (!cfg_dot && i >= d_i && i - d_i < int'(cfg_flen)
-                     && i - d_i < POOL_MAX)                              xdata[16*l +: 16] = pbuf[i - d_i];
-            else                                                         xdata[16*l +: 16] = '0;
+            if (i < d_i)                                       xdata[16*l +: 16] = xbuf[i];
+            else if (!cfg_dot && i - d_i < int'(cfg_flen))     xdata[16*l +: 16] = pbuf[i - d_i];
+            else                                               xdata[16*l +: 16] = '0;
         end
         left   = len_i - int'(xb) * FL;
         xlanes = FL_W'((left < FL) ? left : FL);
