@@ -81,6 +81,7 @@ MLP = "test_mlp_engine and not injected and not microrec"
 TOP = "test_top_tiny and (Random or IllegalCsr or Stuck)"
 MAC8 = "test_mac_pe and lanes4 and MacInt8Test"
 MLP8 = "test_mlp_engine and (MlpInt8Test or MlpInt8EdgeTest or MlpSkipPatternTest)"
+DOT = "test_dot_interaction_small or test_dot_interaction_backpressure"
 
 MUTATIONS = [
     # MAC processing element
@@ -155,6 +156,20 @@ MUTATIONS = [
     Mutation("top_lshift_select", "top/microrec_top.sv",
              "cfg_shift[4*l +: 4] = mlp_lshift_en ? mlp_lshift[4*l +: 4] : mlp_shift;",
              "cfg_shift[4*l +: 4] = mlp_lshift_en ? mlp_lshift[4*0 +: 4] : mlp_shift;", "test_top_tiny and TopQuantTest"),
+    # DLRM interaction (issue 16, contracts s.9.4)
+    Mutation("dot_pair_order", "mlp/dot_interaction.sv",
+             "end else if (pj == pi - N_W'(1)) begin\n                        pi <= pi + N_W'(1);\n"
+             "                        pj <= '0;\n                    end else begin\n                        pj <= pj + N_W'(1);",
+             "end else if (pi == N_W'(n_i)) begin\n                        pj <= pj + N_W'(1);\n"
+             "                        pi <= pj + N_W'(2);\n                    end else begin\n                        pi <= pi + N_W'(1);",
+             DOT),
+    Mutation("dot_round_trunc", "mlp/dot_interaction.sv", "assign pe_bias = 32'd0;",
+             "assign pe_bias = -(32'd1 << (cfg_frac_bits - 4'd1));", DOT),
+    Mutation("dot_concat_offset", "mlp/dot_interaction.sv", "xdata[16*l +: 16] = pbuf[i - d_i];",
+             "xdata[16*l +: 16] = pbuf[i - d_i + 1];", DOT),
+    Mutation("dot_zfill_start", "mlp/dot_interaction.sv", "zfill <= FL_W'(d_i % FL);", "zfill <= '0;", DOT),
+    Mutation("dot_resv_bound", "mlp/dot_interaction.sv", "(!need_resv || int'(resv) < OUT_DEPTH)",
+             "(!need_resv || int'(resv) <= OUT_DEPTH)", DOT),
 ]
 
 

@@ -23,6 +23,13 @@ def test_mlp_engine_microrec_small(seed):
     BENCH.run(TEST_BUILD, "MlpModelTest", seed, model="microrec_small", items=3)
 
 
+@pytest.mark.rtl
+def test_mlp_engine_dlrm_bottom(seed):
+    """dlrm_tiny's bottom MLP on the engine as it is (a probe layer reads each output
+    element), bit-exact against models.dlrm.bottom_forward (contracts s.9.3)."""
+    BENCH.run(TEST_BUILD, "MlpBottomTest", seed, items=6)
+
+
 # Each define breaks the engine in one way; the bench must notice.
 INJECTED_BUGS = ["MLP_ENGINE_BUG_PINGPONG", "MLP_ENGINE_BUG_LAST_NEURON", "MLP_ENGINE_BUG_SKIP_INDEX",
                  "MLP_ENGINE_BUG_INT8_PACK"]

@@ -31,6 +31,8 @@ class Bench:
 BENCHES = (
     Bench("mac_pe", "mlp/mac_pe.f", "test_mac_pe and lanes4"),
     Bench("mlp_engine", "mlp/mlp_engine.f", "test_mlp_engine and not microrec"),
+    Bench("dot_interaction", "mlp/dot_interaction.f",
+          "test_dot_interaction_small or test_dot_interaction_backpressure"),
     Bench("csr", "csr/csr.f", "test_csr"),
     Bench("topk", "topk/topk.f", "test_topk_small"),
     Bench("cache", "cache/cache.f", "test_cache and not injected"),

@@ -95,6 +95,8 @@ class MlpScoreboard(uvm_component):
             if item.expected is None:
                 golden_batch([it for it in self.pending if it.phase is item.phase] + [item])
             exp_logit = item.expected[0]
+            if item.expected_logit is not None:   # MlpBottomSeq: bottom_forward's x[e]
+                exp_logit = item.expected_logit
             if got["logit"] != exp_logit or got["tag"] != item.tag:
                 msg = (f"MISMATCH inference #{self.checked} {item}: expected logit {exp_logit} "
                        f"tag {item.tag}, got logit {got['logit']} tag {got['tag']}")

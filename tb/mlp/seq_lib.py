@@ -67,6 +67,7 @@ class MlpInferItem(uvm_sequence_item):
         self.phase = phase
         self.tag = 0
         self.expected = None  # (logit, per-layer acc list), from the golden model
+        self.expected_logit = None  # a sequence's own golden logit, when it has one (MlpBottomSeq)
 
     def __str__(self):
         return f"Infer(tag={self.tag}, {self.phase}, x[:6]={self.features[:6].tolist()})"
@@ -212,6 +213,45 @@ class MlpModelSeq(MlpBaseSeq):
         idx = uniform_queries(cfg, knob("num_items", 8), seed=int(rng(15).integers(1 << 30)))
         ph = await self.phase(cfg, mlp_weights(cfg), cfg.name)
         await self.infer(ph, gather(cfg, idx))
+
+
+class MlpBottomSeq(MlpBaseSeq):
+    """A DLRM bottom MLP (dlrm_tiny: 3-8-4, its models.dlrm weights) on the engine as it is.
+
+    The engine's last layer is the int32 logit layer, but a bottom MLP ends in
+    relu(sat16) (contracts s.9.3). So each run appends a *probe* layer that
+    reads element e of the bottom output: W = 2^F at input e, bias 0, whose
+    logit is exactly x[e] (acc = x[e] * 2^F rounds back to x[e]); the bottom
+    layers all run as the engine's hidden layers, the last included. One phase
+    per element e; each item's expected logit is models.dlrm.bottom_forward's
+    x[:, e] itself (not the composite's), so the check is against the bottom
+    MLP's own golden. Dense features span small values, large ones that
+    saturate a hidden layer, and negatives that the last ReLU zeroes.
+    """
+
+    model = "dlrm_tiny"
+
+    async def body(self):
+        from models.dlrm import bottom_forward, bottom_weights
+        dlrm = builtin(self.model)
+        g = rng(17)
+        n = knob("num_items", 8)
+        f = dlrm.frac_bits
+        dense = np.concatenate([g.integers(-(1 << f), 1 << f, size=(n, dlrm.dense)),
+                                g.integers(-32768, 32768, size=(n, dlrm.dense))])
+        x = bottom_forward(dlrm, dense, bottom_weights(dlrm))
+        d = dlrm.bottom_mlp[-1]
+        assert (x == 0).any() and (x > 0).any(), "bottom stimulus: want ReLU zeros and positives"
+        for e in range(d):
+            cfg = shape_config(dlrm.dense, dlrm.bottom_mlp + [1], frac_bits=f, name=f"bottom_probe{e}")
+            probe_w = np.zeros((1, d), dtype=np.int16)
+            probe_w[0, e] = 1 << f
+            weights = list(bottom_weights(dlrm)) + [(probe_w, np.zeros(1, dtype=np.int32))]
+            ph = await self.phase(cfg, weights, f"{self.model}_bottom_x{e}")
+            items = [MlpInferItem(f"{ph.label}.{i}", dense[i], ph) for i in range(len(dense))]
+            for i, it in enumerate(items):
+                it.expected_logit = int(x[i, e])
+                await self.send(it)
 
 
 class MlpReconfigSeq(MlpBaseSeq):

@@ -16,6 +16,7 @@ from tb.mlp.dut import MlpKnobs
 from tb.mlp.mlp_env import MlpEnv
 from tb.mlp.seq_lib import (
     MlpAllSeq,
+    MlpBottomSeq,
     MlpExtremeSeq,
     MlpInt8EdgeSeq,
     MlpInt8Seq,
@@ -142,6 +143,13 @@ class MlpModelTest(MlpRandomTest):
     """A built-in model (knob `model`, default tiny) with golden weights and features."""
 
     seq_type = MlpModelSeq
+
+
+@pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
+class MlpBottomTest(MlpRandomTest):
+    """dlrm_tiny's bottom MLP (relu(sat16) on every layer) against models.dlrm.bottom_forward."""
+
+    seq_type = MlpBottomSeq
 
 
 @pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")

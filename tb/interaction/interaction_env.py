@@ -1,0 +1,282 @@
+"""pyuvm environment of rtl/mlp/dot_interaction.sv.
+
+The driver programs each group's configuration (while the unit is idle and
+every earlier answer checked) and offers its queries with random idle
+cycles; the monitor takes R beats with random m_ready stalls; the scoreboard
+checks each answer beat by beat against the R that ``models.dlrm.interact``
+gave the sequence, naming query, element and, for a Z, its pair (i, j).
+"""
+from __future__ import annotations
+
+import json
+
+import cocotb
+from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
+from pyuvm import (
+    ConfigDB,
+    uvm_analysis_port,
+    uvm_component,
+    uvm_driver,
+    uvm_env,
+    uvm_sequencer,
+    uvm_subscriber,
+    uvm_tlm_analysis_fifo,
+)
+
+from tb.common.clock_reset import pass_cycles
+from tb.common.fcov import Covergroup
+from tb.common.seeding import py_random
+from tb.common.spec import run_dir
+from tb.common.watchdog import Watchdog
+from tb.interaction.seq_lib import build_info, cycle_now
+
+
+def _pack(values, width=16) -> int:
+    out = 0
+    for k, v in enumerate(values):
+        out |= (int(v) & ((1 << width) - 1)) << (width * k)
+    return out
+
+
+def _unpack(word: int, lanes: int) -> list[int]:
+    out = []
+    for k in range(lanes):
+        v = (word >> (16 * k)) & 0xFFFF
+        out.append(v - 0x10000 if v & 0x8000 else v)
+    return out
+
+
+class InterDriver(uvm_driver):
+    def build_phase(self):
+        self.ap = uvm_analysis_port("ap", self)
+        self.dut = cocotb.top
+        self.idle_prob = ConfigDB().get(None, "", "ia_in_idle")
+        self.rnd = py_random(21)
+        self.sent = 0
+        self.cfg = None
+        self.scoreboard = None     # set by the env: the driver waits for it at a reconfiguration
+
+    def program(self, cfg):
+        dut = self.dut
+        dut.cfg_dot.value = int(cfg.dot)
+        dut.cfg_n.value = cfg.n
+        dut.cfg_d.value = cfg.d
+        dut.cfg_flen.value = cfg.flen
+        dut.cfg_frac_bits.value = cfg.frac_bits
+
+    async def run_phase(self):
+        dut = self.dut
+        build = build_info()
+        dut.s_valid.value = 0
+        await ConfigDB().get(self, "", "reset_done").wait()
+        await FallingEdge(dut.clk)
+        while True:
+            item = await self.seq_item_port.get_next_item()
+            if item.cfg != self.cfg:
+                # configuration changes only while idle, with every answer in
+                while self.scoreboard.checked < self.sent or not int(dut.idle.value):
+                    await FallingEdge(dut.clk)
+                self.program(item.cfg)
+                self.cfg = item.cfg
+                await ClockCycles(dut.clk, 2)
+                await FallingEdge(dut.clk)
+                assert not int(dut.cfg_err.value), f"cfg_err on a legal configuration {item.cfg}"
+            while self.rnd.random() < self.idle_prob:
+                item.idles += 1
+                dut.s_valid.value = 0
+                await FallingEdge(dut.clk)
+            dut.s_x.value = _pack(item.x)
+            dut.s_pooled.value = _pack(item.pooled)
+            dut.s_tag.value = item.qid % (1 << build.ID_W)
+            dut.s_valid.value = 1
+            while True:
+                await ReadOnly()
+                taken = bool(int(dut.s_ready.value))
+                await FallingEdge(dut.clk)
+                if taken:
+                    break
+            item.t_in = cycle_now()
+            dut.s_valid.value = 0
+            self.sent += 1
+            self.ap.write(item)
+            self.seq_item_port.item_done()
+
+
+class InterMonitor(uvm_component):
+    """Takes R beats (m_ready low at random) and publishes each answer."""
+
+    def build_phase(self):
+        self.ap = uvm_analysis_port("ap", self)
+        self.dut = cocotb.top
+        self.stall_prob = ConfigDB().get(None, "", "ia_out_stall")
+        self.rnd = py_random(22)
+
+    async def run_phase(self):
+        dut = self.dut
+        lanes = build_info().FEAT_LANES
+        dut.m_ready.value = 0
+        await ConfigDB().get(self, "", "reset_done").wait()
+        await FallingEdge(dut.clk)
+        beats, stalled = [], 0
+        while True:
+            if not int(dut.m_valid.value):
+                dut.m_ready.value = 0
+                await RisingEdge(dut.m_valid)
+                await FallingEdge(dut.clk)
+            ready = self.rnd.random() >= self.stall_prob
+            dut.m_ready.value = int(ready)
+            if not ready:
+                stalled += 1
+                await FallingEdge(dut.clk)
+                continue
+            await ReadOnly()
+            beat = (_unpack(int(dut.m_data.value), lanes), int(dut.m_tag.value), bool(int(dut.m_last.value)))
+            await FallingEdge(dut.clk)
+            beats.append(beat)
+            if beat[2]:
+                self.ap.write({"beats": beats, "t_last": cycle_now(), "stalled": stalled})
+                beats, stalled = [], 0
+
+
+class InterScoreboard(uvm_component):
+    def build_phase(self):
+        self.sent_fifo = uvm_tlm_analysis_fifo("sent_fifo", self)
+        self.answer_fifo = uvm_tlm_analysis_fifo("answer_fifo", self)
+        self.sent_export = self.sent_fifo.analysis_export
+        self.answer_export = self.answer_fifo.analysis_export
+        self.checked_ap = uvm_analysis_port("checked_ap", self)
+        self.checked = 0
+        self.mismatches: list[str] = []
+        self.timing: list[dict] = []
+        self.progress = None
+
+    def outstanding(self) -> str:
+        return f"{self.sent_fifo.used()} queries sent and not answered, {self.checked} checked"
+
+    def where(self, item, e: int) -> str:
+        c = item.cfg
+        if e < c.d:
+            return f"element {e} (x[{e}])"
+        p = e - c.d
+        if c.dot:
+            pairs = c.model().interaction_pairs
+            return f"element {e} (pair (i,j)={pairs[p]}, acc={int(item.acc[p])})"
+        return f"element {e} (pooled[{p}])"
+
+    def compare(self, item, got) -> list[str]:
+        build = build_info()
+        fl = build.FEAT_LANES
+        r = [int(v) for v in item.r]
+        nbeats = -(-len(r) // fl)
+        diffs = []
+        if len(got["beats"]) != nbeats:
+            diffs.append(f"{nbeats} beats expected, got {len(got['beats'])}")
+        for b, (lanes, tag, last) in enumerate(got["beats"]):
+            if tag != item.qid % (1 << build.ID_W):
+                diffs.append(f"beat {b}: tag expected {item.qid % (1 << build.ID_W)}, got {tag}")
+            if last != (b == nbeats - 1):
+                diffs.append(f"beat {b}: m_last expected {b == nbeats - 1}, got {last}")
+            for ln, g in enumerate(lanes):
+                e = b * fl + ln
+                want = r[e] if e < len(r) else 0
+                if g != want:
+                    what = self.where(item, e) if e < len(r) else f"lane {ln} past the end (element {e})"
+                    diffs.append(f"{what}: expected {want}, got {g}")
+            if len(diffs) >= 6:
+                break
+        return diffs
+
+    async def run_phase(self):
+        while True:
+            got = await self.answer_fifo.get()
+            if self.progress:
+                self.progress.kick()
+            ok, item = self.sent_fifo.try_get()
+            if not ok:
+                self.mismatches.append(f"MISMATCH answer #{self.checked} with no query sent")
+                continue
+            diffs = self.compare(item, got)
+            if diffs:
+                msg = f"MISMATCH {item}: " + "; ".join(diffs)
+                self.logger.error(msg)
+                self.mismatches.append(msg)
+            self.timing.append({"qid": item.qid, "cfg": str(item.cfg), "t_in": item.t_in,
+                                "t_last": got["t_last"], "idles": item.idles, "stalled": got["stalled"]})
+            self.checked += 1
+            self.checked_ap.write((item, got))
+
+    def check_phase(self):
+        assert not self.mismatches, f"{len(self.mismatches)} mismatches, first: {self.mismatches[0]}"
+        leftover = self.sent_fifo.used()
+        assert leftover == 0, f"{leftover} queries sent but never answered"
+        assert self.checked > 0, "scoreboard checked nothing"
+        self.logger.info(f"scoreboard: {self.checked} answers matched models.dlrm.interact")
+
+    def report_phase(self):
+        with open(run_dir() / "scoreboard.json", "w") as fh:
+            json.dump({"checked": self.checked, "mismatches": len(self.mismatches),
+                       "first_mismatch": self.mismatches[0] if self.mismatches else None}, fh, indent=1)
+
+
+class InterCoverage(uvm_subscriber):
+    def build_phase(self):
+        self.cg = Covergroup("interaction")
+        self.cg.point("mode", ["dot", "concat"], "interaction mode")
+        self.cg.point("n", ["1", "2..max-1", "max"], "tables n (dot)")
+        self.cg.point("d", ["0", "1", "2..max-1", "max"], "x length d")
+        self.cg.point("rounding", ["half_pos", "half_neg", "other", "exact"],
+                      "dot products landing exactly on +-.5 after the shift")
+        self.cg.point("sat", ["pos", "neg", "none"], "Z saturated at +32767 / -32768")
+        self.cg.point("frac_bits", ["1", "2..13", "14"], "F")
+        self.cg.point("output", ["no_stall", "stalled"], "R beats held by m_ready")
+        self.cg.point("input", ["back_to_back", "with_idles"], "idle cycles before a query")
+
+    def write(self, tup):
+        item, got = tup
+        b = build_info()
+        c = item.cfg
+        self.cg.sample("mode", "dot" if c.dot else "concat")
+        nmax = min(b.N_MAX, b.POOL_MAX // max(1, c.d))
+        if c.dot:
+            self.cg.sample("n", "1" if c.n == 1 else "max" if c.n == nmax else "2..max-1")
+        self.cg.sample("d", "0" if c.d == 0 else "1" if c.d == 1 else "max" if c.d == b.D_MAX else "2..max-1")
+        f = c.frac_bits
+        self.cg.sample("frac_bits", "1" if f == 1 else "14" if f == 14 else "2..13")
+        self.cg.sample("output", "stalled" if got["stalled"] else "no_stall")
+        self.cg.sample("input", "with_idles" if item.idles else "back_to_back")
+        if c.dot:
+            half = 1 << (f - 1)
+            for a in (int(v) for v in item.acc):
+                frac = a & ((1 << f) - 1)
+                self.cg.sample("rounding", "exact" if frac == 0 else
+                               ("half_pos" if a > 0 else "half_neg") if frac == half else "other")
+                z = (a + half) >> f
+                self.cg.sample("sat", "pos" if z > 32767 else "neg" if z < -32768 else "none")
+
+    def report_phase(self):
+        self.cg.report(self.logger)
+
+
+class InterEnv(uvm_env):
+    def build_phase(self):
+        self.seqr = uvm_sequencer("seqr", self)
+        self.driver = InterDriver.create("driver", self)
+        self.monitor = InterMonitor.create("monitor", self)
+        self.scoreboard = InterScoreboard.create("scoreboard", self)
+        self.coverage = InterCoverage.create("coverage", self)
+
+    def connect_phase(self):
+        self.driver.seq_item_port.connect(self.seqr.seq_item_export)
+        self.driver.ap.connect(self.scoreboard.sent_export)
+        self.monitor.ap.connect(self.scoreboard.answer_export)
+        self.scoreboard.checked_ap.connect(self.coverage.analysis_export)
+        self.driver.scoreboard = self.scoreboard
+
+    def watchdog(self, clk, limit: int) -> Watchdog:
+        wd = Watchdog(clk, limit, self.scoreboard.outstanding, "interaction watchdog").start()
+        self.scoreboard.progress = wd
+        return wd
+
+    async def drain(self):
+        while self.scoreboard.checked < self.driver.sent:
+            await pass_cycles(16)
