@@ -11,7 +11,7 @@ import pytest
 from tb.dlrm_ingress.dut import BENCH, BUILD_W2, BUILD_W3, BUILD_W4
 
 TESTS = ["DlrmIngressRandomTest", "DlrmIngressCornerTest", "DlrmIngressErrorTest", "DlrmIngressSaturationTest",
-         "DlrmIngressMeanTest", "DlrmIngressBackpressureTest", "DlrmIngressBackToBackTest"]
+         "DlrmIngressMeanTest", "DlrmIngressFullShapeTest", "DlrmIngressBackpressureTest", "DlrmIngressBackToBackTest"]
 
 
 @pytest.mark.rtl
@@ -37,3 +37,11 @@ def test_dlrm_ingress_injected_bug_is_caught(bug, seed):
     result = BENCH.run(BUILD_W4, "DlrmIngressAllTest", seed, defines={bug: 1}, expect_fail=True,
                        expect_in_log="MISMATCH", coverage=False)
     assert result.failed >= 1
+
+
+def test_error_codes_have_one_source():
+    """The codes of lookup_pkg::err_code_e (what the benches name) are the ones
+    models/dlrm.py writes into its records (contracts s.9.6)."""
+    from tb.dlrm_ingress.env import check_codes_agree
+
+    check_codes_agree()

@@ -284,8 +284,10 @@ class Scoreboard(uvm_component):
 
     def outstanding(self) -> str:
         e = self.exp
+        first = f"; {len(self.mismatches)} mismatches, first: {self.mismatches[0]}" if self.mismatches else ""
         return (f"error records {len(self.errors)}/{len(e.errors)}, headers {len(self.headers)}/{len(e.headers)}, "
-                f"index entries {len(self.entries)}/{len(e.entries)}, pooled {len(self.pooled)}/{len(e.pooled)}")
+                f"index entries {len(self.entries)}/{len(e.entries)}, pooled {len(self.pooled)}/{len(e.pooled)}"
+                + first)
 
     def check_phase(self):
         e = self.exp

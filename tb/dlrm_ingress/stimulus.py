@@ -39,9 +39,10 @@ def _tables(cfg: ModelConfig, **per_table) -> ModelConfig:
 
 
 def bench_model(name: str) -> ModelConfig:
-    """dlrm_tiny (bag_max 64 = L_MAX on table 0; one mean table), and two variants:
-    ``saturating`` (emb_shift 0, every table a sum with room for long bags) and
-    ``mean`` (emb_shift 0, pool_shift 1, 2, 15 and 3 on four tables)."""
+    """dlrm_tiny (bag_max 64 = L_MAX on table 0; one mean table), and variants:
+    ``saturating`` (emb_shift 0, every table a sum with room for long bags),
+    ``mean`` (emb_shift 0, pool_shift 1, 2, 15 and 3 on four tables) and
+    ``full`` (the build's T_MAX = 8 tables and D_MAX = 4 dense features)."""
     cfg = builtin("dlrm_tiny")
     if name == "dlrm_tiny":
         return cfg
@@ -52,7 +53,16 @@ def bench_model(name: str) -> ModelConfig:
         cfg = dataclasses.replace(cfg, emb_shift=0)
         return _tables(cfg, bag_max=[64, 2, 8, 8, 4], pooling=["mean", "mean", "mean", "sum", "mean"],
                        pool_shift=[15, 1, 2, 0, 3])
-    raise ValueError(f"model {name!r}: dlrm_tiny, saturating or mean")
+    if name == "full":
+        # T = T_MAX = 8 and D = D_MAX = 4 of the bench build (even counts: no padding halves),
+        # a one-row table (only index 0 is in range) and a second L_MAX table
+        base = cfg.tables
+        tabs = [dataclasses.replace(base[i % 5], name=f"t{i}", rows=r, bag_max=bm,
+                                    pooling="mean" if sh else "sum", pool_shift=sh)
+                for i, (r, bm, sh) in enumerate([(1000, 64, 0), (1, 4, 0), (16, 8, 2), (200, 2, 0),
+                                                 (64, 16, 1), (500, 1, 0), (3, 4, 0), (4096, 64, 6)])]
+        return dataclasses.replace(cfg, tables=tabs, dense=4)
+    raise ValueError(f"model {name!r}: dlrm_tiny, saturating, mean or full")
 
 
 # ---- packets -----------------------------------------------------------------------

@@ -135,6 +135,15 @@ class DlrmIngressMeanTest(DlrmIngressRandomTest):
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class DlrmIngressFullShapeTest(DlrmIngressRandomTest):
+    """T = T_MAX and D = D_MAX (no padding halves in the header), a one-row table, two L_MAX tables."""
+
+    model = "full"
+    kinds = {"good": 4.0, "corner": 2.0, **{k: 0.5 for k in ERROR_KINDS}}
+    reach = {"code": ["none", "idx_range", "bag_len", "packet"], "bag_len": ["0", "1", "L_MAX"]}
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class DlrmIngressBackpressureTest(DlrmIngressRandomTest):
     """Every output mostly stalled (ready low 80% of cycles), input back to back."""
 
