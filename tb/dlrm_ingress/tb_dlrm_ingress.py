@@ -16,7 +16,7 @@ from pyuvm import ConfigDB
 
 from tb.common.bench_test import BenchTest
 from tb.common.clock_reset import pass_cycles, start_clock_and_reset
-from tb.common.seeding import py_random
+from tb.common.seeding import py_random, soak_stimulus
 from tb.common.watchdog import Watchdog
 from tb.dlrm_ingress.dut import DlrmIngressBuild, DlrmIngressKnobs
 from tb.dlrm_ingress.env import Cycles, DlrmCoverage, DlrmIngressEnv, check_codes_agree
@@ -36,11 +36,15 @@ class DlrmIngressRandomTest(BenchTest):
     kinds = MIX
     settings = {"in_idle": 0.2, "out_stall": 0.3}
     reach: dict = {}          # coverpoint -> bins this variant must hit
+    soak_ok = True            # False: the variant is about its own idle/stall settings
 
     def build_phase(self):
         super().build_phase()
         self.cfg = bench_model(self.model)
         settings = dict(self.settings)
+        soak = soak_stimulus() if self.soak_ok else None
+        if soak:                  # nightly soak: the spacing and backpressure drawn from the seed
+            settings.update(in_idle=soak["in_idle"], out_stall=soak["out_stall"], row_latency=(1, soak["latency"]))
         for name in ("in_idle", "out_stall"):
             if getattr(self.knobs, name) is not None:
                 settings[name] = getattr(self.knobs, name)
@@ -61,6 +65,10 @@ class DlrmIngressRandomTest(BenchTest):
             f"harness built with W={int(dut.cap_w.value)}, L_MAX={int(dut.cap_l_max.value)}; spec says {build}"
         assert cfg.num_tables <= build.T_MAX and cfg.dense <= build.D_MAX
         assert all(t.dim == build.DIM for t in cfg.tables), "bench models have rows DIM wide"
+        # every valid and ready driven before the reset ends (Verilator starts from random state)
+        for name in ("s_tvalid", "s_bag_valid", "s_row_valid", "m_hdr_ready", "m_idx_ready", "m_err_ready",
+                     "m_pool_ready"):
+            getattr(dut, name).value = 0
         dut.cfg_num_tables.value = cfg.num_tables
         dut.cfg_num_dense.value = cfg.dense
         dut.cfg_bag_max.value = sum(t.bag_max << (16 * i) for i, t in enumerate(cfg.tables))
@@ -148,6 +156,7 @@ class DlrmIngressBackpressureTest(DlrmIngressRandomTest):
     """Every output mostly stalled (ready low 80% of cycles), input back to back."""
 
     settings = {"in_idle": 0.0, "out_stall": 0.8}
+    soak_ok = False
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
@@ -155,6 +164,7 @@ class DlrmIngressBackToBackTest(DlrmIngressRandomTest):
     """No idle cycle in, no stall out."""
 
     settings = {"in_idle": 0.0, "out_stall": 0.0}
+    soak_ok = False
 
 
 @pyuvm.test(timeout_time=2 * TIMEOUT_MS, timeout_unit="ms")
