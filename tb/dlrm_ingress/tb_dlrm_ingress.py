@@ -14,6 +14,7 @@ import pyuvm
 from cocotb.triggers import ClockCycles, Event
 from pyuvm import ConfigDB
 
+from models.query_stream import header_words
 from tb.common.bench_test import BenchTest
 from tb.common.clock_reset import pass_cycles, start_clock_and_reset
 from tb.common.seeding import py_random, soak_stimulus
@@ -88,6 +89,8 @@ class DlrmIngressRandomTest(BenchTest):
         sb.progress = wd
         while not sb.done():
             await pass_cycles(16)
+        self.cycles_used = cycles.now
+        self.exp = exp
         await ClockCycles(dut.clk, 64)       # a record too many shows here
         wd.stop()
         self.finish_coverage(cov, exp)
@@ -165,6 +168,18 @@ class DlrmIngressBackToBackTest(DlrmIngressRandomTest):
 
     settings = {"in_idle": 0.0, "out_stall": 0.0}
     soak_ok = False
+
+    def check_phase(self):
+        # the ingress rate (contracts s.9.9): one beat per cycle in the header, one entry per
+        # cycle out; bound = header beats + entries (index beats overlap the entries they carry)
+        exp, w = self.exp, self.build.W
+        beats = len(self.env.driver.beats)
+        hb = -(-header_words(self.cfg.num_tables, self.cfg.dense) // w)
+        bound = hb * len(exp.packets) + len(exp.entries)
+        self.logger.info(f"ingress rate, no idles or stalls: {len(exp.packets)} packets, {beats} beats, "
+                         f"{len(exp.entries)} index entries in {self.cycles_used} cycles "
+                         f"({self.cycles_used / len(exp.packets):.1f} per packet; header beats + entries "
+                         f"= {bound}, {bound / self.cycles_used:.0%} of the cycles)")
 
 
 @pyuvm.test(timeout_time=2 * TIMEOUT_MS, timeout_unit="ms")
