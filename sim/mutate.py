@@ -179,6 +179,7 @@ MUTATIONS = [
              "row_last = cnt[row_ctx] == blen[row_ctx];", DLRM),
     Mutation("pool_empty_bag_open", "lookup/bag_pool.sv", "bopen[bag_ctx] <= s_bag_len != 16'd0;",
              "bopen[bag_ctx] <= 1'b1;", DLRM),
+    Mutation("pool_drop_ignored", "lookup/bag_pool.sv", "if (drop_fire)", "if (1'b0)", DLRM),
 ]
 
 

@@ -8,12 +8,17 @@
 //     pooled[k] = sat16(S[k])                               pool_shift = 0 (sum)
 //               = sat16((S[k] + 2^(s-1)) >>> s)             s = pool_shift >= 1 (mean)
 // with S the exact sum of the L rows (ACC_W = 32 never overflows for L_MAX <=
-// 2^15). An empty bag (L = 0) leaves as zeros when it is opened. One event per
-// cycle: a bag open (priority) or a row; either can complete a bag, and it is
-// taken only while the output register is free or being emptied.
+// 2^15). An empty bag (L = 0) leaves as zeros when it is opened. A slot drop
+// (s_drop_*) closes every bag of a slot whatever its count: a query that
+// failed after its bags were opened (contracts 9.6) gives its slot back once
+// its reads have drained. One event per cycle, in priority order: a bag open,
+// a drop, a row. Opens and rows are taken while the output register is free
+// or being emptied, a drop only while it is empty (so every vector the slot
+// produced has left before the slot can be reused).
 //
 // The upstream's duties (checked by assertions): open a bag before its rows,
-// never reopen a bag still collecting, send exactly L rows, L <= L_MAX.
+// never reopen a bag still collecting, send exactly L rows, L <= L_MAX, no
+// row for a slot after its drop.
 module bag_pool #(
     parameter int DIM   = 16,    // int16 elements per row
     parameter int L_MAX = 64,    // longest bag (>= 64)
@@ -31,6 +36,10 @@ module bag_pool #(
     input  logic [7:0]          s_bag_table,
     input  logic [15:0]         s_bag_len,
     input  logic [3:0]          s_bag_shift,     // pool_shift: 0 = sum, s >= 1 = mean
+    // slot drop: close every bag of the slot (a failed query's)
+    input  logic                s_drop_valid,
+    output logic                s_drop_ready,
+    input  logic [SLOT_W-1:0]   s_drop_slot,
     // rows, any order
     input  logic                s_row_valid,
     output logic                s_row_ready,
@@ -54,12 +63,14 @@ module bag_pool #(
     logic [3:0]              bshift[CTX];
     logic                    bopen [CTX];
 
-    logic out_free, bag_fire, row_fire;
-    assign out_free    = !m_pool_valid || m_pool_ready;
-    assign s_bag_ready = out_free;
-    assign s_row_ready = out_free && !s_bag_valid;
-    assign bag_fire    = s_bag_valid && s_bag_ready;
-    assign row_fire    = s_row_valid && s_row_ready;
+    logic out_free, bag_fire, row_fire, drop_fire;
+    assign out_free     = !m_pool_valid || m_pool_ready;
+    assign s_bag_ready  = out_free;
+    assign s_drop_ready = !m_pool_valid && !s_bag_valid;
+    assign s_row_ready  = out_free && !s_bag_valid && !s_drop_valid;
+    assign bag_fire     = s_bag_valid && s_bag_ready;
+    assign drop_fire    = s_drop_valid && s_drop_ready;
+    assign row_fire     = s_row_valid && s_row_ready;
 
     logic [CTX_W-1:0] bag_ctx, row_ctx;
     assign bag_ctx = CTX_W'(int'(s_bag_slot) * T_MAX + int'(s_bag_table));
@@ -108,6 +119,8 @@ module bag_pool #(
             for (int c = 0; c < CTX; c++) bopen[c] <= 1'b0;
         end else begin
             if (m_pool_valid && m_pool_ready) m_pool_valid <= 1'b0;
+            if (drop_fire)
+                for (int t = 0; t < T_MAX; t++) bopen[int'(s_drop_slot) * T_MAX + t] <= 1'b0;
             if (bag_fire) begin
                 bopen[bag_ctx] <= s_bag_len != 16'd0;
                 if (s_bag_len == 16'd0) begin               // empty bag: zeros, no row
@@ -150,6 +163,9 @@ module bag_pool #(
     a_bag_len: assert property (@(posedge clk) disable iff (!rst_n || !sva_armed)
         s_bag_valid |-> int'(s_bag_len) <= L_MAX && int'(s_bag_table) < T_MAX && int'(s_bag_slot) < SLOTS)
         else $error("bag_pool: bag length %0d above L_MAX or table/slot outside the build", s_bag_len);
+    a_drop_slot: assert property (@(posedge clk) disable iff (!rst_n || !sva_armed)
+        s_drop_valid |-> int'(s_drop_slot) < SLOTS)
+        else $error("bag_pool: drop of a slot outside the build");
     a_row_ctx: assert property (@(posedge clk) disable iff (!rst_n || !sva_armed)
         s_row_valid |-> int'(s_row_table) < T_MAX && int'(s_row_slot) < SLOTS)
         else $error("bag_pool: row table/slot outside the build");

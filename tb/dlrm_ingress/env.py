@@ -5,10 +5,11 @@
 
 - PacketDriver streams the prepared packets (idle cycles at random);
 - four sinks take the header, index, error and pooled records (stalls at random);
-- RowFetch is the behavioural row fetch: it collects a query's index entries,
-  drops an aborted query (its reads are drained and ignored, 9.6), and for a
-  good one takes a pool slot, opens the query's T bags and returns its rows
-  with a random latency each, so rows of many bags and queries arrive mixed;
+- RowFetch is the behavioural row fetch, as the lookup top would do it: a
+  pool slot per headed query, its T bags opened at the header, a row per
+  non-void entry returned with a random latency, so rows of many bags and
+  queries arrive mixed; an aborted query's rows are drained, then its slot is
+  dropped and its pooled vectors discarded (9.6);
 - the scoreboard compares every record with stimulus.Expected (golden codes and
   pooled vectors, s.9.9 record format) and names query, table, element,
   expected and got.
@@ -87,8 +88,33 @@ class PacketDriver(uvm_component):
         dut.s_tvalid.value = 0
 
 
+class Query:
+    """One headed query as the fetch sees it."""
+
+    def __init__(self, k: int):
+        self.k = k                       # its place among the headed queries
+        self.hdr: dict | None = None
+        self.entries: list[tuple] = []
+        self.scheduled = 0               # entries handed to the row scheduler
+        self.closed = False              # its last_query entry is in
+        self.aborted = False
+        self.slot: int | None = None
+        self.opened = False              # all its bags are open in bag_pool
+        self.inflight = 0                # rows asked for and not yet delivered
+        self.pooled: dict[int, list[int]] = {}
+        self.finished = False
+
+
 class RowFetch(uvm_component):
-    """Index entries -> rows, through a pool slot per query (see module doc)."""
+    """Index entries -> rows, as the lookup top would do it (see module doc).
+
+    Each headed query takes a pool slot in order and opens its T bags as soon
+    as its header is in (before its index stream is over); every entry that is
+    not void becomes a row request with a random latency, delivered in any
+    order. A query whose last entry says abort waits until its requested rows
+    are all delivered, then its slot is dropped (bag_pool s_drop) and freed;
+    vectors it pooled meanwhile are discarded. A good query frees its slot when
+    its T pooled vectors are in, and hands them to the scoreboard."""
 
     def build_phase(self):
         self.dut = cocotb.top
@@ -97,83 +123,111 @@ class RowFetch(uvm_component):
         self.idle = knob("in_idle", 0.0)
         self.rnd = py_random(22)
         self.latency = knob("row_latency", (1, 40))
-        self.pending_headers: list[dict] = []
-        self.entries: list[tuple] = []          # this query's entries so far
-        self.closed: list[list[tuple]] = []     # entries of queries up to their last_query
-        self.ready_queries: list[tuple[dict, list[tuple]]] = []
+        self.queries: list[Query] = []
+        self.n_hdr = 0                     # headers in
+        self.n_closed = 0                  # queries whose entries are all in
         self.free = list(range(self.slots))
-        self.slot_query: dict[int, dict] = {}
-        self.slot_left: dict[int, int] = {}
-        self.rows: list[tuple[int, int, int, int]] = []   # (due cycle, slot, table, data)
+        self.owner: dict[int, Query] = {}
+        self.rows: list[tuple[int, Query, int, int]] = []   # (due cycle, query, table, data)
         self.cycles = None
         self.opened = 0
         self.aborted = 0
+        self.discarded = 0                 # pooled vectors of aborted queries
+        self.on_good = None                # (qid, {table: data}) -> None, the scoreboard's
 
-    # fed by the sinks (a header may be taken after its first entries: pairs form at last_query)
+    def _query(self, k: int) -> Query:
+        while len(self.queries) <= k:
+            self.queries.append(Query(len(self.queries)))
+        return self.queries[k]
+
+    # fed by the sinks (a header may be taken after its first entries)
     def header(self, h: dict) -> None:
-        self.pending_headers.append(h)
+        self._query(self.n_hdr).hdr = h
+        self.n_hdr += 1
 
     def entry(self, e: tuple) -> None:
-        self.entries.append(e)
+        q = self._query(self.n_closed)
+        q.entries.append(e)
         if e[4]:                                   # last_query
-            self.closed.append(self.entries)
-            self.entries = []
+            q.closed, q.aborted = True, bool(e[5])
+            self.n_closed += 1
 
-    def pair(self) -> None:
-        while self.closed and self.pending_headers:
-            hdr, ents = self.pending_headers.pop(0), self.closed.pop(0)
-            if ents[-1][5]:                        # abort: drained and ignored (9.6)
-                self.aborted += 1
-            else:
-                self.ready_queries.append((hdr, ents))
+    def pooled(self, slot: int, table: int, data: list[int]) -> None:
+        q = self.owner[slot]
+        assert table not in q.pooled, f"slot {slot} table {table}: a second pooled vector for query #{q.k}"
+        q.pooled[table] = data
+        self._maybe_finish(q)
 
-    def pooled(self, slot: int, table: int) -> dict:
-        """The query a pooled vector belongs to; frees the slot after its last table."""
-        q = self.slot_query[slot]
-        self.slot_left[slot] -= 1
-        if self.slot_left[slot] == 0:
-            del self.slot_query[slot]
-            self.free.append(slot)
-        return q
+    def _maybe_finish(self, q: Query) -> None:
+        if q.finished or not q.closed or q.aborted or len(q.pooled) < self.cfg.num_tables:
+            return
+        q.finished = True
+        del self.owner[q.slot]
+        self.free.append(q.slot)
+        self.on_good(q.hdr["qid"], q.pooled)
 
     def row_word(self, t: int, idx: int) -> int:
         tab = self.cfg.tables[t]
         row = table_rows(self.cfg.seed, t, np.array([idx], np.int64), tab.dim, self.cfg.emb_shift)[0]
         return sum((int(v) & 0xFFFF) << (16 * k) for k, v in enumerate(row))
 
+    async def _handshake(self, valid, ready) -> None:
+        valid.value = 1
+        while True:
+            await ReadOnly()
+            taken = bool(int(ready.value))
+            await FallingEdge(self.dut.clk)
+            if taken:
+                break
+        valid.value = 0
+
+    def _schedule(self) -> None:
+        lo, hi = self.latency
+        for q in self.queries:
+            if not q.opened:
+                continue
+            while q.scheduled < len(q.entries):
+                t, idx, void = q.entries[q.scheduled][:3]
+                q.scheduled += 1
+                if not void:
+                    q.inflight += 1
+                    self.rows.append((self.cycles.now + self.rnd.randint(lo, hi), q, t, self.row_word(t, idx)))
+
     async def run_phase(self):
         await ConfigDB().get(self, "", "reset_done").wait()
         cocotb.start_soon(self.drive_rows())
         dut = self.dut
         dut.s_bag_valid.value = 0
+        dut.s_drop_valid.value = 0
         await FallingEdge(dut.clk)
         while True:
-            self.pair()
-            if not self.ready_queries or not self.free:
+            self._schedule()
+            # an aborted query whose rows have all come back gives its slot back
+            done = next((q for q in self.queries if q.opened and q.aborted and not q.finished
+                         and q.scheduled == len(q.entries) and q.inflight == 0), None)
+            if done is not None:
+                dut.s_drop_slot.value = done.slot
+                await self._handshake(dut.s_drop_valid, dut.s_drop_ready)
+                done.finished = True
+                self.aborted += 1
+                self.discarded += len(done.pooled)
+                del self.owner[done.slot]
+                self.free.append(done.slot)
+                continue
+            nxt = next((q for q in self.queries if q.slot is None), None)
+            if nxt is None or nxt.hdr is None or not self.free:
                 await FallingEdge(dut.clk)
                 continue
-            hdr, ents = self.ready_queries.pop(0)
-            slot = self.free.pop(self.rnd.randrange(len(self.free)))
-            self.slot_query[slot] = hdr
-            self.slot_left[slot] = self.cfg.num_tables
+            nxt.slot = self.free.pop(self.rnd.randrange(len(self.free)))
+            self.owner[nxt.slot] = nxt
             for t, tab in enumerate(self.cfg.tables):
-                dut.s_bag_slot.value = slot
+                dut.s_bag_slot.value = nxt.slot
                 dut.s_bag_table.value = t
-                dut.s_bag_len.value = hdr["lens"][t]
+                dut.s_bag_len.value = nxt.hdr["lens"][t]
                 dut.s_bag_shift.value = tab.pool_shift
-                dut.s_bag_valid.value = 1
-                while True:
-                    await ReadOnly()
-                    taken = bool(int(dut.s_bag_ready.value))
-                    await FallingEdge(dut.clk)
-                    if taken:
-                        break
+                await self._handshake(dut.s_bag_valid, dut.s_bag_ready)
                 self.opened += 1
-            dut.s_bag_valid.value = 0
-            lo, hi = self.latency
-            for (t, idx, void, *_rest) in ents:
-                if not void:
-                    self.rows.append((self.cycles.now + self.rnd.randint(lo, hi), slot, t, self.row_word(t, idx)))
+            nxt.opened = True
 
     async def drive_rows(self):
         dut = self.dut
@@ -182,22 +236,23 @@ class RowFetch(uvm_component):
         while True:
             due = [i for i, r in enumerate(self.rows) if r[0] <= self.cycles.now]
             if not due or self.rnd.random() < self.idle:
-                dut.s_row_valid.value = 0
                 await FallingEdge(dut.clk)
                 continue
             i = self.rnd.choice(due)               # any order: not the order they were asked for
-            _, slot, t, data = self.rows[i]
-            dut.s_row_slot.value = slot
+            _, q, t, data = self.rows[i]
+            dut.s_row_slot.value = q.slot
             dut.s_row_table.value = t
             dut.s_row_data.value = data
-            dut.s_row_valid.value = 1
-            while True:
-                await ReadOnly()
-                taken = bool(int(dut.s_row_ready.value))
-                await FallingEdge(dut.clk)
-                if taken:
-                    break
+            await self._handshake(dut.s_row_valid, dut.s_row_ready)
             self.rows.pop(i)
+            q.inflight -= 1
+            self._maybe_finish(q)
+
+    def outstanding(self) -> str:
+        busy = [f"#{q.k} slot {q.slot} {'aborted' if q.aborted else 'closed' if q.closed else 'open'} "
+                f"{len(q.pooled)} pooled {q.inflight} rows in flight" for q in self.queries if q.slot is not None
+                and not q.finished]
+        return f"fetch: {len(self.rows)} rows waiting, free slots {self.free}; " + "; ".join(busy[:8])
 
 
 class Scoreboard(uvm_component):
@@ -211,7 +266,7 @@ class Scoreboard(uvm_component):
         self.pooled: dict[tuple[int, int], list[int]] = {}
         self.mismatches: list[str] = []
         self.progress: Watchdog | None = None
-        self.cov = None
+        self.fetch_state = None
 
     def _bad(self, msg: str) -> None:
         if len(self.mismatches) < 20:
@@ -262,6 +317,11 @@ class Scoreboard(uvm_component):
                       f"{self.exp.entries[i][0]}): expected (table, index, void, last_bag, last_query, abort) "
                       f"{self.exp.entries[i]} got {ent}")
 
+    def on_query_pooled(self, qid: int, vectors: dict[int, list[int]]):
+        """The T pooled vectors of a good query (the fetch hands them over once all are in)."""
+        for t in sorted(vectors):
+            self.on_pooled(qid, t, vectors[t])
+
     def on_pooled(self, qid: int, t: int, data: list[int]):
         self.kick()
         key = (qid, t)
@@ -285,6 +345,7 @@ class Scoreboard(uvm_component):
     def outstanding(self) -> str:
         e = self.exp
         first = f"; {len(self.mismatches)} mismatches, first: {self.mismatches[0]}" if self.mismatches else ""
+        first += "; " + self.fetch_state() if self.fetch_state else ""
         return (f"error records {len(self.errors)}/{len(e.errors)}, headers {len(self.headers)}/{len(e.headers)}, "
                 f"index entries {len(self.entries)}/{len(e.entries)}, pooled {len(self.pooled)}/{len(e.pooled)}"
                 + first)
@@ -385,9 +446,11 @@ class DlrmIngressEnv(uvm_env):
         def take_pool():
             slot, t = int(dut.m_pool_slot.value), int(dut.m_pool_table.value)
             word = int(dut.m_pool_data.value)
-            data = [as_int16((word >> (16 * k)) & 0xFFFF) for k in range(cfg.tables[t].dim)]
-            q = fetch.pooled(slot, t)
-            sb.on_pooled(q["qid"], t, data)
+            sb.kick()
+            fetch.pooled(slot, t, [as_int16((word >> (16 * k)) & 0xFFFF) for k in range(cfg.tables[t].dim)])
+
+        fetch.on_good = sb.on_query_pooled
+        sb.fetch_state = fetch.outstanding
 
         for name, take, seed in (("hdr", take_hdr, 31), ("idx", take_idx, 32), ("err", take_err, 33),
                                  ("pool", take_pool, 34)):

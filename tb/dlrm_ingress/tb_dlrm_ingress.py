@@ -67,7 +67,7 @@ class DlrmIngressRandomTest(BenchTest):
         assert cfg.num_tables <= build.T_MAX and cfg.dense <= build.D_MAX
         assert all(t.dim == build.DIM for t in cfg.tables), "bench models have rows DIM wide"
         # every valid and ready driven before the reset ends (Verilator starts from random state)
-        for name in ("s_tvalid", "s_bag_valid", "s_row_valid", "m_hdr_ready", "m_idx_ready", "m_err_ready",
+        for name in ("s_tvalid", "s_bag_valid", "s_drop_valid", "s_row_valid", "m_hdr_ready", "m_idx_ready", "m_err_ready",
                      "m_pool_ready"):
             getattr(dut, name).value = 0
         dut.cfg_num_tables.value = cfg.num_tables
@@ -108,7 +108,8 @@ class DlrmIngressRandomTest(BenchTest):
             missing = [b for b in bins if not hits[b]]
             assert not missing, f"stimulus never reached {point} {missing} ({len(exp.packets)} packets)"
         self.logger.info(f"{drv.sent} beats in ({drv.idles} idle cycles), {self.env.fetch.opened} bags opened, "
-                         f"{self.env.fetch.aborted} aborted queries drained")
+                         f"{self.env.fetch.aborted} aborted queries drained and dropped "
+                         f"({self.env.fetch.discarded} of their pooled vectors discarded)")
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
