@@ -25,8 +25,9 @@ from models.query_stream import header_words, pack_query, parse_stream
 
 M32 = 0xFFFFFFFF
 
-KINDS = ("good", "corner", "saturate", "bad_index", "bag_len", "bag_len_and_index", "t_mismatch",
-         "d_mismatch", "n_mismatch", "short_header", "short", "long", "long_swallow", "garbage")
+KINDS = ("good", "corner", "saturate", "bad_index", "bag_len", "bag_len_and_index", "bag_len_short",
+         "bag_len_long", "t_mismatch", "d_mismatch", "n_mismatch", "short_header", "short", "long",
+         "long_swallow", "garbage")
 ERROR_KINDS = KINDS[3:]
 
 
@@ -127,7 +128,7 @@ def make_packet(cfg: ModelConfig, kind: str, qid: int, w: int, l_max: int, rnd: 
             bags[t] = [0]
         j = rnd.randrange(len(bags[t]))
         bags[t][j] = rnd.choice([cfg.tables[t].rows, cfg.tables[t].rows + rnd.randint(1, 1000), M32])
-    if kind in ("bag_len", "bag_len_and_index"):
+    if kind.startswith("bag_len"):
         lo = 1 if kind == "bag_len_and_index" else 0
         cand = [t for t in range(lo, t_n)]
         # the bad index (if any) sits in a lower table: BAG_LEN must still win
@@ -156,12 +157,12 @@ def make_packet(cfg: ModelConfig, kind: str, qid: int, w: int, l_max: int, rnd: 
         beats = _set_word(beats, 1, (w1 & ~0xFFFF) | ((n + (1 if n == 0 else rnd.choice([1, -1]))) & 0xFFFF), w)
     elif kind == "short_header":
         beats = beats[:rnd.randint(1, hb - 1)] if hb > 1 else beats[:1]
-    elif kind == "short":
-        if len(beats) <= hb + 1:           # lengthen the query so there are index beats to cut
+    elif kind in ("short", "bag_len_short"):
+        if len(beats) <= hb + 1 and kind == "short":   # lengthen the query: index beats to cut
             bags[0] = [rnd.randrange(cfg.tables[0].rows) for _ in range(min(cfg.tables[0].bag_max, 3 * w))]
             beats = pack_query(qid, bags, dense, w)
         beats = beats[:rnd.randint(hb, len(beats) - 1)]
-    elif kind == "long":
+    elif kind in ("long", "bag_len_long"):
         beats = beats + [rnd.getrandbits(32 * w) for _ in range(rnd.randint(1, 3))]
     out = [(b, int(i == len(beats) - 1)) for i, b in enumerate(beats)]
     if kind == "long_swallow":
