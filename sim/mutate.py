@@ -167,6 +167,8 @@ MUTATIONS = [
              "if (s_tlast && !last_hb) begin", "if (1'b0) begin", DLRM),
     Mutation("ing_void_not_sticky", "lookup/query_packet_ingress.sv",
              "m_idx_void       = idx_out ? (bad || cur_oob) : 1'b1;", "m_idx_void       = idx_out ? cur_oob : 1'b1;", DLRM),
+    Mutation("ing_seq_stuck", "lookup/query_packet_ingress.sv",
+             "if (state != S_HDR && state_next_hdr) cur_seq <= cur_seq + 1'b1;", "if (1'b0) cur_seq <= cur_seq + 1'b1;", DLRM),
     Mutation("ing_last_bag", "lookup/query_packet_ingress.sv", "m_idx_last_bag   = idx_out && rem == 16'd1;",
              "m_idx_last_bag   = idx_out && rem == 16'd0;", DLRM),
     Mutation("pool_drop_last_row", "lookup/bag_pool.sv",

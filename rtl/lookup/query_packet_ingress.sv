@@ -20,6 +20,9 @@
 //     0), code and table with the priority of 9.6: ERR_PACKET (table 0) >
 //     ERR_BAG_LEN > ERR_IDX_RANGE (lowest failing logical table). A packet
 //     that fails in its header gets the error record only.
+// Header and error records carry the packet's sequence number (packets as
+// tlast delimits them, from 0 after reset), so a consumer can put the
+// answers of both streams back into packet order.
 // A malformed packet is consumed up to and including the next tlast (a short
 // one ends at its own, a long one swallows beats until one arrives), so every
 // packet that ends in a tlast ends in a record.
@@ -40,7 +43,8 @@ module query_packet_ingress
     parameter int W     = 4,     // 32-bit words per beat, >= 2
     parameter int T_MAX = 32,    // logical tables (<= 255)
     parameter int D_MAX = 16,    // dense features (<= 255)
-    parameter int L_MAX = 64     // longest bag of the build (>= 64)
+    parameter int L_MAX = 64,    // longest bag of the build (>= 64)
+    parameter int SEQ_W = 16     // packet sequence number bits
 ) (
     input  logic                 clk,
     input  logic                 rst_n,
@@ -58,6 +62,7 @@ module query_packet_ingress
     output logic                 m_hdr_valid,
     input  logic                 m_hdr_ready,
     output logic [31:0]          m_hdr_qid,
+    output logic [SEQ_W-1:0]     m_hdr_seq,        // the packet's number since reset (mod 2^SEQ_W)
     output logic [15:0]          m_hdr_num,        // N
     output logic [T_MAX*16-1:0]  m_hdr_len,        // bag length of table t in [16t +: 16]
     output logic [D_MAX*16-1:0]  m_hdr_dense,      // dense feature m in [16m +: 16]
@@ -74,6 +79,7 @@ module query_packet_ingress
     output logic                 m_err_valid,
     input  logic                 m_err_ready,
     output logic [31:0]          m_err_qid,
+    output logic [SEQ_W-1:0]     m_err_seq,        // the packet's number since reset (mod 2^SEQ_W)
     output logic [3:0]           m_err_code,
     output logic [7:0]           m_err_table
 );
@@ -183,6 +189,7 @@ module query_packet_ingress
 
     // end of packet: the pending error record and terminator entry
     logic              err_pend, term_pend;
+    logic [SEQ_W-1:0]  cur_seq, hdr_seq;   // the packet being walked; the pending header's
     logic [3:0]        end_code;
     logic [7:0]        end_table;
 
@@ -209,6 +216,8 @@ module query_packet_ingress
 
     assign m_err_valid = state == S_END && err_pend;
     assign m_err_qid   = hdr_w[0];
+    assign m_err_seq   = cur_seq;
+    assign m_hdr_seq   = hdr_seq;
     assign m_err_code  = end_code;
     assign m_err_table = end_table;
 
@@ -238,6 +247,12 @@ module query_packet_ingress
     end
 
     // ---- the packet walk ---------------------------------------------------------------
+    // the walk goes back to S_HDR this cycle: the packet is done (its tlast taken)
+    logic state_next_hdr;
+    assign state_next_hdr =
+        (state == S_END && (!err_pend || m_err_ready) && (!term_pend || m_idx_ready))
+        || (idx_out && m_idx_ready && buf_final && last_lane && !buf_long && !bad && !cur_oob);
+
     logic last_hb, last_ib;
     assign last_hb = hb == cfg_hb - 1'b1;
     assign last_ib = ib == ib_exp - 1'b1;
@@ -270,8 +285,11 @@ module query_packet_ingress
             end_code    <= ERR_NONE;
             end_table   <= '0;
             m_hdr_valid <= 1'b0;
+            cur_seq     <= '0;
+            hdr_seq     <= '0;
         end else begin
             if (m_hdr_valid && m_hdr_ready) m_hdr_valid <= 1'b0;
+            if (state != S_HDR && state_next_hdr) cur_seq <= cur_seq + 1'b1;
 
             // an entry leaves the beat buffer
             if (idx_out && m_idx_ready) begin
@@ -343,11 +361,13 @@ module query_packet_ingress
                             end else if (n_hdr == 16'd0) begin
                                 end_code    <= ERR_NONE;
                                 m_hdr_valid <= 1'b1;
+                                hdr_seq     <= cur_seq;
                                 term_pend   <= 1'b1;
                                 state       <= S_END;
                             end else begin
                                 end_code    <= ERR_NONE;
                                 m_hdr_valid <= 1'b1;
+                                hdr_seq     <= cur_seq;
                                 t_cur       <= first_nz;
                                 rem         <= len_of(len_n, first_nz);
                                 bad         <= 1'b0;

@@ -281,13 +281,13 @@ class Scoreboard(uvm_component):
         self.kick()
         i = len(self.errors)
         self.errors.append(rec)
+
+        def show(r):
+            return f"query {r[0]:#x} (packet {r[3]}) {ERR_NAMES.get(r[1], r[1])} table {r[2]}"
         if i >= len(self.exp.errors):
-            self._bad(f"error record #{i} (query {rec[0]:#x} {ERR_NAMES.get(rec[1], rec[1])} table {rec[2]}) "
-                      f"beyond the {len(self.exp.errors)} expected")
+            self._bad(f"error record #{i} ({show(rec)}) beyond the {len(self.exp.errors)} expected")
         elif rec != self.exp.errors[i]:
-            q, c, t = self.exp.errors[i]
-            self._bad(f"error record #{i}: query {q:#x} expected {ERR_NAMES.get(c, c)} table {t}, got query "
-                      f"{rec[0]:#x} {ERR_NAMES.get(rec[1], rec[1])} table {rec[2]}")
+            self._bad(f"error record #{i}: expected {show(self.exp.errors[i])}, got {show(rec)}")
 
     def on_header(self, h):
         self.kick()
@@ -297,7 +297,7 @@ class Scoreboard(uvm_component):
             self._bad(f"header record #{i} (query {h['qid']:#x}) beyond the {len(self.exp.headers)} expected")
             return
         e = self.exp.headers[i]
-        for key in ("qid", "num"):
+        for key in ("qid", "num", "seq"):
             if h[key] != e[key]:
                 self._bad(f"header #{i} query {e['qid']:#x}: {key} expected {e[key]:#x} got {h[key]:#x}")
         for name in ("lens", "dense"):
@@ -381,7 +381,7 @@ class DlrmCoverage:
     def sample_expected(self, cfg, exp, l_max: int):
         for k in exp.kinds:
             self.cg.sample("kind", k)
-        for _, c, _ in exp.errors:
+        for _, c, _, _ in exp.errors:
             self.cg.sample("code", ERR_NAMES[c])
         for _ in exp.good:
             self.cg.sample("code", "none")
@@ -428,7 +428,7 @@ class DlrmIngressEnv(uvm_env):
 
         def take_hdr():
             lens_w, dense_w = int(dut.m_hdr_len.value), int(dut.m_hdr_dense.value)
-            h = {"qid": int(dut.m_hdr_qid.value), "num": int(dut.m_hdr_num.value),
+            h = {"qid": int(dut.m_hdr_qid.value), "num": int(dut.m_hdr_num.value), "seq": int(dut.m_hdr_seq.value),
                  "lens": [(lens_w >> (16 * t)) & 0xFFFF for t in range(t_n)],
                  "dense": [(dense_w >> (16 * m)) & 0xFFFF for m in range(d_n)]}
             sb.on_header(h)
@@ -441,7 +441,8 @@ class DlrmIngressEnv(uvm_env):
             fetch.entry(e)
 
         def take_err():
-            sb.on_error((int(dut.m_err_qid.value), int(dut.m_err_code.value), int(dut.m_err_table.value)))
+            sb.on_error((int(dut.m_err_qid.value), int(dut.m_err_code.value), int(dut.m_err_table.value),
+                         int(dut.m_err_seq.value)))
 
         def take_pool():
             slot, t = int(dut.m_pool_slot.value), int(dut.m_pool_table.value)

@@ -187,8 +187,8 @@ def make_stream(cfg: ModelConfig, kinds: dict[str, float], n: int, w: int, l_max
 
 @dataclass
 class Expected:
-    errors: list[tuple[int, int, int]]                 # (qid, code, table), stream order
-    headers: list[dict]                                # qid, num, lens, dense
+    errors: list[tuple[int, int, int, int]]            # (qid, code, table, packet seq), stream order
+    headers: list[dict]                                # qid, num, lens, dense, seq
     entries: list[tuple]                               # (table, index, void, last_bag, last_query, abort)
     pooled: dict[tuple[int, int], list[int]]           # (qid, table) -> DIM elements
     sums: dict[tuple[int, int], list[int]]             # the exact sums behind them
@@ -285,12 +285,12 @@ def expected(cfg: ModelConfig, pkts: list[Pkt], w: int, l_max: int) -> Expected:
                 cur = []
     assert len(groups) == len(packets), "bench: packet split differs from parse_stream"
     headers, entries = [], []
-    for g in groups:
+    for seq, g in enumerate(groups):
         h, e = interface_records(cfg, g, w, l_max)
         if h is not None:
-            headers.append(h)
+            headers.append({**h, "seq": seq & 0xFFFF})
             entries += e
-    errors = [c for c in codes if c[1] != ERR_NONE]
+    errors = [c + (seq & 0xFFFF,) for seq, c in enumerate(codes) if c[1] != ERR_NONE]
     return Expected(errors, headers, entries, pooled, sums, good, packets, starts)
 
 
