@@ -82,6 +82,7 @@ TOP = "test_top_tiny and (Random or IllegalCsr or Stuck)"
 MAC8 = "test_mac_pe and lanes4 and MacInt8Test"
 MLP8 = "test_mlp_engine and (MlpInt8Test or MlpInt8EdgeTest or MlpSkipPatternTest)"
 DOT = "test_dot_interaction_small or test_dot_interaction_backpressure"
+DLRM = "test_dlrm_ingress and (Random or Error or Corner or Saturation or Mean) and not injected"
 
 MUTATIONS = [
     # MAC processing element
@@ -170,6 +171,32 @@ MUTATIONS = [
     Mutation("dot_zfill_start", "mlp/dot_interaction.sv", "zfill <= FL_W'(d_i % FL);", "zfill <= '0;", DOT),
     Mutation("dot_resv_bound", "mlp/dot_interaction.sv", "(!need_resv || int'(resv) < OUT_DEPTH)",
              "(!need_resv || int'(resv) <= OUT_DEPTH)", DOT),
+    # multi-hot query ingress and bag pooling (issue 16, contracts s.9.2, 9.6, 9.7, 9.9)
+    Mutation("ing_bag_max_off_by_one", "lookup/query_packet_ingress.sv",
+             "bag_bad[t] = t_on[t] && (len_n[t] > cfg_bag_max[16 * t +: 16] ||",
+             "bag_bad[t] = t_on[t] && (len_n[t] >= cfg_bag_max[16 * t +: 16] ||", DLRM),
+    Mutation("ing_n_unchecked", "lookup/query_packet_ingress.sv", "&& 21'(n_hdr) == n_sum;", "&& 1'b1;", DLRM),
+    Mutation("ing_long_unseen", "lookup/query_packet_ingress.sv", "buf_long  <= last_ib && !s_tlast;",
+             "buf_long  <= 1'b0;", DLRM),
+    Mutation("ing_short_header_unseen", "lookup/query_packet_ingress.sv",
+             "if (s_tlast && !last_hb) begin", "if (1'b0) begin", DLRM),
+    Mutation("ing_void_not_sticky", "lookup/query_packet_ingress.sv",
+             "m_idx_void       = idx_out ? (bad || cur_oob) : 1'b1;", "m_idx_void       = idx_out ? cur_oob : 1'b1;", DLRM),
+    Mutation("ing_seq_stuck", "lookup/query_packet_ingress.sv",
+             "if (state != S_HDR && state_next_hdr) cur_seq <= cur_seq + 1'b1;", "if (1'b0) cur_seq <= cur_seq + 1'b1;", DLRM),
+    Mutation("ing_last_bag", "lookup/query_packet_ingress.sv", "m_idx_last_bag   = idx_out && rem == 16'd1;",
+             "m_idx_last_bag   = idx_out && rem == 16'd0;", DLRM),
+    Mutation("pool_drop_last_row", "lookup/bag_pool.sv",
+             "m_pool_data[16 * k +: 16] <= pool_elem(sum[k], bshift[row_ctx]);",
+             "m_pool_data[16 * k +: 16] <= pool_elem(acc[row_ctx][k], bshift[row_ctx]);", DLRM),
+    Mutation("pool_no_sat_lo", "lookup/bag_pool.sv", "if (r < -(ACC_W+1)'(32768)) return 16'h8000;",
+             "if (1'b0) return 16'h8000;", DLRM),
+    Mutation("pool_round_bias", "lookup/bag_pool.sv", "<<< (sh - 4'd1))) >>> sh;", "<<< sh)) >>> sh;", DLRM),
+    Mutation("pool_count_late", "lookup/bag_pool.sv", "row_last = cnt[row_ctx] + 1'b1 == blen[row_ctx];",
+             "row_last = cnt[row_ctx] == blen[row_ctx];", DLRM),
+    Mutation("pool_empty_bag_open", "lookup/bag_pool.sv", "bopen[bag_ctx] <= s_bag_len != 16'd0;",
+             "bopen[bag_ctx] <= 1'b1;", DLRM),
+    Mutation("pool_drop_ignored", "lookup/bag_pool.sv", "if (drop_fire)", "if (1'b0)", DLRM),
 ]
 
 

@@ -27,7 +27,9 @@ package lookup_pkg;
         ERR_AXI_SLVERR = 4'd2,   // memory answered SLVERR
         ERR_AXI_DECERR = 4'd3,   // memory answered DECERR
         ERR_TIMEOUT    = 4'd4,   // a read never came back (watchdog)
-        ERR_BAD_CONFIG = 4'd5    // the committed descriptors are illegal
+        ERR_BAD_CONFIG = 4'd5,   // the committed descriptors are illegal
+        ERR_BAG_LEN    = 4'd6,   // a bag longer than its table's bag_max (contracts 9.6)
+        ERR_PACKET     = 4'd7    // a malformed query packet (contracts 9.7)
     } err_code_e;
 
     // Why a descriptor was rejected at commit (status register detail).

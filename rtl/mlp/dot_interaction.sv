@@ -196,20 +196,21 @@ module dot_interaction #(
                     zfill <= (int'(zfill) == FL - 1) ? '0 : zfill + FL_W'(1);
                     if (z_last_pair) begin
                         busy <= 1'b0;
-`ifdef DOT_BUG_PAIR_ORDER
-                    // injected bug: pairs in j-major order (j outer, i inner)
-                    end else if (pi == N_W'(n_i)) begin
-                        pj <= pj + N_W'(1);
-                        pi <= pj + N_W'(2);
-                    end else begin
-                        pi <= pi + N_W'(1);
-`else
+`ifdef INJECT_BUGS
+                    // injected bug (+DOT_BUG_PAIR_ORDER): pairs in j-major order (j outer, i inner)
+                    end else if ($test$plusargs("DOT_BUG_PAIR_ORDER")) begin
+                        if (pi == N_W'(n_i)) begin
+                            pj <= pj + N_W'(1);
+                            pi <= pj + N_W'(2);
+                        end else begin
+                            pi <= pi + N_W'(1);
+                        end
+`endif
                     end else if (pj == pi - N_W'(1)) begin
                         pi <= pi + N_W'(1);
                         pj <= '0;
                     end else begin
                         pj <= pj + N_W'(1);
-`endif
                     end
                 end
             end
@@ -234,9 +235,9 @@ module dot_interaction #(
     logic [ACC_W-1:0] pe_acc;      // the raw sum: not part of R
     logic        pe_sat, pe_relu0; // flags of the MLP's counters
     /* verilator lint_on UNUSEDSIGNAL */
-`ifdef DOT_BUG_ROUND_TRUNC
-    // injected bug: a bias of -2^(F-1) cancels the rounding half (truncation)
-    assign pe_bias = -(32'd1 << (cfg_frac_bits - 4'd1));
+`ifdef INJECT_BUGS
+    // injected bug (+DOT_BUG_ROUND_TRUNC): a bias of -2^(F-1) cancels the rounding half (truncation)
+    assign pe_bias = $test$plusargs("DOT_BUG_ROUND_TRUNC") ? -(32'd1 << (cfg_frac_bits - 4'd1)) : 32'd0;
 `else
     assign pe_bias = 32'd0;
 `endif

@@ -1,0 +1,47 @@
+"""Runs the pyuvm bench of the multi-hot query path (tb/dlrm_ingress): the
+9.7 packet ingress and the 9.2 bag pooling, joined by a behavioural row fetch.
+
+The W = 4 build runs every variant; W = 2 (the narrowest beat) and W = 3 (not
+a power of two) run the all-kinds test.
+"""
+from __future__ import annotations
+
+import pytest
+
+from tb.dlrm_ingress.dut import BENCH, BUILD_W2, BUILD_W3, BUILD_W4
+
+TESTS = ["DlrmIngressRandomTest", "DlrmIngressCornerTest", "DlrmIngressErrorTest", "DlrmIngressSaturationTest",
+         "DlrmIngressMeanTest", "DlrmIngressFullShapeTest", "DlrmIngressBackpressureTest", "DlrmIngressBackToBackTest"]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("testcase", TESTS)
+def test_dlrm_ingress(testcase, seed):
+    BENCH.run(BUILD_W4, testcase, seed)
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("build", [BUILD_W2, BUILD_W3], ids=["w2", "w3"])
+def test_dlrm_ingress_widths(build, seed):
+    BENCH.run(build, "DlrmIngressAllTest", seed)
+
+
+# Each define breaks one block in one way; the bench must notice every one.
+INJECTED_BUGS = ["INGRESS_BUG_BAG_MAX_OFF_BY_ONE", "BAG_POOL_BUG_DROP_LAST_ROW", "BAG_POOL_BUG_ROUND_TRUNC"]
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+@pytest.mark.parametrize("bug", INJECTED_BUGS)
+def test_dlrm_ingress_injected_bug_is_caught(bug, seed):
+    result = BENCH.run(BUILD_W4, "DlrmIngressAllTest", seed, defines={bug: 1}, expect_fail=True,
+                       expect_in_log="MISMATCH", coverage=False)
+    assert result.failed >= 1
+
+
+def test_error_codes_have_one_source():
+    """The codes of lookup_pkg::err_code_e (what the benches name) are the ones
+    models/dlrm.py writes into its records (contracts s.9.6)."""
+    from tb.dlrm_ingress.env import check_codes_agree
+
+    check_codes_agree()
