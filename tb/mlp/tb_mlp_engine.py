@@ -16,7 +16,6 @@ from tb.mlp.dut import MlpKnobs
 from tb.mlp.mlp_env import MlpEnv
 from tb.mlp.seq_lib import (
     MlpAllSeq,
-    MlpBottomSeq,
     MlpExtremeSeq,
     MlpInt8EdgeSeq,
     MlpInt8Seq,
@@ -28,6 +27,8 @@ from tb.mlp.seq_lib import (
     MlpRandomSeq,
     MlpReconfigSeq,
     MlpReluSeq,
+    MlpVecAllSeq,
+    MlpVecBottomSeq,
 )
 from tb.mlp.mlp_layout import EngineBuild, config_ports
 
@@ -146,10 +147,49 @@ class MlpModelTest(MlpRandomTest):
 
 
 @pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
-class MlpBottomTest(MlpRandomTest):
-    """dlrm_tiny's bottom MLP (relu(sat16) on every layer) against models.dlrm.bottom_forward."""
+class MlpVecBottomTest(MlpRandomTest):
+    """VEC_OUT build: dlrm_tiny's bottom MLP (relu(sat16) on every layer, the whole last
+    layer out as a vector) against models.dlrm.bottom_forward, the output stalled often."""
 
-    seq_type = MlpBottomSeq
+    feat_idle_prob = 0.1
+    out_stall_prob = 0.6
+
+    seq_type = MlpVecBottomSeq
+
+
+@pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
+class MlpVecTest(MlpRandomTest):
+    """VEC_OUT build: first a vector longer than the output FIFO raises cfg_err and closes
+    the input while the longest legal one does not; then dlrm_tiny's bottom MLP, random
+    bottom MLPs and last-layer sizes around P and VEC_LANES, with random input idles and
+    output stalls."""
+
+    feat_idle_prob = 0.2
+    out_stall_prob = 0.5
+
+    seq_type = MlpVecAllSeq
+
+    async def run_phase(self):
+        from cocotb.triggers import FallingEdge
+
+        self.raise_objection()
+        dut = cocotb.top
+        b = self.build
+        await start_clock_and_reset(dut.clk, dut.rst_n)
+        full = b.OUT_DEPTH * b.VEC_LANES
+        for out, err in ((full + 1, 1), (full, 0), (1, 0), (b.OUT_DEPTH * b.VEC_LANES + b.VEC_LANES, 1)):
+            if out > b.MAX_DIM:
+                continue
+            for k, v in config_ports(b, [(8, 5), (5, out)], 8).items():
+                getattr(dut, k).value = v
+            for _ in range(3):
+                await FallingEdge(dut.clk)
+            got = (int(dut.cfg_err.value), int(dut.feat_ready.value))
+            assert got == (err, 1 - err), (f"MISMATCH last layer of {out} ({-(-out // b.VEC_LANES)} beats, "
+                                           f"OUT_DEPTH {b.OUT_DEPTH}): (cfg_err, feat_ready) expected "
+                                           f"{(err, 1 - err)}, got {got}")
+        ConfigDB().get(self, "", "reset_done").set()
+        await super().run_phase_body()
 
 
 @pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
