@@ -83,6 +83,7 @@ MAC8 = "test_mac_pe and lanes4 and MacInt8Test"
 MLP8 = "test_mlp_engine and (MlpInt8Test or MlpInt8EdgeTest or MlpSkipPatternTest)"
 DOT = "test_dot_interaction_small or test_dot_interaction_backpressure"
 DLRM = "test_dlrm_ingress and (Random or Error or Corner or Saturation or Mean) and not injected"
+VEC = "test_mlp_engine_vec_out"
 
 MUTATIONS = [
     # MAC processing element
@@ -197,6 +198,15 @@ MUTATIONS = [
     Mutation("pool_empty_bag_open", "lookup/bag_pool.sv", "bopen[bag_ctx] <= s_bag_len != 16'd0;",
              "bopen[bag_ctx] <= 1'b1;", DLRM),
     Mutation("pool_drop_ignored", "lookup/bag_pool.sv", "if (drop_fire)", "if (1'b0)", DLRM),
+    # mlp_engine vector output (issue 16, contracts s.6 / s.9.3)
+    Mutation("vec_beat_not_pushed", "mlp/mlp_engine.sv",
+             "assign vpush = out_push && (s4.job_end || int'(vlane) + P == VEC_LANES);",
+             "assign vpush = out_push && (s4.job_end || int'(vlane) + P > VEC_LANES);", VEC),
+    Mutation("vec_pad_not_cleared", "mlp/mlp_engine.sv", "vstage <= vpush ? '0 : vbeat;",
+             "vstage <= vbeat;", VEC),
+    Mutation("vec_resv_one_slot", "mlp/mlp_engine.sv",
+             "assign job_slots = VEC_OUT ? OC_W'((int'(l_out[last_layer]) + VEC_LANES - 1) / VEC_LANES) : OC_W'(1);",
+             "assign job_slots = OC_W'(1);", VEC),
 ]
 
 

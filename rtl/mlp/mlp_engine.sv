@@ -32,6 +32,15 @@
 //   round costs max(1, max_c nnz_c) beats. Each stored activation keeps a
 //   non-zero flag, written with it. Layer-0 int8 features are converted on
 //   the way in: sat8(rshift(x, cfg_input_shift)).
+// - Vector output (VEC_OUT = 1, contracts s.6 / s.9.3; a DLRM bottom MLP): the
+//   last layer runs with the hidden-layer rule (ReLU, sat16) and all of its
+//   out_dim results leave as one vector per inference on the same out_*
+//   stream: ceil(out_dim / VEC_LANES) beats of VEC_LANES int16 (out_vec,
+//   element e in lane e % VEC_LANES of beat e / VEC_LANES, lanes past the end
+//   0), out_last on the last beat, out_tag on every beat; out_logit is 0.
+//   OUT_DEPTH then counts beats, and a last-layer job reserves all of its
+//   vector's beats before it starts (a larger vector is a cfg_err). With
+//   VEC_OUT = 0 out_vec is 0 and out_last 1 (a logit is a one-beat item).
 // Weight/bias bank layout: see mlp_layer_cfg.sv. Configuration inputs must be
 // stable while `idle` is low; after changing them wait 2 cycles before
 // sending features.
@@ -47,6 +56,8 @@ module mlp_engine #(
     parameter int ID_W       = 16,
     parameter int OUT_DEPTH  = 4,
     parameter int CNT_W      = 48,
+    parameter bit VEC_OUT    = 1'b0,   // last layer: 0 the int32 logit, 1 a relu(sat16) vector
+    parameter int VEC_LANES  = 16,     // VEC_OUT: int16 elements per output beat (a multiple of P)
     localparam int DIM_W = $clog2(MAX_DIM + 1),
     localparam int NL_W  = $clog2(MAX_LAYERS + 1),
     localparam int LI_W  = (MAX_LAYERS > 1) ? $clog2(MAX_LAYERS) : 1,
@@ -85,6 +96,8 @@ module mlp_engine #(
     input  logic                        out_ready,
     output logic [31:0]                 out_logit,
     output logic [ID_W-1:0]             out_tag,
+    output logic [VEC_LANES*16-1:0]     out_vec,        // VEC_OUT: one beat of the vector (else 0)
+    output logic                        out_last,       // VEC_OUT: last beat of a vector (else 1)
     // ---- performance counters --------------------------------------------
     input  logic                        perf_clear,
     output logic [CNT_W-1:0]            perf_cycles,     // cycles since clear
@@ -100,6 +113,9 @@ module mlp_engine #(
     if (MAX_LAYERS < 2) begin : g_bad_layers
         $error("mlp_engine: MAX_LAYERS=%0d must be >= 2", MAX_LAYERS);
     end
+    if (VEC_OUT && (VEC_LANES < P || VEC_LANES % P != 0)) begin : g_bad_vec_lanes
+        $error("mlp_engine: VEC_LANES=%0d must be a multiple of P=%0d", VEC_LANES, P);
+    end
 
     // ---------------------------------------------------------------------
     // derived configuration
@@ -113,7 +129,8 @@ module mlp_engine #(
 
     mlp_layer_cfg #(
         .P(P), .U(U), .FEAT_LANES(FEAT_LANES), .MAX_LAYERS(MAX_LAYERS),
-        .MAX_DIM(MAX_DIM), .WDEPTH(WDEPTH), .BDEPTH(BDEPTH)
+        .MAX_DIM(MAX_DIM), .WDEPTH(WDEPTH), .BDEPTH(BDEPTH),
+        .VEC_OUT(VEC_OUT), .VEC_LANES(VEC_LANES), .OUT_BEATS(OUT_DEPTH)
     ) u_cfg (
         .clk(clk), .cfg_num_layers(cfg_num_layers), .cfg_in_dim(cfg_in_dim),
         .cfg_out_dims(cfg_out_dims), .cfg_int8(cfg_int8), .cfg_sparse(cfg_sparse),
@@ -138,7 +155,11 @@ module mlp_engine #(
     logic            wr_ptr [MAX_LAYERS];  // next half written into this buffer
     logic [DIM_W-1:0] fcnt;                // feature beats received of this vector
     localparam int OC_W = $clog2(OUT_DEPTH + 1);
-    logic [OC_W-1:0] out_resv;             // logit slots reserved or occupied
+    logic [OC_W-1:0] out_resv;             // logit slots (VEC_OUT: beats) reserved or occupied
+    // output slots a last-layer job takes: 1 logit, or (VEC_OUT) its vector's beats
+    // (cfg_err keeps the count <= OUT_DEPTH whenever a job may start)
+    logic [OC_W-1:0] job_slots;
+    assign job_slots = VEC_OUT ? OC_W'((int'(l_out[last_layer]) + VEC_LANES - 1) / VEC_LANES) : OC_W'(1);
 
     // ---------------------------------------------------------------------
     // job selection: deepest layer with a full input and a free destination
@@ -148,7 +169,7 @@ module mlp_engine #(
         for (int j = 0; j < MAX_LAYERS; j++) begin
             in_rdy[j] = (j < int'(cfg_num_layers)) && full[j][rd_ptr[j]];
             if (j == int'(cfg_num_layers) - 1) begin
-                dst_free[j] = int'(out_resv) < OUT_DEPTH;
+                dst_free[j] = int'(out_resv) + int'(job_slots) <= OUT_DEPTH;
             end else begin
                 dst_free[j] = !full[(j + 1) % MAX_LAYERS][wr_ptr[(j + 1) % MAX_LAYERS]]
                            && !wbusy[(j + 1) % MAX_LAYERS][wr_ptr[(j + 1) % MAX_LAYERS]];
@@ -343,7 +364,7 @@ module mlp_engine #(
                 lmask      <= imask;
                 rd_ptr[pick] <= !rd_ptr[pick];
                 if (pick == last_layer) begin
-                    out_resv <= out_resv + OC_W'(1) - OC_W'(out_valid && out_ready);
+                    out_resv <= out_resv + job_slots - OC_W'(out_valid && out_ready);
                 end else begin
                     wr_ptr[int'(pick) + 1] <= !wr_ptr[int'(pick) + 1];
                     wbusy[int'(pick) + 1][wr_ptr[int'(pick) + 1]] <= 1'b1;
@@ -478,6 +499,18 @@ module mlp_engine #(
     // ---------------------------------------------------------------------
     // the PE array
     // ---------------------------------------------------------------------
+    // the last layer's rule: the int32 logit (no ReLU), or with VEC_OUT the
+    // hidden-layer rule relu(sat16) (contracts s.9.3)
+    logic last_relu;
+    always_comb begin
+`ifdef INJECT_BUGS
+        // injected bug (+MLP_ENGINE_BUG_VEC_NO_RELU): the vector-output last layer skips its ReLU
+        if ($test$plusargs("MLP_ENGINE_BUG_VEC_NO_RELU")) last_relu = 1'b0;
+        else
+`endif
+        last_relu = VEC_OUT;
+    end
+
     mlp_pe_array #(
         .P(P), .U(U), .ACC_W(ACC_W), .WDEPTH(WDEPTH), .BDEPTH(BDEPTH)
     ) u_array (
@@ -486,26 +519,70 @@ module mlp_engine #(
         .rd_en(active), .rd_waddr(col_addr), .rd_baddr(baddr),
         .in_valid(s1.valid), .in_first(s1.first), .in_last(s1.last), .in_int8(s1.int8),
         .in_mask(s1_mask), .in_act(s1_act),
-        .cfg_frac_bits(s3.shift), .cfg_relu(!s3.lastl), .cfg_out32(s3.lastl), .cfg_out8(s3.out8),
+        .cfg_frac_bits(s3.shift), .cfg_relu(!s3.lastl || last_relu), .cfg_out32(s3.lastl && !VEC_OUT), .cfg_out8(s3.out8),
         .out_valid(pe_valid), .out_y(pe_y), .out_sat(pe_sat), .out_relu_zero(pe_relu0)
     );
 
     // ---------------------------------------------------------------------
-    // logit FIFO
+    // output FIFO: logits, or (VEC_OUT) vector beats
     // ---------------------------------------------------------------------
-    logic [ID_W+31:0] fifo_head;
-    logic             fifo_empty;
-    /* verilator lint_off UNUSEDSIGNAL */
-    logic [OC_W-1:0]  fifo_count;   // occupancy is tracked by out_resv
-    /* verilator lint_on UNUSEDSIGNAL */
+    logic out_push;   // a last-layer round ends in the write-back stage
+    assign out_push = s4.valid && s4.last && s4.lastl;
 
-    mlp_fifo #(.WIDTH(ID_W + 32), .DEPTH(OUT_DEPTH)) u_out_fifo (
-        .clk(clk), .rst_n(rst_n),
-        .push(s4.valid && s4.last && s4.lastl), .push_data({s4.tag, pe_y[0]}),
-        .pop(out_ready), .head(fifo_head), .empty(fifo_empty), .count(fifo_count)
-    );
-    assign out_valid = !fifo_empty;
-    assign {out_tag, out_logit} = fifo_head;
+    if (VEC_OUT) begin : g_vec
+        // A round's P results land in lanes nbase % VEC_LANES + p of the beat being
+        // assembled (VEC_LANES is a multiple of P, so a round never straddles two
+        // beats); the beat is pushed when its last lane is written or the job ends.
+        localparam int VL_W = (VEC_LANES > 1) ? $clog2(VEC_LANES) : 1;
+        logic [VEC_LANES*16-1:0] vstage, vbeat;
+        logic [VL_W-1:0]         vlane;
+        logic                    vpush;
+        assign vlane = VL_W'(int'(s4.nbase) % VEC_LANES);
+        always_comb begin
+            vbeat = vstage;
+            for (int p = 0; p < P; p++) begin
+                vbeat[(int'(vlane) + p) % VEC_LANES * 16 +: 16] = s4_mask[p] ? pe_y[p][15:0] : 16'd0;
+            end
+        end
+        assign vpush = out_push && (s4.job_end || int'(vlane) + P == VEC_LANES);
+        always_ff @(posedge clk) begin
+            if (!rst_n) begin
+                vstage <= '0;
+            end else if (out_push) begin
+                vstage <= vpush ? '0 : vbeat;   // lanes past a vector's end stay 0
+            end
+        end
+
+        logic [ID_W+VEC_LANES*16:0] fifo_head;
+        /* verilator lint_off UNUSEDSIGNAL */
+        logic [OC_W-1:0]  fifo_count;   // occupancy is tracked by out_resv
+        logic             fifo_empty;
+        /* verilator lint_on UNUSEDSIGNAL */
+        mlp_fifo #(.WIDTH(ID_W + 1 + VEC_LANES * 16), .DEPTH(OUT_DEPTH)) u_out_fifo (
+            .clk(clk), .rst_n(rst_n),
+            .push(vpush), .push_data({s4.tag, s4.job_end, vbeat}),
+            .pop(out_ready), .head(fifo_head), .empty(fifo_empty), .count(fifo_count)
+        );
+        assign out_valid = !fifo_empty;
+        assign {out_tag, out_last, out_vec} = fifo_head;
+        assign out_logit = '0;
+    end else begin : g_logit
+        logic [ID_W+31:0] fifo_head;
+        logic             fifo_empty;
+        /* verilator lint_off UNUSEDSIGNAL */
+        logic [OC_W-1:0]  fifo_count;   // occupancy is tracked by out_resv
+        /* verilator lint_on UNUSEDSIGNAL */
+
+        mlp_fifo #(.WIDTH(ID_W + 32), .DEPTH(OUT_DEPTH)) u_out_fifo (
+            .clk(clk), .rst_n(rst_n),
+            .push(out_push), .push_data({s4.tag, pe_y[0]}),
+            .pop(out_ready), .head(fifo_head), .empty(fifo_empty), .count(fifo_count)
+        );
+        assign out_valid = !fifo_empty;
+        assign {out_tag, out_logit} = fifo_head;
+        assign out_vec  = '0;
+        assign out_last = 1'b1;
+    end
 
     // ---------------------------------------------------------------------
     // stream ready, idle
@@ -579,6 +656,7 @@ module mlp_engine #(
     );
     // the logit stream holds its beat until taken (AXI-Stream rule)
     a_out_stable: assert property (@(posedge clk) disable iff (!rst_n || !sva_armed)
-        out_valid && !out_ready |=> out_valid && $stable(out_logit) && $stable(out_tag))
+        out_valid && !out_ready |=> out_valid && $stable(out_logit) && $stable(out_tag)
+                                    && $stable(out_vec) && $stable(out_last))
         else $error("mlp_engine: out_valid/out_logit changed before out_ready");
 endmodule

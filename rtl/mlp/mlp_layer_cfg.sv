@@ -19,6 +19,9 @@
 // err_qlayer = the first layer at fault): a 2:4 flag on a layer in use (this
 // build has no 2:4 datapath); a precision or 2:4 flag on a layer >= the
 // number of layers; input_shift != 0 while layer 0 is int16.
+// VEC_OUT = 1 (mlp_engine's vector-output build, contracts s.6/s.9.3): the
+// last layer may have any size; its ceil(fan_out / VEC_LANES) output beats
+// must fit the OUT_BEATS-beat output FIFO.
 // Outputs are registered: they follow a configuration change one cycle later.
 module mlp_layer_cfg #(
     parameter int P          = 8,
@@ -28,6 +31,9 @@ module mlp_layer_cfg #(
     parameter int MAX_DIM    = 1024,
     parameter int WDEPTH     = 1024,
     parameter int BDEPTH     = 64,
+    parameter bit VEC_OUT    = 1'b0,
+    parameter int VEC_LANES  = 16,
+    parameter int OUT_BEATS  = 4,
     localparam int DIM_W = $clog2(MAX_DIM + 1),
     localparam int NL_W  = $clog2(MAX_LAYERS + 1),
     localparam int WA_W  = (WDEPTH > 1) ? $clog2(WDEPTH) : 1,
@@ -86,8 +92,12 @@ module mlp_layer_cfg #(
                 wsum = wsum + int'(c_beats[l]) * int'(c_rounds[l]);
                 bsum = bsum + int'(c_rounds[l]);
                 if (c_out[l] == '0 || int'(c_out[l]) > MAX_DIM) c_err = 1'b1;
-                // the last layer yields the one int32 logit
-                if (l == nl - 1 && int'(c_out[l]) != 1) c_err = 1'b1;
+                // the last layer yields the one int32 logit, or (VEC_OUT) a vector
+                // of beats that fits the output FIFO
+                if (l == nl - 1) begin
+                    if (!VEC_OUT && int'(c_out[l]) != 1) c_err = 1'b1;
+                    if (VEC_OUT && (int'(c_out[l]) + VEC_LANES - 1) / VEC_LANES > OUT_BEATS) c_err = 1'b1;
+                end
             end
         end
         if (wsum > WDEPTH || bsum > BDEPTH) c_err = 1'b1;

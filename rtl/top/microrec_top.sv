@@ -433,6 +433,8 @@ module microrec_top
     logic                            mlp_out_valid, mlp_out_ready, mlp_idle;
     logic [31:0]                     mlp_out_logit;
     logic [TAG_W-1:0]                mlp_out_tag;
+    logic [FEAT_LANES*16-1:0]        mlp_out_vec;     // VEC_OUT = 0: constant 0
+    logic                            mlp_out_last;    // VEC_OUT = 0: constant 1
 
     assign nbeats     = DIM_W'((32'(mlp_in_dim) + FEAT_LANES - 1) / FEAT_LANES);
     assign feat_ready = !holding && !pend_full;
@@ -478,7 +480,8 @@ module microrec_top
 
     mlp_engine #(
         .P(P), .U(U), .ACC_W(ACC_W), .MAX_LAYERS(MAX_LAYERS), .MAX_DIM(MAX_DIM),
-        .WDEPTH(WDEPTH), .BDEPTH(BDEPTH), .FEAT_LANES(FEAT_LANES), .ID_W(TAG_W), .CNT_W(CNT_W)
+        .WDEPTH(WDEPTH), .BDEPTH(BDEPTH), .FEAT_LANES(FEAT_LANES), .ID_W(TAG_W), .CNT_W(CNT_W),
+        .VEC_LANES(FEAT_LANES)
     ) u_mlp (
         .clk, .rst_n(dp_rst_n),
         .cfg_num_layers(NL_W'(mlp_num_layers)), .cfg_in_dim(DIM_W'(mlp_in_dim)),
@@ -492,6 +495,7 @@ module microrec_top
         .feat_tag(hold_tag),
         .out_valid(mlp_out_valid), .out_ready(mlp_out_ready), .out_logit(mlp_out_logit),
         .out_tag(mlp_out_tag),
+        .out_vec(mlp_out_vec), .out_last(mlp_out_last),   // logit build (VEC_OUT = 0): 0 and 1
         .perf_clear, .perf_cycles(mlp_perf_cycles), .perf_idle(mlp_perf_idle),
         .perf_out_stall(mlp_perf_out_stall), .perf_busy(mlp_perf_busy), .perf_macs(mlp_perf_macs),
         .perf_stall_dst(mlp_perf_stall_dst), .perf_stall_arr(mlp_perf_stall_arr),
@@ -592,5 +596,6 @@ module microrec_top
     // counters the CSR map does not carry (the unit benches read them directly)
     logic unused_top;
     assign unused_top = ^{lk_dead, lk_queries, lk_out_stall, lk_outstanding, mlp_perf_cycles, mlp_perf_out_stall,
-                          mlp_perf_stall_dst, mlp_perf_stall_arr, mlp_perf_sat, mlp_perf_relu0};
+                          mlp_perf_stall_dst, mlp_perf_stall_arr, mlp_perf_sat, mlp_perf_relu0,
+                          mlp_out_vec, mlp_out_last};
 endmodule

@@ -162,3 +162,40 @@ class MlpLogitMonitor(uvm_component):
         dut = self.dut
         self.count += 1
         self.ap.write({"logit": dut.out_logit.value.to_signed(), "tag": int(dut.out_tag.value)})
+
+
+class MlpVecMonitor(uvm_component):
+    """VEC_OUT builds: takes vector beats off the output stream, stalling it at random
+    (knob out_stall_prob), and publishes one {vec, tags, beats} per vector when the
+    beat with out_last arrives: vec holds every lane of every beat (padding included,
+    the scoreboard checks it is 0), tags the tag of each beat."""
+
+    def build_phase(self):
+        self.dut = cocotb.top
+        self.build = ConfigDB().get(self, "", "build")
+        self.ap = uvm_analysis_port("ap", self)
+        self.stall_prob = knob("out_stall_prob", 0.0)
+        self.rnd = py_random(103)
+        self.count = 0
+        self.lanes, self.tags = [], []
+
+    async def run_phase(self):
+        dut = self.dut
+        dut.out_ready.value = 0
+        await ConfigDB().get(self, "", "reset_done").wait()
+        sink = StreamSink(dut.clk, dut.out_valid, dut.out_ready, dut.rst_n, self.stall_prob, self.rnd)
+        await sink.run(self.take)
+
+    def take(self) -> None:
+        """Valid and ready at mid-cycle: the beat is taken at the next edge."""
+        dut, vl = self.dut, self.build.VEC_LANES
+        raw = int(dut.out_vec.value)
+        for i in range(vl):
+            e = (raw >> (16 * i)) & 0xFFFF
+            self.lanes.append(e - 0x10000 if e & 0x8000 else e)
+        self.tags.append(int(dut.out_tag.value))
+        if int(dut.out_last.value):
+            self.count += 1
+            self.ap.write({"vec": self.lanes, "tags": self.tags, "beats": len(self.tags),
+                           "logit": dut.out_logit.value.to_signed()})
+            self.lanes, self.tags = [], []

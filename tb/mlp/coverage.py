@@ -39,6 +39,11 @@ class MlpCoverage(uvm_subscriber):
                       {"layer": ["hidden_lt_P", "hidden_eq_P", "hidden_multiple_P", "hidden_partial_P", "last"],
                        "saturation": ["sat", "none"]},
                       "per layer of a run: its output count vs P x whether the DUT counted saturated outputs")
+        if b.VEC_OUT:
+            self.cg.point("vec_out", ["one_beat", "several_beats", "full_last_beat", "partial_last_beat",
+                                      "all_zero", "sat_hi"],
+                          "VEC_OUT: beats of an output vector, its last beat full or not, a vector the "
+                          "last ReLU zeroes entirely, an element saturated at +32767")
         self.phases = 0
 
     def write(self, tup):
@@ -80,7 +85,7 @@ class MlpCoverage(uvm_subscriber):
         from tb.mlp.scoreboard import layer_format
         ph = item.phase
         accs = item.expected[1]
-        for l, acc in enumerate(accs[:-1]):
+        for l, acc in enumerate(accs if ph.vec else accs[:-1]):
             shift, bits, _ = layer_format(ph, l)
             r = fx.round_shift_q(acc, shift)
             hi, lo = (INT16_MAX, INT16_MIN) if bits == 16 else (127, -128)
@@ -96,6 +101,15 @@ class MlpCoverage(uvm_subscriber):
                                   or bool(np.all(nz[1::2]) and not np.any(nz[::2])))
             self.cg.sample("skip_pattern", "all_zero" if not nz.any() else "all_nonzero" if nz.all()
                            else "alternating" if alt else "mixed")
+        if ph.vec:
+            y, vl = np.asarray(item.expected[0]), self.build.VEC_LANES
+            self.cg.sample("vec_out", "one_beat" if len(y) <= vl else "several_beats")
+            self.cg.sample("vec_out", "full_last_beat" if len(y) % vl == 0 else "partial_last_beat")
+            if not y.any():
+                self.cg.sample("vec_out", "all_zero")
+            if (y == INT16_MAX).any():
+                self.cg.sample("vec_out", "sat_hi")
+            return
         shift, _, _ = layer_format(ph, len(accs) - 1)
         r = int(fx.round_shift_q(accs[-1], shift)[0])
         self.cg.sample("logit_sat", "hi" if r > 2**31 - 1 else "lo" if r < -(2**31) else "none")

@@ -10,7 +10,7 @@ from pyuvm import (
     uvm_sequencer,
 )
 
-from tb.mlp.agent import MlpDriver, MlpLogitMonitor, MlpWeightLoader
+from tb.mlp.agent import MlpDriver, MlpLogitMonitor, MlpVecMonitor, MlpWeightLoader
 from tb.mlp.coverage import MlpCoverage
 from tb.mlp.scoreboard import MlpScoreboard
 
@@ -24,7 +24,8 @@ class MlpEnv(uvm_env):
         ConfigDB().set(None, "*", "SEQR", self.seqr)
         self.loader = MlpWeightLoader.create("loader", self)
         self.driver = MlpDriver.create("driver", self)
-        self.monitor = MlpLogitMonitor.create("monitor", self)
+        vec = ConfigDB().get(self, "", "build").VEC_OUT
+        self.monitor = (MlpVecMonitor if vec else MlpLogitMonitor).create("monitor", self)
         self.scoreboard = MlpScoreboard.create("scoreboard", self)
         self.coverage = MlpCoverage.create("coverage", self)
 

@@ -27,12 +27,17 @@ class EngineBuild:
     OUT_DEPTH: int = 4
     ACC_W: int = 48
     CNT_W: int = 48
+    VEC_OUT: int = 0     # 1: the last layer is relu(sat16) and leaves as a vector (contracts s.9.3)
+    VEC_LANES: int = 16  # VEC_OUT: int16 elements per output beat (a multiple of P)
 
     def parameters(self) -> dict:
         return asdict(self)
 
     def sv_parameters(self) -> dict:
-        return asdict(self)
+        p = asdict(self)
+        if not self.VEC_OUT:   # the logit build: exactly the parameters it always had
+            del p["VEC_OUT"], p["VEC_LANES"]
+        return p
 
     @property
     def dim_w(self) -> int:
@@ -74,11 +79,17 @@ def bank_plan(build: EngineBuild, shapes, precisions=None) -> list[dict]:
 def fits(build: EngineBuild, shapes, precisions=None) -> bool:
     plan = bank_plan(build, shapes, precisions)
     last = plan[-1]
+    out_ok = (vec_beats(build, shapes[-1][1]) <= build.OUT_DEPTH if build.VEC_OUT else shapes[-1][1] == 1)
     return (len(shapes) <= build.MAX_LAYERS
             and all(1 <= i <= build.MAX_DIM and 1 <= o <= build.MAX_DIM for i, o in shapes)
-            and shapes[-1][1] == 1
+            and out_ok
             and last["wbase"] + last["cycles"] <= build.WDEPTH
             and last["bbase"] + last["rounds"] <= build.BDEPTH)
+
+
+def vec_beats(build: EngineBuild, out_dim: int) -> int:
+    """Output beats of one vector of a VEC_OUT build (contracts s.6)."""
+    return ceil_div(out_dim, build.VEC_LANES)
 
 
 def _words(lanes: np.ndarray) -> list[int]:
@@ -178,9 +189,33 @@ def engine_counts(build: EngineBuild, precisions, shapes, inputs, zero_skip: boo
     return out
 
 
+@dataclass(frozen=True)
+class VecShapeConfig:
+    """A VEC_OUT phase's shape and F: a bottom-MLP-like stack whose last layer has any
+    size (a ModelConfig's top MLP must end in one logit). What models.golden.run_layers
+    reads (frac_bits, acc_w) plus the shape."""
+
+    name: str
+    in_dim: int
+    mlp: tuple
+    frac_bits: int = 8
+    acc_w: int = 48
+
+    @property
+    def layer_shapes(self) -> list[tuple[int, int]]:
+        return list(zip((self.in_dim,) + self.mlp[:-1], self.mlp))
+
+    @property
+    def feature_len(self) -> int:
+        return self.in_dim
+
+
 def shape_config(in_dim: int, mlp: list[int], frac_bits: int = 8, name: str = "shape",
-                 seed: int = 1) -> ModelConfig:
-    """A golden-model config with the given MLP shape (tables only set the feature length)."""
+                 seed: int = 1, vec: bool = False):
+    """A golden-model config with the given MLP shape (tables only set the feature length);
+    with ``vec`` a VecShapeConfig (last layer of any size, a VEC_OUT build)."""
+    if vec:
+        return VecShapeConfig(name, in_dim, tuple(mlp), frac_bits)
     tables, left, i = [], in_dim, 0
     while left > 0:
         d = min(256, left)

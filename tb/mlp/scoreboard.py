@@ -1,5 +1,8 @@
 """In-order logit check of the MLP engine against the golden model
-(models.golden.mlp_forward, in batches per phase), plus the engine's counters
+(models.golden.mlp_forward, in batches per phase), or on a VEC_OUT build an
+in-order check of every output vector, element by element, against the
+hidden-layer rule on every layer (models.golden.run_layers with
+logit_last=False, the rule of models.dlrm.bottom_forward), plus the engine's counters
 (MACs, busy beats, saturation and ReLU events per layer) against the golden
 trace and the shapes."""
 from __future__ import annotations
@@ -15,9 +18,9 @@ from pyuvm import (
 )
 
 from models import fixed_point as fx
-from models.golden import mlp_forward
+from models.golden import Trace, mlp_forward, run_layers
 from models.quant import qforward
-from tb.mlp.mlp_layout import engine_counts
+from tb.mlp.mlp_layout import engine_counts, vec_beats
 from tb.mlp.seq_lib import MlpInferItem, MlpPhaseItem
 
 
@@ -33,16 +36,21 @@ def golden_batch(items):
     if ph.qmodel is not None:
         logits, trace = qforward(ph.qmodel, feats, return_layers=True)
         inputs = trace.inputs
+    elif ph.vec:   # contracts s.9.3: relu(sat16) on every layer, the whole last layer out
+        trace = Trace(features=feats)
+        logits = run_layers(ph.cfg, feats.astype(np.int64), ph.weights, trace, logit_last=False)
+        inputs = [feats.astype(np.int64)] + trace.out[:-1]
     else:
         logits, trace = mlp_forward(ph.cfg, feats, ph.weights, return_layers=True)
         inputs = [trace.features.astype(np.int64)] + trace.out[:-1]
     for i, it in enumerate(items):
-        it.expected = (int(logits[i]), [a[i] for a in trace.acc], [x[i] for x in inputs])
+        y = logits[i] if ph.vec else int(logits[i])
+        it.expected = (y, [a[i] for a in trace.acc], [x[i] for x in inputs])
 
 
 def layer_format(ph, l: int) -> tuple[int, int, bool]:
     """(shift, output bits, relu) of layer l of a phase (contracts s.3 / s.8.1)."""
-    last = l == len(ph.shapes) - 1
+    last = l == len(ph.shapes) - 1 and not ph.vec
     if ph.qmodel is not None:
         lp = ph.qmodel.layers[l]
         return lp.shift, lp.out_bits, lp.relu
@@ -94,17 +102,49 @@ class MlpScoreboard(uvm_component):
             item = self.pending.pop(0)
             if item.expected is None:
                 golden_batch([it for it in self.pending if it.phase is item.phase] + [item])
-            exp_logit = item.expected[0]
-            if item.expected_logit is not None:   # MlpBottomSeq: bottom_forward's x[e]
-                exp_logit = item.expected_logit
-            if got["logit"] != exp_logit or got["tag"] != item.tag:
-                msg = (f"MISMATCH inference #{self.checked} {item}: expected logit {exp_logit} "
-                       f"tag {item.tag}, got logit {got['logit']} tag {got['tag']}")
-                self.logger.error(msg)
-                self.mismatches.append(msg)
+            if "vec" in got:
+                self.check_vec(item, got)
+            else:
+                self.check_logit(item, got)
             self.checked += 1
             self.checked_ap.write(("infer", item))
             self.progress.set()
+
+    def mismatch(self, msg: str) -> None:
+        self.logger.error(msg)
+        self.mismatches.append(msg)
+
+    def check_logit(self, item, got) -> None:
+        exp_logit = item.expected[0]
+        if got["logit"] != exp_logit or got["tag"] != item.tag:
+            self.mismatch(f"MISMATCH inference #{self.checked} {item}: expected logit {exp_logit} "
+                          f"tag {item.tag}, got logit {got['logit']} tag {got['tag']}")
+
+    def check_vec(self, item, got) -> None:
+        """One output vector (contracts s.6): ceil(d / VEC_LANES) beats, the item's tag on
+        every beat, element e = the golden x[e], lanes past d zero, out_logit 0."""
+        exp = np.asarray(item.expected[0], dtype=np.int64)
+        if item.expected_vec is not None:   # MlpVecBottomSeq: models.dlrm.bottom_forward's x
+            if not np.array_equal(item.expected_vec, exp):
+                self.mismatch(f"MISMATCH bench: bottom_forward and run_layers disagree for {item}")
+            exp = np.asarray(item.expected_vec, dtype=np.int64)
+        d, where = len(exp), f"inference #{self.checked} {item}"
+        want_beats = vec_beats(self.build, d)
+        if got["beats"] != want_beats:
+            self.mismatch(f"MISMATCH {where}: expected {want_beats} beats of {self.build.VEC_LANES} for "
+                          f"{d} elements, got {got['beats']}")
+        bad_tags = [t for t in got["tags"] if t != item.tag]
+        if bad_tags:
+            self.mismatch(f"MISMATCH {where}: expected tag {item.tag} on every beat, got {got['tags']}")
+        if got["logit"] != 0:
+            self.mismatch(f"MISMATCH {where}: expected out_logit 0 in VEC_OUT mode, got {got['logit']}")
+        vec = got["vec"]
+        bad = [(e, int(exp[e]), vec[e]) for e in range(min(d, len(vec))) if vec[e] != exp[e]]
+        bad += [(e, 0, vec[e]) for e in range(d, len(vec)) if vec[e] != 0]
+        for e, want, have in bad[:4]:
+            self.mismatch(f"MISMATCH {where}: element {e} expected {want}, got {have}")
+        if len(bad) > 4:
+            self.mismatch(f"MISMATCH {where}: {len(bad)} elements differ in all")
 
     async def _phases(self):
         while True:
@@ -135,10 +175,8 @@ class MlpScoreboard(uvm_component):
             want = {"perf_macs": macs, "perf_busy": beats, "perf_sat": sat, "perf_relu0": relu0}
             for k, v in want.items():
                 if perf[k][l] != v:
-                    msg = (f"MISMATCH counter {k}[{l}] of {ph}: expected {v}, got {perf[k][l]} "
-                           f"({n} inferences)")
-                    self.logger.error(msg)
-                    self.mismatches.append(msg)
+                    self.mismatch(f"MISMATCH counter {k}[{l}] of {ph}: expected {v}, got {perf[k][l]} "
+                                  f"({n} inferences)")
 
     def check_phase(self):
         self._drain_sent()

@@ -34,8 +34,10 @@ class MlpPhaseItem(uvm_sequence_item):
 
     count = 0
 
-    def __init__(self, name="phase", cfg=None, weights=None, label="", qmodel=None, zero_skip=False):
+    def __init__(self, name="phase", cfg=None, weights=None, label="", qmodel=None, zero_skip=False,
+                 vec=False):
         super().__init__(name)
+        self.vec = bool(vec)   # a VEC_OUT build: the last layer is relu(sat16), all of it leaves
         self.cfg = qmodel.cfg if qmodel is not None else cfg
         self.weights = qmodel.weights if qmodel is not None else weights
         self.qmodel = qmodel
@@ -57,7 +59,7 @@ class MlpPhaseItem(uvm_sequence_item):
         q = (f", {'/'.join(self.qmodel.precisions)} shifts {self.qmodel.shifts} q={self.qmodel.input_shift}"
              if self.qmodel is not None else "")
         return (f"Phase#{self.index}({self.label}: {self.shapes}, F={self.cfg.frac_bits}{q}, "
-                f"zero_skip={int(self.zero_skip)})")
+                f"zero_skip={int(self.zero_skip)}{', vector out' if self.vec else ''})")
 
 
 class MlpInferItem(uvm_sequence_item):
@@ -66,8 +68,8 @@ class MlpInferItem(uvm_sequence_item):
         self.features = np.asarray(features, dtype=np.int16)
         self.phase = phase
         self.tag = 0
-        self.expected = None  # (logit, per-layer acc list), from the golden model
-        self.expected_logit = None  # a sequence's own golden logit, when it has one (MlpBottomSeq)
+        self.expected = None  # (logit or vector, per-layer acc list, per-layer input), golden model
+        self.expected_vec = None  # a sequence's own golden vector, when it has one (MlpVecBottomSeq)
 
     def __str__(self):
         return f"Infer(tag={self.tag}, {self.phase}, x[:6]={self.features[:6].tolist()})"
@@ -87,7 +89,8 @@ class MlpBaseSeq(uvm_sequence):
         await self.finish_item(item)
 
     async def phase(self, cfg, weights, label, qmodel=None, zero_skip=False) -> MlpPhaseItem:
-        ph = MlpPhaseItem(label, cfg, weights, label, qmodel=qmodel, zero_skip=zero_skip)
+        ph = MlpPhaseItem(label, cfg, weights, label, qmodel=qmodel, zero_skip=zero_skip,
+                          vec=bool(self.build().VEC_OUT))
         await self.send(ph)
         return ph
 
@@ -96,13 +99,16 @@ class MlpBaseSeq(uvm_sequence):
             await self.send(MlpInferItem(f"{ph.label}.{i}", x, ph))
 
     def random_shape(self, rnd, max_layers=None, max_dim=None, min_layers=1):
+        """Random layer sizes; the last is 1 (a logit), or on a VEC_OUT build any size
+        whose vector fits the output FIFO."""
         b = self.build()
         max_layers = max_layers or b.MAX_LAYERS
         max_dim = min(max_dim or 70, b.MAX_DIM)
         while True:
             n = rnd.randint(min_layers, max_layers)
             in_dim = rnd.randint(1, max_dim)
-            mlp = [rnd.randint(1, max_dim) for _ in range(n - 1)] + [1]
+            last = rnd.randint(1, min(max_dim, b.OUT_DEPTH * b.VEC_LANES)) if b.VEC_OUT else 1
+            mlp = [rnd.randint(1, max_dim) for _ in range(n - 1)] + [last]
             shapes = list(zip([in_dim] + mlp[:-1], mlp))
             if fits(b, shapes):
                 return in_dim, mlp
@@ -215,19 +221,12 @@ class MlpModelSeq(MlpBaseSeq):
         await self.infer(ph, gather(cfg, idx))
 
 
-class MlpBottomSeq(MlpBaseSeq):
-    """A DLRM bottom MLP (dlrm_tiny: 3-8-4, its models.dlrm weights) on the engine as it is.
-
-    The engine's last layer is the int32 logit layer, but a bottom MLP ends in
-    relu(sat16) (contracts s.9.3). So each run appends a *probe* layer that
-    reads element e of the bottom output: W = 2^F at input e, bias 0, whose
-    logit is exactly x[e] (acc = x[e] * 2^F rounds back to x[e]); the bottom
-    layers all run as the engine's hidden layers, the last included. One phase
-    per element e; each item's expected logit is models.dlrm.bottom_forward's
-    x[:, e] itself (not the composite's), so the check is against the bottom
-    MLP's own golden. Dense features span small values, large ones that
-    saturate a hidden layer, and negatives that the last ReLU zeroes.
-    """
+class MlpVecBottomSeq(MlpBaseSeq):
+    """A DLRM bottom MLP (dlrm_tiny: 3-8-4, its models.dlrm weights) on a VEC_OUT build:
+    every layer relu(sat16), the last included, and the whole vector out (contracts
+    s.9.3); each item's expected vector is models.dlrm.bottom_forward's x. Dense
+    features small (F-scale) and extreme (whole int16 range), so hidden layers
+    saturate and the last ReLU zeroes some outputs while others stay positive."""
 
     model = "dlrm_tiny"
 
@@ -240,18 +239,61 @@ class MlpBottomSeq(MlpBaseSeq):
         dense = np.concatenate([g.integers(-(1 << f), 1 << f, size=(n, dlrm.dense)),
                                 g.integers(-32768, 32768, size=(n, dlrm.dense))])
         x = bottom_forward(dlrm, dense, bottom_weights(dlrm))
-        d = dlrm.bottom_mlp[-1]
         assert (x == 0).any() and (x > 0).any(), "bottom stimulus: want ReLU zeros and positives"
-        for e in range(d):
-            cfg = shape_config(dlrm.dense, dlrm.bottom_mlp + [1], frac_bits=f, name=f"bottom_probe{e}")
-            probe_w = np.zeros((1, d), dtype=np.int16)
-            probe_w[0, e] = 1 << f
-            weights = list(bottom_weights(dlrm)) + [(probe_w, np.zeros(1, dtype=np.int32))]
-            ph = await self.phase(cfg, weights, f"{self.model}_bottom_x{e}")
-            items = [MlpInferItem(f"{ph.label}.{i}", dense[i], ph) for i in range(len(dense))]
-            for i, it in enumerate(items):
-                it.expected_logit = int(x[i, e])
-                await self.send(it)
+        cfg = shape_config(dlrm.dense, dlrm.bottom_mlp, frac_bits=f, name=f"{self.model}_bottom", vec=True)
+        ph = await self.phase(cfg, list(bottom_weights(dlrm)), f"{self.model}_bottom")
+        for i in range(len(dense)):
+            it = MlpInferItem(f"{ph.label}.{i}", dense[i], ph)
+            it.expected_vec = x[i]
+            await self.send(it)
+
+
+class MlpVecRandomSeq(MlpBaseSeq):
+    """VEC_OUT: random bottom MLPs (1..MAX_LAYERS layers, last layer of any size up to
+    the output FIFO), F, weights (some all-negative last layers: ReLU zeroes whole
+    vectors) and activations, zero-skip on or off."""
+
+    async def body(self):
+        rnd, g = py_random(31), rng(31)
+        for p in range(knob("num_phases", 4)):
+            in_dim, mlp = self.random_shape(rnd)
+            cfg = shape_config(in_dim, mlp, frac_bits=rnd.choice([2, 4, 8, 8, 14]), vec=True)
+            weights = self.random_weights(g, cfg)
+            if p == 1:
+                w, bias = weights[-1]
+                weights[-1] = (-np.abs(w) - 1, -np.abs(bias) - 1)
+            ph = await self.phase(cfg, weights, f"vec_random{p}", zero_skip=rnd.random() < 0.5)
+            s = int(g.choice([32767, 2000, 256]))
+            await self.infer(ph, g.integers(-s - 1, s + 1, size=(knob("num_items", 6), in_dim)))
+
+
+class MlpVecShapeSeq(MlpBaseSeq):
+    """VEC_OUT: last-layer sizes around P and VEC_LANES (1, P-1, P, P+1, VEC_LANES-1,
+    VEC_LANES, VEC_LANES+1, the largest that fits: OUT_DEPTH beats), as the only layer
+    and after a hidden one; extreme weights so the last layer saturates both ways."""
+
+    async def body(self):
+        b = self.build()
+        rnd, g = py_random(32), rng(32)
+        vl, full = b.VEC_LANES, b.OUT_DEPTH * b.VEC_LANES
+        outs = sorted({1, max(1, b.P - 1), b.P, b.P + 1, vl - 1, vl, vl + 1, 2 * vl + b.P, full})
+        ext = np.array([INT16_MIN, INT16_MAX, -1, 0, 1, 300, -300], dtype=np.int64)
+        for n, out in enumerate(o for o in outs if o <= b.MAX_DIM):
+            mlp = [out] if n % 2 == 0 else [rnd.randint(1, 30), out]
+            in_dim = rnd.randint(1, 2 * b.U + 1)
+            cfg = shape_config(in_dim, mlp, frac_bits=rnd.choice([1, 8]), vec=True)
+            weights = [(g.choice(ext, size=(o, i)).astype(np.int16),
+                        g.integers(-(2**24), 2**24, size=o).astype(np.int32)) for i, o in cfg.layer_shapes]
+            ph = await self.phase(cfg, weights, f"vec_out{out}")
+            await self.infer(ph, g.choice(ext, size=(3, in_dim)))
+
+
+class MlpVecAllSeq(MlpBaseSeq):
+    """Every VEC_OUT stimulus class in one run (the VEC_OUT bench and its injected bug)."""
+
+    async def body(self):
+        for cls in (MlpVecBottomSeq, MlpVecRandomSeq, MlpVecShapeSeq):
+            await cls(cls.__name__).start(self.sequencer)
 
 
 class MlpReconfigSeq(MlpBaseSeq):

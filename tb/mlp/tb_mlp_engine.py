@@ -16,7 +16,6 @@ from tb.mlp.dut import MlpKnobs
 from tb.mlp.mlp_env import MlpEnv
 from tb.mlp.seq_lib import (
     MlpAllSeq,
-    MlpBottomSeq,
     MlpExtremeSeq,
     MlpInt8EdgeSeq,
     MlpInt8Seq,
@@ -28,6 +27,8 @@ from tb.mlp.seq_lib import (
     MlpRandomSeq,
     MlpReconfigSeq,
     MlpReluSeq,
+    MlpVecAllSeq,
+    MlpVecBottomSeq,
 )
 from tb.mlp.mlp_layout import EngineBuild, config_ports
 
@@ -146,10 +147,93 @@ class MlpModelTest(MlpRandomTest):
 
 
 @pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
-class MlpBottomTest(MlpRandomTest):
-    """dlrm_tiny's bottom MLP (relu(sat16) on every layer) against models.dlrm.bottom_forward."""
+class MlpVecBottomTest(MlpRandomTest):
+    """VEC_OUT build: dlrm_tiny's bottom MLP (relu(sat16) on every layer, the whole last
+    layer out as a vector) against models.dlrm.bottom_forward, the output stalled often."""
 
-    seq_type = MlpBottomSeq
+    feat_idle_prob = 0.1
+    out_stall_prob = 0.6
+
+    seq_type = MlpVecBottomSeq
+
+
+@pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
+class MlpVecTest(MlpRandomTest):
+    """VEC_OUT build: first a vector longer than the output FIFO raises cfg_err and closes
+    the input while the longest legal one does not; then one inference at a time into an
+    idle engine, the vector's last beat must be valid exactly sum_l(rounds_l x beats_l) +
+    5 L cycles after the feature beat was taken (contracts s.6: no cycles beyond the
+    array's, last beat PE_LATENCY + 2 after the job); then dlrm_tiny's bottom MLP, random
+    bottom MLPs and last-layer sizes around P and VEC_LANES, with random input idles and
+    output stalls."""
+
+    feat_idle_prob = 0.2
+    out_stall_prob = 0.5
+
+    seq_type = MlpVecAllSeq
+
+    async def run_phase(self):
+        from cocotb.triggers import FallingEdge
+
+        self.raise_objection()
+        dut = cocotb.top
+        b = self.build
+        await start_clock_and_reset(dut.clk, dut.rst_n)
+        full = b.OUT_DEPTH * b.VEC_LANES
+        for out, err in ((full + 1, 1), (full, 0), (1, 0), (b.OUT_DEPTH * b.VEC_LANES + b.VEC_LANES, 1)):
+            if out > b.MAX_DIM:
+                continue
+            for k, v in config_ports(b, [(8, 5), (5, out)], 8).items():
+                getattr(dut, k).value = v
+            for _ in range(3):
+                await FallingEdge(dut.clk)
+            got = (int(dut.cfg_err.value), int(dut.feat_ready.value))
+            assert got == (err, 1 - err), (f"MISMATCH last layer of {out} ({-(-out // b.VEC_LANES)} beats, "
+                                           f"OUT_DEPTH {b.OUT_DEPTH}): (cfg_err, feat_ready) expected "
+                                           f"{(err, 1 - err)}, got {got}")
+        for shapes in ([(3, 8), (8, 4)], [(14, 13), (13, 30)], [(9, 17)]):   # one feature beat each
+            await self.vec_latency(shapes)
+        ConfigDB().get(self, "", "reset_done").set()
+        await super().run_phase_body()
+
+    async def vec_latency(self, shapes):
+        """One inference into the idle engine, output always ready: the cycle (counted
+        from the edge that took the feature beat) in which the vector's last beat is
+        valid must be sum_l(rounds_l x beats_l) + 5 L (dense int16; contracts s.6)."""
+        from cocotb.triggers import FallingEdge
+
+        from tb.mlp.mlp_layout import bank_plan, feature_beats, weight_writes
+        dut, b = cocotb.top, self.build
+        g = __import__("numpy").random.default_rng(5)
+        weights = [(g.integers(-300, 301, size=(o, i)).astype("int16"), g.integers(-999, 999, size=o).astype("int32"))
+                   for i, o in shapes]
+        for k, v in config_ports(b, shapes, 8).items():
+            getattr(dut, k).value = v
+        dut.out_ready.value = 1
+        dut.feat_valid.value = 0
+        for bias, pe, addr, data in weight_writes(b, weights):
+            dut.w_bias.value, dut.w_pe.value, dut.w_addr.value, dut.w_data.value = bias, pe, addr, data
+            dut.w_we.value = 1
+            await FallingEdge(dut.clk)
+        dut.w_we.value = 0
+        for _ in range(3):
+            await FallingEdge(dut.clk)
+        assert int(dut.idle.value) and not int(dut.cfg_err.value), f"engine not ready for {shapes}"
+        (beat,) = feature_beats(b, g.integers(-300, 301, size=shapes[0][0]))
+        dut.feat_data.value, dut.feat_tag.value, dut.feat_valid.value = beat, 7, 1
+        await FallingEdge(dut.clk)          # the edge in between took it: cycle 0 starts there
+        dut.feat_valid.value = 0
+        want = sum(l["cycles"] for l in bank_plan(b, shapes)) + 5 * len(shapes)
+        cycle = 0
+        while not (int(dut.out_valid.value) and int(dut.out_last.value)):
+            await FallingEdge(dut.clk)
+            cycle += 1
+            assert cycle <= 10 * want, f"MISMATCH latency of {shapes}: no last beat after {cycle} cycles"
+        self.logger.info(f"vector latency {shapes}: last beat valid in cycle {cycle} (contract {want})")
+        assert cycle == want, (f"MISMATCH latency of {shapes}: last beat expected valid in cycle {want} "
+                               f"(sum rounds x beats + 5 x {len(shapes)} layers), got {cycle}")
+        await FallingEdge(dut.clk)
+        dut.out_ready.value = 0
 
 
 @pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
@@ -197,7 +281,6 @@ class MlpCfgErrorTest(MlpRandomTest):
             assert int(dut.feat_ready.value) == 0, f"feat_ready high with an illegal config ({why})"
         ConfigDB().get(self, "", "reset_done").set()
         await super().run_phase_body()
-
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class MlpInt8Test(MlpRandomTest):
