@@ -83,7 +83,7 @@ MAC8 = "test_mac_pe and lanes4 and MacInt8Test"
 MLP8 = "test_mlp_engine and (MlpInt8Test or MlpInt8EdgeTest or MlpSkipPatternTest)"
 DOT = "test_dot_interaction_small or test_dot_interaction_backpressure"
 DLRM = "test_dlrm_ingress and (Random or Error or Corner or Saturation or Mean) and not injected and not wide"
-DLRMW = "test_dlrm_ingress_wide and (Random or Error or Corner or BackToBack) and not injected"
+DLRMW = "test_dlrm_ingress_wide and (Random or Error or Corner or BackToBack or MultiBad) and not injected"
 
 MUTATIONS = [
     # MAC processing element
@@ -199,6 +199,9 @@ MUTATIONS = [
              "pos     <= pos + 17'(W - 1);", DLRMW),
     Mutation("ingw_void_lane_not_sticky", "lookup/query_packet_ingress_wide.sv", "seen = seen || lane_oob[k];",
              "seen = bad || lane_oob[k];", DLRMW),
+    Mutation("ingw_first_oob_table", "lookup/query_packet_ingress_wide.sv",
+             "if (lane_oob[k] && !beat_oob) beat_oob_tab = lane_tab[k];", "if (lane_oob[k]) beat_oob_tab = lane_tab[k];",
+             DLRMW),
     Mutation("ingw_abort_long_unseen", "lookup/query_packet_ingress_wide.sv",
              "<= lane_lastq[k] && (!s_tlast || bad || beat_oob);", "<= lane_lastq[k] && (bad || beat_oob);", DLRMW),
     Mutation("ingw_rate_bubble", "lookup/query_packet_ingress_wide.sv",

@@ -14,7 +14,8 @@ import pytest
 from tb.dlrm_ingress.dut import BENCH, BUILD_W2, BUILD_W3, BUILD_W3_WIDE, BUILD_W4, BUILD_W4_WIDE, BUILD_W32_WIDE
 
 TESTS = ["DlrmIngressRandomTest", "DlrmIngressCornerTest", "DlrmIngressErrorTest", "DlrmIngressSaturationTest",
-         "DlrmIngressMeanTest", "DlrmIngressFullShapeTest", "DlrmIngressBackpressureTest", "DlrmIngressBackToBackTest"]
+         "DlrmIngressMeanTest", "DlrmIngressFullShapeTest", "DlrmIngressBackpressureTest", "DlrmIngressBackToBackTest",
+         "DlrmIngressMultiBadTest"]
 
 
 @pytest.mark.rtl
@@ -52,7 +53,7 @@ def test_error_codes_have_one_source():
 
 # ---- the wide ingress (rtl/lookup/query_packet_ingress_wide.sv, contracts s.9.9) ----------
 WIDE_TESTS = ["DlrmIngressRandomTest", "DlrmIngressCornerTest", "DlrmIngressErrorTest", "DlrmIngressFullShapeTest",
-              "DlrmIngressBackpressureTest", "DlrmIngressBackToBackTest"]
+              "DlrmIngressBackpressureTest", "DlrmIngressBackToBackTest", "DlrmIngressMultiBadTest"]
 
 
 @pytest.mark.rtl
@@ -66,6 +67,12 @@ def test_dlrm_ingress_wide(testcase, seed):
 @pytest.mark.rtl
 def test_dlrm_ingress_wide_w3(seed):
     BENCH.run(BUILD_W3_WIDE, "DlrmIngressAllTest", seed)
+
+
+@pytest.mark.rtl
+def test_dlrm_ingress_wide_kaggle_mix(seed):
+    """dlrm_kaggle-shaped packets of every kind at W = 32, idles and stalls."""
+    BENCH.run(BUILD_W32_WIDE, "DlrmIngressKaggleMixTest", seed)
 
 
 @pytest.mark.rtl

@@ -32,7 +32,7 @@ from tb.common.seeding import py_random
 from tb.common.stream_sink import StreamSink
 from tb.common.sv_source import lookup_err_names
 from tb.common.watchdog import Watchdog
-from tb.dlrm_ingress.stimulus import KINDS, RATE_KINDS, as_int16, exact_half
+from tb.dlrm_ingress.stimulus import EXTRA_KINDS, KINDS, as_int16, exact_half
 
 M32 = 0xFFFFFFFF
 ERR_NAMES = lookup_err_names()      # lookup_pkg::err_code_e, the one source of the codes
@@ -381,7 +381,7 @@ class Scoreboard(uvm_component):
 class DlrmCoverage:
     def __init__(self):
         self.cg = Covergroup("dlrm_ingress")
-        self.cg.point("kind", list(KINDS + RATE_KINDS), "packet kinds sent (stimulus)")
+        self.cg.point("kind", list(KINDS + EXTRA_KINDS), "packet kinds sent (stimulus)")
         self.cg.point("code", ["none", "idx_range", "bag_len", "packet"], "query answers")
         self.cg.point("bag_len", ["0", "1", "2..L_MAX-1", "L_MAX", "bag_max+1", "above_L_MAX"],
                       "bag lengths of headed queries, and of bag-length errors")

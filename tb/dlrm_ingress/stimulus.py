@@ -29,7 +29,10 @@ KINDS = ("good", "corner", "saturate", "bad_index", "bag_len", "bag_len_and_inde
          "bag_len_long", "t_mismatch", "d_mismatch", "n_mismatch", "short_header", "short", "long",
          "long_swallow", "garbage")
 ERROR_KINDS = KINDS[3:]
-RATE_KINDS = ("bag20",)     # every bag 20 long (bag_max if shorter): the s.9.7 rate example
+# kinds outside the all-kinds mix (KINDS): bag20, every bag 20 long (bag_max if shorter), the s.9.7
+# rate example; bad_index_multi, 2 to 4 indices out of range in tables drawn at random (often in one
+# index beat of the wide ingress: the lowest table must still be the one reported)
+EXTRA_KINDS = ("bag20", "bad_index_multi")
 
 
 # ---- the bench's models (every table one DIM wide; T <= T_MAX, D <= D_MAX) ------------
@@ -136,6 +139,13 @@ def make_packet(cfg: ModelConfig, kind: str, qid: int, w: int, l_max: int, rnd: 
             bags[t] = [0]
         j = rnd.randrange(len(bags[t]))
         bags[t][j] = rnd.choice([cfg.tables[t].rows, cfg.tables[t].rows + rnd.randint(1, 1000), M32])
+    if kind == "bad_index_multi":
+        for _ in range(rnd.randint(2, 4)):
+            t = rnd.randrange(t_n)
+            if not bags[t]:
+                bags[t] = [0]
+            j = rnd.randrange(len(bags[t]))
+            bags[t][j] = rnd.choice([cfg.tables[t].rows, cfg.tables[t].rows + rnd.randint(1, 1000), M32])
     if kind.startswith("bag_len"):
         lo = 1 if kind == "bag_len_and_index" else 0
         cand = [t for t in range(lo, t_n)]

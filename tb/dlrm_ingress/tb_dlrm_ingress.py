@@ -245,6 +245,26 @@ class DlrmIngressWideRateTest(DlrmIngressBackToBackTest):
                          f"{[hb + -(-n // self.build.W) for n in sorted(ns)]}")
 
 
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class DlrmIngressMultiBadTest(DlrmIngressRandomTest):
+    """Several indices out of range in one query, in any tables (on the wide ingress often several lanes of
+    one beat): the error record names the lowest table, every index from the first bad one on is void."""
+
+    kinds = {"good": 2.0, "bad_index_multi": 3.0, "bad_index": 1.0}
+    reach = {"kind": ["bad_index_multi"], "code": ["none", "idx_range"]}
+
+
+@pyuvm.test(timeout_time=2 * TIMEOUT_MS, timeout_unit="ms")
+class DlrmIngressKaggleMixTest(DlrmIngressRandomTest):
+    """dlrm_kaggle-shaped packets (26 tables, 13 dense) with every packet kind, idles and stalls: at W = 32 a
+    beat spans many bags and tables, so lane tables, bag ends and several bad indices share a beat."""
+
+    model = "kaggle"
+    kinds = {"good": 4.0, "corner": 1.0, **{k: 1.0 for k in ERROR_KINDS}, "bad_index_multi": 1.0}
+    queries = 40
+    reach = {"code": ["none", "idx_range", "bag_len", "packet"]}
+
+
 @pyuvm.test(timeout_time=2 * TIMEOUT_MS, timeout_unit="ms")
 class DlrmIngressAllTest(DlrmIngressRandomTest):
     """Every packet kind in one run: what the injected-bug checks use."""
