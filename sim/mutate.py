@@ -82,7 +82,8 @@ TOP = "test_top_tiny and (Random or IllegalCsr or Stuck)"
 MAC8 = "test_mac_pe and lanes4 and MacInt8Test"
 MLP8 = "test_mlp_engine and (MlpInt8Test or MlpInt8EdgeTest or MlpSkipPatternTest)"
 DOT = "test_dot_interaction_small or test_dot_interaction_backpressure"
-DLRM = "test_dlrm_ingress and (Random or Error or Corner or Saturation or Mean) and not injected"
+DLRM = "test_dlrm_ingress and (Random or Error or Corner or Saturation or Mean) and not injected and not wide"
+DLRMW = "test_dlrm_ingress_wide and (Random or Error or Corner or BackToBack or MultiBad) and not injected"
 VEC = "test_mlp_engine_vec_out"
 
 MUTATIONS = [
@@ -187,6 +188,28 @@ MUTATIONS = [
              "if (state != S_HDR && state_next_hdr) cur_seq <= cur_seq + 1'b1;", "if (1'b0) cur_seq <= cur_seq + 1'b1;", DLRM),
     Mutation("ing_last_bag", "lookup/query_packet_ingress.sv", "m_idx_last_bag   = idx_out && rem == 16'd1;",
              "m_idx_last_bag   = idx_out && rem == 16'd0;", DLRM),
+    # the wide ingress (a beat's W entries per cycle, contracts s.9.9)
+    Mutation("ingw_lane_table", "lookup/query_packet_ingress_wide.sv",
+             "if (t_on[t] && end_r[t] <= lane_j[k]) lane_tab_ok[k]", "if (t_on[t] && end_r[t] < lane_j[k]) lane_tab_ok[k]",
+             DLRMW),
+    Mutation("ingw_last_bag", "lookup/query_packet_ingress_wide.sv",
+             "end_r[t] == lane_j[k] + 17'd1) lane_lastb[k]", "end_r[t] == lane_j[k]) lane_lastb[k]", DLRMW),
+    Mutation("ingw_mask_one_over", "lookup/query_packet_ingress_wide.sv", "lane_act[k]   = lane_j[k] < n_r;",
+             "lane_act[k]   = lane_j[k] <= n_r;", DLRMW),
+    Mutation("ingw_pos_stuck", "lookup/query_packet_ingress_wide.sv", "pos     <= pos + 17'(W);",
+             "pos     <= pos + 17'(W - 1);", DLRMW),
+    Mutation("ingw_void_lane_not_sticky", "lookup/query_packet_ingress_wide.sv", "seen = seen || lane_oob[k];",
+             "seen = bad || lane_oob[k];", DLRMW),
+    Mutation("ingw_first_oob_table", "lookup/query_packet_ingress_wide.sv",
+             "if (lane_oob[k] && !beat_oob) beat_oob_tab = lane_tab[k];", "if (lane_oob[k]) beat_oob_tab = lane_tab[k];",
+             DLRMW),
+    Mutation("ingw_abort_long_unseen", "lookup/query_packet_ingress_wide.sv",
+             "<= lane_lastq[k] && (!s_tlast || bad || beat_oob);", "<= lane_lastq[k] && (bad || beat_oob);", DLRMW),
+    Mutation("ingw_rate_bubble", "lookup/query_packet_ingress_wide.sv",
+             "assign s_tready = (!err_valid || m_err_ready) && (!o_valid || m_idx_ready)",
+             "assign s_tready = (!err_valid || m_err_ready) && !o_valid", DLRMW),
+    Mutation("ingw_err_seq", "lookup/query_packet_ingress_wide.sv", "err_seq <= cur_seq;", "err_seq <= cur_seq + 1'b1;",
+             DLRMW),
     Mutation("pool_drop_last_row", "lookup/bag_pool.sv",
              "m_pool_data[16 * k +: 16] <= pool_elem(sum[k], bshift[row_ctx]);",
              "m_pool_data[16 * k +: 16] <= pool_elem(acc[row_ctx][k], bshift[row_ctx]);", DLRM),

@@ -37,7 +37,7 @@ BENCHES = (
     Bench("topk", "topk/topk.f", "test_topk_small"),
     Bench("cache", "cache/cache.f", "test_cache and not injected"),
     Bench("dlrm_ingress", "lookup/dlrm_ingress.f",
-          "test_dlrm_ingress and (Random or Error or Corner or Saturation or Mean) and not injected"),
+          "test_dlrm_ingress and (Random or Error or Corner or Saturation or Mean or BackToBack) and not injected"),
     Bench("lookup", "lookup/lookup.f",
           "test_lookup_tiny or test_lookup_bank_full or test_lookup_products or test_lookup_wide_rows"),
     Bench("top", "top/top.f", "test_top_tiny or test_top_reconfigure"),

@@ -1,10 +1,11 @@
 """pyuvm environment of the multi-hot query path (tb/hdl/dlrm_ingress_tb_top.sv).
 
-    packets --> query_packet_ingress --hdr/idx/err--> [RowFetch: rows from
+    packets --> query_packet_ingress[_wide] --hdr/idx/err--> [RowFetch: rows from
     models.tables, random latency, any order] --bag opens, rows--> bag_pool --> pooled
 
 - PacketDriver streams the prepared packets (idle cycles at random);
 - four sinks take the header, index, error and pooled records (stalls at random);
+  an index group of the wide ingress is unpacked into its entries in lane order;
 - RowFetch is the behavioural row fetch, as the lookup top would do it: a
   pool slot per headed query, its T bags opened at the header, a row per
   non-void entry returned with a random latency, so rows of many bags and
@@ -31,8 +32,9 @@ from tb.common.seeding import py_random
 from tb.common.stream_sink import StreamSink
 from tb.common.sv_source import lookup_err_names
 from tb.common.watchdog import Watchdog
-from tb.dlrm_ingress.stimulus import KINDS, as_int16, exact_half
+from tb.dlrm_ingress.stimulus import EXTRA_KINDS, KINDS, as_int16, exact_half
 
+M32 = 0xFFFFFFFF
 ERR_NAMES = lookup_err_names()      # lookup_pkg::err_code_e, the one source of the codes
 
 
@@ -64,6 +66,8 @@ class PacketDriver(uvm_component):
         self.beats: list[tuple[int, int]] = []
         self.sent = 0
         self.idles = 0
+        self.cycles = None               # tb Cycles, set by the env
+        self.taken_at: list[int] = []    # the cycle each beat was taken
 
     async def run_phase(self):
         dut = self.dut
@@ -84,6 +88,7 @@ class PacketDriver(uvm_component):
                 await FallingEdge(dut.clk)
                 if taken:
                     break
+            self.taken_at.append(self.cycles.now if self.cycles else -1)
             self.sent += 1
         dut.s_tvalid.value = 0
 
@@ -263,6 +268,7 @@ class Scoreboard(uvm_component):
         self.errors: list[tuple] = []
         self.headers: list[dict] = []
         self.entries: list[tuple] = []
+        self.groups = 0                           # index groups (handshakes on m_idx)
         self.pooled: dict[tuple[int, int], list[int]] = {}
         self.mismatches: list[str] = []
         self.progress: Watchdog | None = None
@@ -305,6 +311,13 @@ class Scoreboard(uvm_component):
                 if a != b:
                     what = "table" if name == "lens" else "dense feature"
                     self._bad(f"header #{i} query {e['qid']:#x} {what} {k}: {name} expected {a} got {b}")
+
+    def on_bad_group(self, mask: int, lanes: int):
+        self._bad(f"index group after entry #{len(self.entries)}: lane mask {mask:#x} of {lanes} lanes is not "
+                  f"lanes 0 .. n-1 (contracts s.9.9)")
+
+    def on_group(self, n: int):
+        self.groups += 1
 
     def on_entry(self, ent):
         self.kick()
@@ -368,7 +381,7 @@ class Scoreboard(uvm_component):
 class DlrmCoverage:
     def __init__(self):
         self.cg = Covergroup("dlrm_ingress")
-        self.cg.point("kind", list(KINDS), "packet kinds sent (stimulus)")
+        self.cg.point("kind", list(KINDS + EXTRA_KINDS), "packet kinds sent (stimulus)")
         self.cg.point("code", ["none", "idx_range", "bag_len", "packet"], "query answers")
         self.cg.point("bag_len", ["0", "1", "2..L_MAX-1", "L_MAX", "bag_max+1", "above_L_MAX"],
                       "bag lengths of headed queries, and of bag-length errors")
@@ -423,6 +436,7 @@ class DlrmIngressEnv(uvm_env):
         sb, fetch, cfg = self.scoreboard, self.fetch, self.fetch.cfg
         sb.exp = exp
         fetch.cycles = cycles
+        self.driver.cycles = cycles
         t_n, d_n = cfg.num_tables, cfg.dense
         self.sinks = {}
 
@@ -434,11 +448,22 @@ class DlrmIngressEnv(uvm_env):
             sb.on_header(h)
             fetch.header(h)
 
+        lanes = int(dut.cap_lanes.value)
+
         def take_idx():
-            e = (int(dut.m_idx_table.value), int(dut.m_idx_index.value), int(dut.m_idx_void.value),
-                 int(dut.m_idx_last_bag.value), int(dut.m_idx_last_query.value), int(dut.m_idx_abort.value))
-            sb.on_entry(e)
-            fetch.entry(e)
+            # a group of lanes 0 .. n-1 (one lane on the narrow ingress); the entries in lane order
+            mask = int(dut.m_idx_mask.value)
+            n = mask.bit_length()
+            if mask == 0 or mask != (1 << n) - 1:
+                sb.on_bad_group(mask, lanes)
+            tab, idx = int(dut.m_idx_table.value), int(dut.m_idx_index.value)
+            flags = [int(getattr(dut, f"m_idx_{f}").value) for f in ("void", "last_bag", "last_query", "abort")]
+            sb.on_group(n)
+            for k in range(lanes):
+                if (mask >> k) & 1:
+                    e = ((tab >> (8 * k)) & 0xFF, (idx >> (32 * k)) & M32) + tuple((f >> k) & 1 for f in flags)
+                    sb.on_entry(e)
+                    fetch.entry(e)
 
         def take_err():
             sb.on_error((int(dut.m_err_qid.value), int(dut.m_err_code.value), int(dut.m_err_table.value),

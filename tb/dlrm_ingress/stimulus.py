@@ -29,6 +29,10 @@ KINDS = ("good", "corner", "saturate", "bad_index", "bag_len", "bag_len_and_inde
          "bag_len_long", "t_mismatch", "d_mismatch", "n_mismatch", "short_header", "short", "long",
          "long_swallow", "garbage")
 ERROR_KINDS = KINDS[3:]
+# kinds outside the all-kinds mix (KINDS): bag20, every bag 20 long (bag_max if shorter), the s.9.7
+# rate example; bad_index_multi, 2 to 4 indices out of range in tables drawn at random (often in one
+# index beat of the wide ingress: the lowest table must still be the one reported)
+EXTRA_KINDS = ("bag20", "bad_index_multi")
 
 
 # ---- the bench's models (every table one DIM wide; T <= T_MAX, D <= D_MAX) ------------
@@ -43,7 +47,9 @@ def bench_model(name: str) -> ModelConfig:
     """dlrm_tiny (bag_max 64 = L_MAX on table 0; one mean table), and variants:
     ``saturating`` (emb_shift 0, every table a sum with room for long bags),
     ``mean`` (emb_shift 0, pool_shift 1, 2, 15 and 3 on four tables) and
-    ``full`` (the build's T_MAX = 8 tables and D_MAX = 4 dense features)."""
+    ``full`` (the build's T_MAX = 8 tables and D_MAX = 4 dense features) and
+    ``kaggle`` (dlrm_kaggle's 26 tables, rows and 13 dense features, rows 4 wide
+    and concat interaction so the bench's DIM fits; needs T_MAX >= 26, D_MAX >= 13)."""
     cfg = builtin("dlrm_tiny")
     if name == "dlrm_tiny":
         return cfg
@@ -63,7 +69,10 @@ def bench_model(name: str) -> ModelConfig:
                 for i, (r, bm, sh) in enumerate([(1000, 64, 0), (1, 4, 0), (16, 8, 2), (200, 2, 0),
                                                  (64, 16, 1), (500, 1, 0), (3, 4, 0), (4096, 64, 6)])]
         return dataclasses.replace(cfg, tables=tabs, dense=4)
-    raise ValueError(f"model {name!r}: dlrm_tiny, saturating, mean or full")
+    if name == "kaggle":
+        cfg = dataclasses.replace(builtin("dlrm_kaggle"), interaction="concat")
+        return _tables(cfg, dim=[4] * cfg.num_tables)
+    raise ValueError(f"model {name!r}: dlrm_tiny, saturating, mean, full or kaggle")
 
 
 # ---- packets -----------------------------------------------------------------------
@@ -79,7 +88,9 @@ def _lengths(cfg: ModelConfig, rnd: random.Random, mode: str) -> list[int]:
     out = []
     for tab in cfg.tables:
         bm = tab.bag_max
-        if mode in ("corner", "saturate"):
+        if mode == "bag20":                  # the s.9.7 rate example: bags of 20
+            out.append(min(20, bm))
+        elif mode in ("corner", "saturate"):
             out.append(bm if mode == "saturate" else rnd.choice(sorted({0, 1, bm})))
         else:
             r = rnd.random()
@@ -119,7 +130,7 @@ def _word(beats: list[int], word: int, w: int) -> int:
 
 def make_packet(cfg: ModelConfig, kind: str, qid: int, w: int, l_max: int, rnd: random.Random) -> Pkt:
     """One packet of ``kind`` (the tlast flags included; long_swallow has none)."""
-    mode = kind if kind in ("corner", "saturate") else "good"
+    mode = kind if kind in ("corner", "saturate", "bag20") else "good"
     bags, dense = _query(cfg, rnd, mode)
     t_n = cfg.num_tables
     if kind in ("bad_index", "bag_len_and_index"):
@@ -128,6 +139,13 @@ def make_packet(cfg: ModelConfig, kind: str, qid: int, w: int, l_max: int, rnd: 
             bags[t] = [0]
         j = rnd.randrange(len(bags[t]))
         bags[t][j] = rnd.choice([cfg.tables[t].rows, cfg.tables[t].rows + rnd.randint(1, 1000), M32])
+    if kind == "bad_index_multi":
+        for _ in range(rnd.randint(2, 4)):
+            t = rnd.randrange(t_n)
+            if not bags[t]:
+                bags[t] = [0]
+            j = rnd.randrange(len(bags[t]))
+            bags[t][j] = rnd.choice([cfg.tables[t].rows, cfg.tables[t].rows + rnd.randint(1, 1000), M32])
     if kind.startswith("bag_len"):
         lo = 1 if kind == "bag_len_and_index" else 0
         cand = [t for t in range(lo, t_n)]

@@ -1,5 +1,6 @@
 """cocotb/pyuvm tests of the multi-hot query path (run through tests/test_dlrm_ingress.py):
-rtl/lookup/query_packet_ingress.sv -> behavioural row fetch -> rtl/lookup/bag_pool.sv.
+rtl/lookup/query_packet_ingress.sv (or query_packet_ingress_wide.sv, build WIDE = 1) ->
+behavioural row fetch -> rtl/lookup/bag_pool.sv.
 
 Each variant is a test class: the bench model, the mix of packet kinds and the
 idle / stall probabilities. Every expected code and pooled vector comes from
@@ -38,6 +39,7 @@ class DlrmIngressRandomTest(BenchTest):
     settings = {"in_idle": 0.2, "out_stall": 0.3}
     reach: dict = {}          # coverpoint -> bins this variant must hit
     soak_ok = True            # False: the variant is about its own idle/stall settings
+    queries: int | None = None   # the variant's own packet count (None: the queries knob)
 
     def build_phase(self):
         super().build_phase()
@@ -62,8 +64,10 @@ class DlrmIngressRandomTest(BenchTest):
         self.raise_objection()
         dut, cfg, build = cocotb.top, self.cfg, self.build
         check_codes_agree()
-        assert int(dut.cap_w.value) == build.W and int(dut.cap_l_max.value) == build.L_MAX, \
-            f"harness built with W={int(dut.cap_w.value)}, L_MAX={int(dut.cap_l_max.value)}; spec says {build}"
+        assert int(dut.cap_w.value) == build.W and int(dut.cap_l_max.value) == build.L_MAX \
+            and int(dut.cap_lanes.value) == (build.W if build.WIDE else 1), \
+            f"harness built with W={int(dut.cap_w.value)}, L_MAX={int(dut.cap_l_max.value)}, " \
+            f"{int(dut.cap_lanes.value)} index lanes; spec says {build}"
         assert cfg.num_tables <= build.T_MAX and cfg.dense <= build.D_MAX
         assert all(t.dim == build.DIM for t in cfg.tables), "bench models have rows DIM wide"
         # every valid and ready driven before the reset ends (Verilator starts from random state)
@@ -74,7 +78,7 @@ class DlrmIngressRandomTest(BenchTest):
         dut.cfg_num_dense.value = cfg.dense
         dut.cfg_bag_max.value = sum(t.bag_max << (16 * i) for i, t in enumerate(cfg.tables))
         dut.cfg_rows.value = sum(t.rows << (32 * i) for i, t in enumerate(cfg.tables))
-        pkts = make_stream(cfg, self.kinds, self.knobs.queries, build.W, build.L_MAX, py_random(20))
+        pkts = make_stream(cfg, self.kinds, self.queries or self.knobs.queries, build.W, build.L_MAX, py_random(20))
         exp = expected(cfg, pkts, build.W, build.L_MAX)
         self.env.driver.beats = [bt for p in pkts for bt in p.beats]
         cov = DlrmCoverage()
@@ -91,6 +95,7 @@ class DlrmIngressRandomTest(BenchTest):
             await pass_cycles(16)
         self.cycles_used = cycles.now
         self.exp = exp
+        self.pkts = pkts
         await ClockCycles(dut.clk, 64)       # a record too many shows here
         wd.stop()
         self.finish_coverage(cov, exp)
@@ -171,16 +176,93 @@ class DlrmIngressBackToBackTest(DlrmIngressRandomTest):
     soak_ok = False
 
     def check_phase(self):
-        # the ingress rate (contracts s.9.9): one beat per cycle in the header, one entry per
-        # cycle out; bound = header beats + entries (index beats overlap the entries they carry)
+        # the ingress rate (contracts s.9.9). Narrow: one beat per cycle in the header, one entry per
+        # cycle out; bound = header beats + entries (index beats overlap the entries they carry).
+        # Wide: one beat per cycle, always: with no idles or stalls a packet costs exactly its beats
+        # (HB + IB for a well-formed one), asserted per packet.
         exp, w = self.exp, self.build.W
         beats = len(self.env.driver.beats)
         hb = -(-header_words(self.cfg.num_tables, self.cfg.dense) // w)
-        bound = hb * len(exp.packets) + len(exp.entries)
-        self.logger.info(f"ingress rate, no idles or stalls: {len(exp.packets)} packets, {beats} beats, "
-                         f"{len(exp.entries)} index entries in {self.cycles_used} cycles "
-                         f"({self.cycles_used / len(exp.packets):.1f} per packet; header beats + entries "
-                         f"= {bound}, {bound / self.cycles_used:.0%} of the cycles)")
+        if not self.build.WIDE:
+            bound = hb * len(exp.packets) + len(exp.entries)
+            self.logger.info(f"ingress rate, no idles or stalls: {len(exp.packets)} packets, {beats} beats, "
+                             f"{len(exp.entries)} index entries in {self.cycles_used} cycles "
+                             f"({self.cycles_used / len(exp.packets):.1f} per packet; header beats + entries "
+                             f"= {bound}, {bound / self.cycles_used:.0%} of the cycles)")
+            return
+        self.check_wide_rate(hb)
+
+    def check_wide_rate(self, hb: int):
+        exp, w, at = self.exp, self.build.W, self.env.driver.taken_at
+        assert len(at) == len(self.env.driver.beats), f"{len(at)} of {len(self.env.driver.beats)} beats taken"
+        starts, b = [], 0
+        for p in self.pkts:
+            starts.append(b)
+            b += len(p.beats)
+        starts.append(b)
+        per_packet = []
+        for i, p in enumerate(self.pkts):
+            first, last = starts[i], starts[i + 1] - 1
+            took = at[last] - at[first] + 1
+            want = len(p.beats)
+            if p.kind in ("good", "corner", "saturate", "bag20"):   # well formed: HB + IB beats
+                n = (p.beats[0][0] >> 32) & 0xFFFF          # word 1 [15:0]: N (s.9.7)
+                want_hb_ib = hb + -(-n // w)
+                assert want == want_hb_ib, f"bench: packet {i} has {want} beats, HB + IB = {want_hb_ib}"
+                per_packet.append((took, n))
+            assert took == want, (f"packet {i} (query {p.qid:#x}, {p.kind}): its {want} beats took {took} cycles "
+                                  f"with no idles or stalls (contracts s.9.9: one beat per cycle)")
+            if i + 1 < len(self.pkts):
+                gap = at[starts[i + 1]] - at[last]
+                assert gap == 1, f"packet {i + 1} (query {self.pkts[i + 1].qid:#x}): first beat taken {gap} " \
+                                 f"cycles after packet {i}'s last (contracts s.9.9: back to back)"
+        total = at[-1] - at[0] + 1
+        self.rate = per_packet
+        self.logger.info(f"wide ingress rate, no idles or stalls: {len(self.pkts)} packets, {len(at)} beats in "
+                         f"{total} cycles ({total / len(self.pkts):.2f} per packet, HB = {hb}); well-formed packets: "
+                         + ", ".join(f"N={n}: {c}" for c, n in per_packet[:6]) + (" ..." if len(per_packet) > 6 else "")
+                         + f"; {len(exp.entries)} index entries in {self.env.scoreboard.groups} groups")
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class DlrmIngressWideRateTest(DlrmIngressBackToBackTest):
+    """dlrm_kaggle-shaped packets (26 tables, 13 dense, bags of 20: N = 520), back to back, no stalls:
+    each takes exactly HB + IB cycles on the wide ingress (W = 32: 1 + 17 = 18)."""
+
+    model = "kaggle"
+    kinds = {"bag20": 1.0}
+    queries = 12
+    reach = {"kind": ["bag20"], "code": ["none"]}
+
+    def check_phase(self):
+        assert self.build.WIDE, "the rate of contracts s.9.9 is the wide ingress's"
+        super().check_phase()
+        hb = -(-header_words(self.cfg.num_tables, self.cfg.dense) // self.build.W)
+        cycles = {c for c, _ in self.rate}
+        ns = {n for _, n in self.rate}
+        self.logger.info(f"dlrm_kaggle-shaped packet (N = {sorted(ns)}, W = {self.build.W}): measured "
+                         f"{sorted(cycles)} cycles per packet back to back; HB + IB = "
+                         f"{[hb + -(-n // self.build.W) for n in sorted(ns)]}")
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class DlrmIngressMultiBadTest(DlrmIngressRandomTest):
+    """Several indices out of range in one query, in any tables (on the wide ingress often several lanes of
+    one beat): the error record names the lowest table, every index from the first bad one on is void."""
+
+    kinds = {"good": 2.0, "bad_index_multi": 3.0, "bad_index": 1.0}
+    reach = {"kind": ["bad_index_multi"], "code": ["none", "idx_range"]}
+
+
+@pyuvm.test(timeout_time=2 * TIMEOUT_MS, timeout_unit="ms")
+class DlrmIngressKaggleMixTest(DlrmIngressRandomTest):
+    """dlrm_kaggle-shaped packets (26 tables, 13 dense) with every packet kind, idles and stalls: at W = 32 a
+    beat spans many bags and tables, so lane tables, bag ends and several bad indices share a beat."""
+
+    model = "kaggle"
+    kinds = {"good": 4.0, "corner": 1.0, **{k: 1.0 for k in ERROR_KINDS}, "bad_index_multi": 1.0}
+    queries = 40
+    reach = {"code": ["none", "idx_range", "bag_len", "packet"]}
 
 
 @pyuvm.test(timeout_time=2 * TIMEOUT_MS, timeout_unit="ms")
