@@ -35,7 +35,8 @@ BENCHES = (
     Bench("topk", "topk/topk.f", "test_topk_small"),
     Bench("cache", "cache/cache.f", "test_cache and not injected"),
     Bench("lookup", "lookup/lookup.f",
-          "test_lookup_tiny or test_lookup_bank_full or test_lookup_products or test_lookup_wide_rows"),
+          "test_lookup_tiny or test_lookup_bank_full or test_lookup_products or test_lookup_wide_rows "
+          "or test_lookup_id_pool_saturated"),
     Bench("top", "top/top.f", "test_top_tiny or test_top_reconfigure"),
 )
 
