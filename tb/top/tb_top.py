@@ -536,6 +536,7 @@ class TopSoftResetDrainTest(TopRandomTest):
     accepted before it has returned its last beat, not a fixed time, and at most
     LOOKUP_TIMEOUT cycles when a channel never answers.
 
+    0. Straight after the hard reset (no read ever issued): it ends at once.
     1. Reads outstanding on a slow memory, LOOKUP_TIMEOUT far away: STATUS.busy must
        read 1 while the harness still counts bursts in flight and fall within a few CSR
        reads of the cycle the last of them returned its last beat.
@@ -592,6 +593,12 @@ class TopSoftResetDrainTest(TopRandomTest):
         await self.bring_up()
         dut = cocotb.top
         sb = self.env.scoreboard
+        # -- 0: nothing ever issued since the hard reset: the drain ends at once
+        r = await self.timed_soft_reset()
+        self.logger.info(f"drain 0 (straight after the hard reset): {r['end'] - r['start']} cycles")
+        assert r["end"] - r["start"] <= 2 * r["read_cycles"] + 4, \
+            (f"drain 0: a soft reset with no read ever issued since the hard reset held STATUS.busy for "
+             f"{r['end'] - r['start']} cycles (LOOKUP_TIMEOUT {await self.csr.read('LOOKUP_TIMEOUT')})")
         layout = await self.host.load_model(self.cfg)
         await self.csr.write("LOOKUP_TIMEOUT", self.FAR_TIMEOUT)
         # -- 1: the drain ends with the reads, long before LOOKUP_TIMEOUT
