@@ -251,7 +251,7 @@ class Job:
 
     def describe(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{self.id} ({where})" if self.set == "named" else f"{where} {self.op}: {self.old!r} -> {self.new!r}"
+        return f"{self.id} ({where})" if self.set == "named" else f"{self.id} {where} {self.op}: {self.old!r} -> {self.new!r}"
 
 
 def named_jobs(names: list[str] | None = None) -> list[Job]:
@@ -277,10 +277,26 @@ def named_jobs(names: list[str] | None = None) -> list[Job]:
     return jobs
 
 
-def sampled_jobs(n: int, seed: int, rtl_dir: Path = ROOT / "rtl") -> list[Job]:
+def is_sampled_id(name: str) -> bool:
+    """A sampled mutant's id (``<file>:<op>:<hash>``), as opposed to a named one (``x`` or ``named:x``)."""
+    return not name.startswith("named:") and name.count(":") == 2
+
+
+def sampled_jobs(n: int, seed: int, rtl_dir: Path = ROOT / "rtl", ids: list[str] | None = None) -> list[Job]:
+    """The n mutants a seed draws, or, with ``ids``, those generated mutants (from every
+    design line, drawn or not: a survivor of any draw can be rerun alone)."""
     from .mutants.benches import benches_for
+    if ids:
+        pool = {m.id: m for m in generate.all_mutants(rtl_dir)}
+        unknown = sorted(set(ids) - set(pool))
+        if unknown:
+            raise SystemExit(f"mutate --only: no sampled mutant {', '.join(unknown)} in the current RTL "
+                             "(see --list --sample n --seed s)")
+        mutants = [pool[i] for i in dict.fromkeys(ids)]
+    else:
+        mutants = generate.sample(rtl_dir, n, seed)
     jobs = []
-    for m in generate.sample(rtl_dir, n, seed):
+    for m in mutants:
         sel = [(b.name, b.select) for b in benches_for(m.file)]
         jobs.append(Job(m.id, "sampled", m.file, m.line, f"{m.op}: {m.detail}", m.old.strip(), m.new.strip(),
                         sel, lambda rtl, m=m: generate.apply(m, rtl)))
@@ -575,7 +591,9 @@ def write_summary(sets: dict[str, dict]) -> Path:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--jobs", default="2", help="pytest nodes run at once (auto = CPU count)")
-    ap.add_argument("--only", nargs="*", help="named mutants to run (default: all)")
+    ap.add_argument("--only", nargs="*",
+                    help="mutants to run, by the id make mutate prints: named (x or named:x) or sampled "
+                         "(<file>:<op>:<hash>, any generated mutant, drawn by --sample or not)")
     ap.add_argument("--sample", type=int, default=0, help="draw this many mutants from all of rtl/")
     ap.add_argument("--seed", type=int, default=1, help="generator seed of --sample")
     ap.add_argument("--named", action="store_true", help="with --sample: run the named set as well")
@@ -591,9 +609,13 @@ def main(argv=None) -> int:
     args.jobs = (os.cpu_count() or 1) if args.jobs == "auto" else int(args.jobs)
 
     sets: dict[str, list[Job]] = {}
-    if not args.sample or args.named or args.only:
-        sets["named"] = named_jobs(args.only)
-    if args.sample:
+    only_named = [o for o in args.only or [] if not is_sampled_id(o)]
+    only_sampled = [o for o in args.only or [] if is_sampled_id(o)]
+    if only_named or (not args.only and (not args.sample or args.named)):
+        sets["named"] = named_jobs(only_named)
+    if only_sampled:
+        sets["sampled"] = sampled_jobs(0, args.seed, ids=only_sampled)
+    elif args.sample and not args.only:
         sets["sampled"] = sampled_jobs(args.sample, args.seed)
     if args.list:
         for name, jobs in sets.items():
@@ -638,7 +660,8 @@ def main(argv=None) -> int:
         t = totals(records)
         summary[name] = {"generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                          "rtl_hash": rtl_hash(), "test_seed": args.test_seed,
-                         **({"sample": args.sample, "seed": args.seed} if name == "sampled" else {}),
+                         **({"sample": args.sample, "seed": args.seed} if name == "sampled" and not args.only else {}),
+                         **({"only": [j.id for j in jobs]} if args.only else {}),
                          "baseline": baseline, "totals": t, "mutants": records}
         if t["stale"]:
             rc = 2

@@ -7,7 +7,7 @@ import pytest
 from sim import csr_gen
 from tb.csr.dut import BENCH, CsrBuild
 
-TESTS = ["CsrIdTest", "CsrRwTest", "CsrPulseTest", "CsrDescTest", "CsrStatusTest", "CsrErrTest",
+TESTS = ["CsrIdTest", "CsrRwTest", "CsrPulseTest", "CsrDescTest", "CsrStatusTest", "CsrPerfHiResetTest", "CsrErrTest",
          "CsrBadAccessTest"]
 
 

@@ -44,6 +44,14 @@ def test_lookup_wide_rows(testcase, seed):
     BENCH.run(WIDE_BUILD, testcase, seed, config=WIDE_CONFIG, queries=120)
 
 
+# every read ID of channel 0 busy at once: four tables on it, a 600-cycle memory, the
+# query ring full (QDEPTH 16 x 4 lookups > 2^ID_W = 32 IDs); results and counters exact
+@pytest.mark.rtl
+def test_lookup_id_pool_saturated(seed):
+    BENCH.run(WIDE_BUILD, "LookupIdSaturationTest", seed, config=WIDE_CONFIG, queries=120, latency=600,
+              in_idle=0.0, out_stall=0.0)
+
+
 # Cartesian products: category x city (features not adjacent), brand x user
 PRODUCT_PAIRS = [(2, 4), (3, 0)]
 

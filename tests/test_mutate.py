@@ -315,3 +315,27 @@ def test_run_nodes_continues_past_non_kills_and_stops_at_a_kill(tmp_path, monkey
         ("kill", C.KILLED)]
     assert "simulation over" in res[1].evidence and "build over" in res[2].evidence
     assert C.mutant_verdict([r.status for r in res]) == C.KILLED
+
+
+def test_only_accepts_sampled_ids(capsys):
+    """--only takes the ids make mutate prints for sampled mutants too (any generated
+    mutant, drawn or not), so a survivor can be rerun alone; named ids still work."""
+    drawn = generate.sample(RTL, 5, 3)
+    pick = [drawn[3].id, drawn[1].id]
+    jobs = mutate.sampled_jobs(0, 1, ids=pick)
+    assert [j.id for j in jobs] == pick and all(j.set == "sampled" and j.selections for j in jobs)
+    undrawn = next(m for m in generate.all_mutants(RTL) if m.id not in {d.id for d in drawn})
+    assert [j.id for j in mutate.sampled_jobs(0, 1, ids=[undrawn.id])] == [undrawn.id]
+    with pytest.raises(SystemExit, match="no sampled mutant lookup/x.sv:rel:00000000"):
+        mutate.sampled_jobs(0, 1, ids=["lookup/x.sv:rel:00000000"])
+    assert mutate.is_sampled_id(drawn[0].id)
+    assert not mutate.is_sampled_id("named:top_no_drain") and not mutate.is_sampled_id("top_no_drain")
+
+    name = mutate.MUTATIONS[0].name
+    assert mutate.main(["--list", "--sample", "60", "--only", pick[0], name]) == 0
+    out = capsys.readouterr().out
+    assert "named (1):" in out and f"named:{name}" in out
+    assert "sampled (1):" in out and pick[0] in out and pick[1] not in out
+    assert mutate.main(["--list", "--only", pick[1]]) == 0
+    out = capsys.readouterr().out
+    assert "named" not in out.split("sampled")[0] and pick[1] in out

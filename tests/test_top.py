@@ -11,7 +11,7 @@ from tb.top.dut import BENCH, DEEP_CONFIG, SAT_CONFIG, SMALL_TOP, TINY_TOP, WIDE
                                       "TopIllegalCsrTest", "TopStuckChannelTest", "TopDmaErrorTest",
                                       "TopResetMidTrafficTest", "TopBackpressureTest", "TopUnexpectedRidTest",
                                       "TopCountersTest", "TopDmaRefusalTest", "TopQuantTest",
-                                      "TopQuantCfgErrorTest"])
+                                      "TopQuantCfgErrorTest", "TopSoftResetDrainTest"])
 def test_top_tiny(testcase, seed):
     BENCH.run(TINY_TOP, testcase, seed, queries=150)
 

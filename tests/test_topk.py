@@ -17,7 +17,7 @@ from tb.topk.dut import SMALL_BUILD as SMALL
 
 SMALL_TESTS = ["TopkRandomTest", "TopkBackToBackTest", "TopkBackpressureTest", "TopkAllEqualTest",
                "TopkSortedTest", "TopkReverseSortedTest", "TopkK1Test", "TopkKEqualsNTest",
-               "TopkKMaxTest", "TopkNMaxTest", "TopkErrorTest"]
+               "TopkKMaxTest", "TopkNMaxTest", "TopkErrorTest", "TopkKChangesTest"]
 
 
 @pytest.mark.rtl

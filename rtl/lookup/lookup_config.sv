@@ -60,7 +60,6 @@ module lookup_config
     assign cfg_draining = state == S_WAIT;
     logic [PID_W:0]   scan_p;
     desc_t            d;
-    logic [8:0]       eng;       // channel or NUM_CH + bank (8-bit channel field)
     logic [ENG_W-1:0] eng_i;
     logic [3:0]       check;
     // one past the last byte of the table: a 40-bit base plus up to 2^32 rows of 4 KiB
@@ -71,13 +70,15 @@ module lookup_config
     assign d_outside = d.onchip ? (d_end > 46'(BANK_BYTES)) : (d_end > (46'd1 << ADDR_W));
 
     assign d   = descs[scan_p[PID_W-1:0]];
-    assign eng   = d.onchip ? 9'(NUM_CH) + 9'(d.channel) : 9'(d.channel);
-    assign eng_i = eng[ENG_W-1:0];
+    // the engine: memory channel c, or NUM_CH + bank (used once the channel check passed)
+    assign eng_i = d.onchip ? ENG_W'(9'(NUM_CH) + 9'(d.channel)) : ENG_W'(d.channel);
 
     // the first rule a descriptor breaks, or CFG_OK
     always_comb begin
         check = CFG_OK;
-        if (32'(eng) >= NUM_ENG || (d.onchip && 32'(d.channel) >= NUM_BANKS)) begin
+        // a memory table's channel < NUM_CH, an on-chip table's bank < NUM_BANKS
+        // (a memory channel NUM_CH.. would otherwise land on a bank's engine)
+        if (d.onchip ? 32'(d.channel) >= NUM_BANKS : 32'(d.channel) >= NUM_CH) begin
             check = CFG_BAD_ENGINE;
         end else if (d.stride_log2 == 4'd0 || d.stride_log2 > 4'd12 ||
                      (32'd1 << d.stride_log2) < 32'(d.dim) * 2) begin

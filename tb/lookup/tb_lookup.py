@@ -302,6 +302,45 @@ class LookupZipfTest(LookupUniformTest):
         super().build_phase()
 
 
+@pyuvm.test(timeout_time=40, timeout_unit="ms")
+class LookupIdSaturationTest(LookupUniformTest):
+    """Every read ID of one engine busy at once (all 2^ID_W): on a slow memory
+    (knob latency) with several tables on one channel, the engine must stop
+    issuing until an ID comes back, not reuse a busy one; results and every
+    counter stay exact. The test fails if no engine reached the full pool (it
+    would prove nothing)."""
+
+    async def watch_ids(self) -> None:
+        dut, b = cocotb.top, self.build
+        w, n = b.id_w + 1, b.num_ch + b.num_banks
+        while True:
+            await RisingEdge(dut.clk)
+            reads = int(dut.st_outstanding.value)
+            for e in range(n):
+                k = (reads >> (w * e)) & ((1 << w) - 1)
+                if k > self.peak[e]:
+                    self.peak[e] = k
+                if k == 1 << b.id_w:
+                    self.full_cycles[e] += 1
+
+    async def run_phase(self):
+        n = self.build.num_ch + self.build.num_banks
+        self.peak, self.full_cycles = [0] * n, [0] * n
+        self.watcher = cocotb.start_soon(self.watch_ids())
+        await super().run_phase()
+
+    async def finish(self) -> None:
+        self.watcher.cancel()
+        outs = 1 << self.build.id_w
+        self.logger.info(f"read IDs: peak per engine {self.peak} of {outs}; cycles with all busy "
+                         f"{self.full_cycles}")
+        assert max(self.peak) <= outs, f"an engine had {max(self.peak)} reads outstanding, more than {outs} IDs"
+        assert any(self.full_cycles), \
+            (f"no engine ever had all {outs} read IDs busy (peaks {self.peak}): the stimulus did not "
+             f"saturate the ID pool (raise the knob latency)")
+        await super().finish()
+
+
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
 class LookupEdgeTest(LookupUniformTest):
     def build_phase(self):
@@ -539,6 +578,20 @@ BAD_DESCRIPTORS = {
     "extent_memory": ({"base": "ADDR_END-4096", "rows": "4096/STRIDE+1"}, 10),
     "extent_huge": ({"rows": 0xFFFFFFFF, "stride_log2": 12}, 10),        # 2^44 bytes
     "base_beyond_memory": ({"base": 0xFF_FFFF_F000}, 10),                # top of the 40-bit field
+    # the engine boundaries, one past the last: memory channel NUM_CH, on-chip bank NUM_BANKS
+    "engine_channel": ({"onchip": 0, "channel": "NUM_CH"}, 1),
+    "engine_bank": ({"onchip": 1, "channel": "NUM_BANKS", "base": 0, "rows": 1}, 1),
+    # a product's A half: 1 <= dim_a <= dim (s.5); one past either end
+    "product_dim_a_over_dim": ({"is_product": 1, "lt_b": "LT_A", "rows_b": 1, "dim_a": "DIM+1"}, 3),
+    "product_dim_a_zero": ({"is_product": 1, "lt_b": "LT_A", "rows_b": 1, "dim_a": 0}, 3),
+}
+
+# legal descriptors exactly at those boundaries: the commit must accept them (cfg_bad low)
+LEGAL_AT_LIMIT = {
+    "last_channel": {"onchip": 0, "channel": "NUM_CH-1"},
+    "last_bank": {"onchip": 1, "channel": "NUM_BANKS-1", "base": 0, "rows": 1},
+    "product_dim_a_eq_dim": {"is_product": 1, "lt_b": "LT_A", "rows_b": 1, "dim_a": "DIM", "feat_off_b": 0},
+    "product_dim_a_one": {"is_product": 1, "lt_b": "LT_A", "rows_b": 1, "dim_a": 1, "feat_off_b": 0},
 }
 
 
@@ -562,7 +615,10 @@ class LookupBadConfigTest(LookupUniformTest):
         stride = 1 << good["stride_log2"]
         limits = {"DIM_MAX+1": self.build.dim_max + 1, "FEAT_MAX": self.build.feat_max,
                   "BANK_ROWS+1": self.build.bank_words * self.build.word_bytes // stride + 1,
-                  "ADDR_END-4096": (1 << self.build.addr_w) - 4096, "4096/STRIDE+1": 4096 // stride + 1}
+                  "ADDR_END-4096": (1 << self.build.addr_w) - 4096, "4096/STRIDE+1": 4096 // stride + 1,
+                  "NUM_CH": self.build.num_ch, "NUM_CH-1": self.build.num_ch - 1,
+                  "NUM_BANKS": self.build.num_banks, "NUM_BANKS-1": self.build.num_banks - 1,
+                  "DIM": good["dim"], "DIM+1": good["dim"] + 1, "LT_A": good["lt_a"]}
         for kind, (change, code) in BAD_DESCRIPTORS.items():
             bad = dict(good, **{k: limits.get(v, v) for k, v in change.items()})
             await self.commit_one(p, pack_desc(bad))
@@ -574,6 +630,14 @@ class LookupBadConfigTest(LookupUniformTest):
             ConfigDB().set(None, "*", "num_queries", 8)
             await self.run_seq(UniformQuerySeq.create(f"bad_{kind}"))
             self.logger.info(f"illegal descriptor '{kind}': cfg_err_code {code}, 8 queries answered bad_config")
+        # legal exactly at the boundaries the cases above pass by one
+        for kind, change in LEGAL_AT_LIMIT.items():
+            legal = dict(good, **{k: limits.get(v, v) for k, v in change.items()})
+            await self.commit_one(p, pack_desc(legal))
+            assert not int(dut.cfg_bad.value), \
+                (f"{kind}: legal descriptor refused with cfg_err_code {int(dut.cfg_err_code.value)} at "
+                 f"{int(dut.cfg_err_table.value)}: {legal}")
+            self.logger.info(f"legal at the limit '{kind}': accepted")
         # two illegal descriptors at once: the first slot is the one reported
         q = next(i for i in range(p + 1, self.build.p_max) if i >= len(self.layout.descs))
         await self.write_desc(q, pack_desc(dict(good, rows=0)))

@@ -142,6 +142,21 @@ class MacRoundingSeq(MacBaseSeq):
                            bias=max(-(2**31), min(2**31 - 1, acc)), frac_bits=f,
                            relu=rnd.random() < 0.3, out32=rnd.random() < 0.5)
             await self.send(item)
+        # the int32 (logit) saturation edges: rounded results of exactly 2^31 - 1, 2^31,
+        # -2^31 and -2^31 - 1, each from just below and just above the .5 point (found by
+        # `make mutate`: lo32 at exactly -2^31). The bias alone cannot reach 2^(31 + F), so
+        # products of +-2^30 carry the accumulator and the bias the rest.
+        rnd32 = py_random(4)
+        cases = [(edge, j) for edge in (2**31 - 1, 2**31, -(2**31), -(2**31) - 1) for j in range(4)]
+        for i, (edge, j) in enumerate(cases):
+            f = rnd32.randint(1, 3)
+            half = 1 << (f - 1)
+            acc = edge * (1 << f) + [half - 1, half, half + 1 - (1 << f), -half][j]
+            k = round(acc / 2**30)
+            a, b = [-32768] * abs(k), [-32768 if k > 0 else 32767] * abs(k)
+            bias = acc - sum(x * y for x, y in zip(a, b))
+            a, b = a + [0], b + [rnd32.randint(INT16_MIN, INT16_MAX)]
+            await self.send(MacItem(f"round32_{i}", a=a, b=b, bias=bias, frac_bits=f, relu=False, out32=True))
 
 
 class MacReluSeq(MacBaseSeq):

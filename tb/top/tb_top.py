@@ -531,6 +531,131 @@ class TopSimTest(TopRandomTest):
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopSoftResetDrainTest(TopRandomTest):
+    """How long a soft reset's drain lasts (contracts s.7): until every read burst
+    accepted before it has returned its last beat, not a fixed time, and at most
+    LOOKUP_TIMEOUT cycles when a channel never answers.
+
+    0. Straight after the hard reset (no read ever issued): it ends at once.
+    1. Reads outstanding on a slow memory, LOOKUP_TIMEOUT far away: STATUS.busy must
+       read 1 while the harness still counts bursts in flight and fall within a few CSR
+       reads of the cycle the last of them returned its last beat.
+    2. A channel that never answers: the drain gives up after LOOKUP_TIMEOUT cycles;
+       a second soft reset right after must end at once (the given-up bursts are
+       forgotten, not waited for again).
+    Then a reload gives exact results and every counter is checked."""
+
+    mem_latency = 200
+    expected_errors = ["timeout"]
+    FAR_TIMEOUT = 20000
+    STUCK_TIMEOUT = 300
+
+    async def busy_stamped(self) -> tuple[int, int]:
+        """STATUS.busy on the raw bus and the memory cycle just after the read."""
+        value, cycle = await self.stamped("STATUS")
+        f = next(f for f in self.csr.reg("STATUS").get_fields() if f.get_name() == "busy")
+        return (value >> int(f.get_lsb_pos())) & 1, cycle
+
+    async def timed_soft_reset(self) -> dict:
+        """Pulse CTRL.soft_reset and poll STATUS.busy back to back; the harness's count of
+        bursts in flight (mon_rd_inflight) is watched every cycle alongside."""
+        dut = cocotb.top
+        seen = {"quiet": None}
+
+        async def watch():
+            while True:
+                await ClockCycles(dut.clk, 1)
+                if seen["quiet"] is None and int(dut.mon_rd_inflight.value) == 0:
+                    seen["quiet"] = int(dut.hbm_cycle.value)
+
+        inflight = int(dut.mon_rd_inflight.value)
+        watcher = cocotb.start_soon(watch())
+        await self.csr.write_fields("CTRL", soft_reset=1)
+        start = int(dut.hbm_cycle.value)
+        reads = []
+        while True:
+            busy, cycle = await self.busy_stamped()
+            reads.append((busy, cycle))
+            if not busy:
+                break
+            assert cycle - start < 4 * self.FAR_TIMEOUT, "STATUS.busy never fell after the soft reset"
+        watcher.cancel()
+        self.host.last_dma_err = 0
+        if self.host.counter_model is not None:
+            self.host.counter_model.new_epoch()
+        gaps = [b[1] - a[1] for a, b in zip(reads, reads[1:])] or [0]
+        return {"start": start, "end": reads[-1][1], "reads": reads, "read_cycles": max(gaps),
+                "quiet": seen["quiet"], "inflight": inflight,
+                "last_busy": max((c for b, c in reads if b), default=None)}
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        dut = cocotb.top
+        sb = self.env.scoreboard
+        # -- 0: nothing ever issued since the hard reset: the drain ends at once
+        r = await self.timed_soft_reset()
+        self.logger.info(f"drain 0 (straight after the hard reset): {r['end'] - r['start']} cycles")
+        assert r["end"] - r["start"] <= 2 * r["read_cycles"] + 4, \
+            (f"drain 0: a soft reset with no read ever issued since the hard reset held STATUS.busy for "
+             f"{r['end'] - r['start']} cycles (LOOKUP_TIMEOUT {await self.csr.read('LOOKUP_TIMEOUT')})")
+        layout = await self.host.load_model(self.cfg)
+        await self.csr.write("LOOKUP_TIMEOUT", self.FAR_TIMEOUT)
+        # -- 1: the drain ends with the reads, long before LOOKUP_TIMEOUT
+        ConfigDB().set(None, "*", "num_queries", 100)
+        task = cocotb.start_soon(self.traffic(UniformQuerySeq.create("before_reset")))
+        while (sb.checked < 10 or self.sent() - sb.checked - sb.dropped < 4
+               or int(dut.mon_rd_inflight.value) < 2):
+            assert not task.done(), "the traffic ended before the reset point"
+            await ClockCycles(dut.clk, 1)
+        r = await self.timed_soft_reset()
+        sb.flush_in_flight()
+        slack = 2 * r["read_cycles"] + 4
+        self.logger.info(f"drain 1: reset at cycle {r['start']} with {r['inflight']} bursts in flight, last beat "
+                         f"in at {r['quiet']}, STATUS.busy 0 read at {r['end']} ({len(r['reads'])} reads, "
+                         f"{r['read_cycles']} cycles each)")
+        assert r["quiet"] is not None and r["quiet"] > r["start"], \
+            f"drain 1: no burst outstanding after the reset pulse (quiet at {r['quiet']}, reset at {r['start']})"
+        assert r["last_busy"] is not None and r["last_busy"] >= r["quiet"] - slack, \
+            (f"drain 1: STATUS.busy read 0 at cycle {r['end']} while {r['inflight']} bursts issued before the "
+             f"reset were still in flight (last beat in at {r['quiet']})")
+        assert r["end"] <= r["quiet"] + slack, \
+            (f"drain 1 too long: the last outstanding burst finished at cycle {r['quiet']}, STATUS.busy still 1 "
+             f"at {r['last_busy']} (expected 0 within {slack} cycles; LOOKUP_TIMEOUT {self.FAR_TIMEOUT})")
+        await self.host.load_model(self.cfg)
+        await self.csr.write("LOOKUP_TIMEOUT", self.FAR_TIMEOUT)
+        await task
+        # -- 2: a channel that never answers: give up, then forget
+        await self.csr.write("LOOKUP_TIMEOUT", self.STUCK_TIMEOUT)
+        ch = next(d.channel for d in layout.descs if not d.onchip)
+        await self.mem.set_faults(ch, stuck="no_response")
+        ConfigDB().set(None, "*", "fault_rows", {p: (0, d.rows, 4) for p, d in enumerate(layout.descs)
+                                                if not d.onchip and d.channel == ch})
+        ConfigDB().set(None, "*", "num_queries", 20)
+        await self.traffic(UniformQuerySeq.create("stuck"))
+        assert int(dut.mon_rd_inflight.value) > 0, "the stuck channel holds no burst"
+        r = await self.timed_soft_reset()
+        self.logger.info(f"drain 2 (stuck channel): {r['end'] - r['start']} cycles, LOOKUP_TIMEOUT "
+                         f"{self.STUCK_TIMEOUT}")
+        assert self.STUCK_TIMEOUT <= r["end"] - r["start"] <= self.STUCK_TIMEOUT + 2 * r["read_cycles"] + 4, \
+            (f"drain 2: a channel that never answers held STATUS.busy for {r['end'] - r['start']} cycles, "
+             f"expected LOOKUP_TIMEOUT {self.STUCK_TIMEOUT} (+ {2 * r['read_cycles'] + 4} for the reads)")
+        r = await self.timed_soft_reset()
+        self.logger.info(f"drain 3 (right after a drain gave up): {r['end'] - r['start']} cycles")
+        assert r["end"] - r["start"] <= 2 * r["read_cycles"] + 4, \
+            (f"drain 3: a soft reset after a drain gave up held STATUS.busy for {r['end'] - r['start']} cycles; "
+             f"nothing was issued since, so it must end at once (the given-up bursts are forgotten)")
+        # -- the channel answers again: reload, exact results, every counter
+        await self.mem.clear_faults()
+        ConfigDB().set(None, "*", "fault_rows", {})
+        await self.host.load_model(self.cfg)
+        ConfigDB().set(None, "*", "num_queries", 60)
+        await self.traffic(UniformQuerySeq.create("recovered"))
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class TopStuckChannelTest(TopRandomTest):
     """A channel that stops answering: ERR_TIMEOUT records within LOOKUP_TIMEOUT
     cycles, nothing hangs; a soft reset and a reload bring exact results back."""

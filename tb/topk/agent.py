@@ -50,7 +50,7 @@ class TopkDriver(uvm_driver):
                 dut.s_id.value = cid
                 dut.s_keep.value = int(keep)
                 dut.s_last.value = int(j == len(item.beats) - 1)
-                dut.s_k.value = item.k
+                dut.s_k.value = item.k if item.beat_k is None else item.beat_k[j]
                 dut.s_valid.value = 1
                 while True:
                     await ReadOnly()

@@ -99,6 +99,7 @@ class TopkCoverage(uvm_subscriber):
         self.cg.point("null_beats", ["none", "some"], "null beats (s_keep = 0) in a request")
         self.cg.point("input", ["back_to_back", "with_idles"], "input beat spacing")
         self.cg.point("output", ["no_stall", "stalled"], "output backpressure on the answer")
+        self.cg.point("k_later_beats", ["same", "changed"], "s_k after a request's first beat (ignored)")
 
     def write(self, tup):
         item, exp, got = tup
@@ -122,6 +123,8 @@ class TopkCoverage(uvm_subscriber):
         self.cg.sample("null_beats", "some" if item.n < len(item.beats) else "none")
         self.cg.sample("input", "with_idles" if item.idles else "back_to_back")
         self.cg.sample("output", "stalled" if got["stalled"] else "no_stall")
+        changed = item.beat_k is not None and any(k != item.k for k in item.beat_k)
+        self.cg.sample("k_later_beats", "changed" if changed else "same")
 
     def report_phase(self):
         self.cg.report(self.logger)

@@ -46,6 +46,7 @@ class TopkRequest(uvm_sequence_item):
         self.k = int(k)
         self.beats = [(int(s), int(i), bool(keep)) for s, i, keep in beats]
         self.kind = kind          # the stimulus class, for coverage and messages
+        self.beat_k = None        # s_k of each beat (None: K on every beat); only the first counts
         self.idles = 0            # idle cycles the driver inserted inside the request
         self.t_first = None       # cycle its first beat was accepted
         self.t_last_in = None     # cycle its last beat was accepted
@@ -218,6 +219,36 @@ class TopkErrorSeq(TopkBaseSeq):
                 good_n = self.rnd.randint(1, self.n_cap)
                 await self.send(self.request(f"after_{kind}{r}", self.rnd.randint(1, min(good_n, b.k_max)),
                                              self.random_scores(good_n), kind="random"))
+
+
+class TopkKChangesSeq(TopkBaseSeq):
+    """s_k changes after a request's first beat (contracts s.10.2: K is the first beat's
+    s_k, later beats' is ignored): later beats carry random K values, 0, K_MAX + 1, the
+    all-ones K, values above N; some requests start with an illegal K and go on with
+    legal ones (the first beat's error must be answered). Requests of one beat and of
+    null beats only are mixed in, and consecutive requests use different K."""
+
+    async def body(self):
+        self.setup()
+        b = self.build
+        k_top = (1 << b.k_w) - 1
+        noise = [0, 1, b.k_max, min(k_top, b.k_max + 1), k_top]
+        for r in range(self.count):
+            n = self.rnd.randint(2, self.n_cap)
+            if r % 5 == 4:   # first beat illegal (0 or over K_MAX), the rest legal
+                k = self.rnd.choice([0, min(k_top, b.k_max + 1)])
+            else:
+                k = self.rnd.randint(1, min(n, b.k_max))
+            req = self.request(f"k_changes{r}", k, self.random_scores(n), kind="k_changes",
+                               null_prob=self.rnd.choice([0.0, 0.2]))
+            later = [self.rnd.choice(noise + [self.rnd.randint(0, k_top), self.rnd.randint(1, min(n, b.k_max))])
+                     for _ in req.beats[1:]]
+            if r % 5 == 4:
+                later = [self.rnd.randint(1, min(n, b.k_max)) for _ in req.beats[1:]]
+            # the last beat's K always differs from the first's: a unit that took it is seen
+            later[-1] = (k + 1 + self.rnd.randint(0, 2)) % (k_top + 1) if later[-1] == k else later[-1]
+            req.beat_k = [k] + later
+            await self.send(req)
 
 
 class TopkLatencySeq(TopkBaseSeq):

@@ -24,6 +24,7 @@ from tb.topk.seq_lib import (
     TopkAllSeq,
     TopkErrorSeq,
     TopkFixedKSeq,
+    TopkKChangesSeq,
     TopkLatencySeq,
     TopkRandomSeq,
     TopkReverseSortedSeq,
@@ -129,6 +130,14 @@ class TopkErrorTest(TopkRandomTest):
 
     sequence = TopkErrorSeq
     settings = {"num_requests": 24}
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopkKChangesTest(TopkRandomTest):
+    """s_k changing inside a request is ignored until the next request (contracts s.10.2)."""
+
+    sequence = TopkKChangesSeq
+    settings = {"num_requests": 30, "n_cap": 40}
 
 
 @pyuvm.test(timeout_time=4 * TIMEOUT_MS, timeout_unit="ms")
