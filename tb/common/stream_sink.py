@@ -28,6 +28,7 @@ class StreamSink:
         self.clk, self.valid, self.ready, self.rst_n = clk, valid, ready, rst_n
         self.stall_prob, self.rnd, self.hold = stall_prob, rnd, hold
         self.beats = 0
+        self.stalls = 0     # cycles with valid high and ready drawn low
 
     def draw(self) -> bool:
         """Ready this cycle: not held, and no stall drawn."""
@@ -48,4 +49,6 @@ class StreamSink:
             if go:
                 self.beats += 1
                 take()
+            else:
+                self.stalls += 1
             await FallingEdge(self.clk)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import cocotb
-from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
 from pyuvm import (
     ConfigDB,
     uvm_analysis_port,
@@ -27,6 +27,7 @@ from tb.common.clock_reset import pass_cycles
 from tb.common.fcov import Covergroup
 from tb.common.seeding import py_random
 from tb.common.spec import run_dir
+from tb.common.stream_sink import StreamSink
 from tb.common.watchdog import Watchdog
 from tb.interaction.seq_lib import build_info, cycle_now
 
@@ -113,29 +114,23 @@ class InterMonitor(uvm_component):
 
     async def run_phase(self):
         dut = self.dut
-        lanes = build_info().FEAT_LANES
+        self.lanes = build_info().FEAT_LANES
         dut.m_ready.value = 0
         await ConfigDB().get(self, "", "reset_done").wait()
-        await FallingEdge(dut.clk)
-        beats, stalled = [], 0
-        while True:
-            if not int(dut.m_valid.value):
-                dut.m_ready.value = 0
-                await RisingEdge(dut.m_valid)
-                await FallingEdge(dut.clk)
-            ready = self.rnd.random() >= self.stall_prob
-            dut.m_ready.value = int(ready)
-            if not ready:
-                stalled += 1
-                await FallingEdge(dut.clk)
-                continue
-            await ReadOnly()
-            beat = (_unpack(int(dut.m_data.value), lanes), int(dut.m_tag.value), bool(int(dut.m_last.value)))
-            await FallingEdge(dut.clk)
-            beats.append(beat)
-            if beat[2]:
-                self.ap.write({"beats": beats, "t_last": cycle_now(), "stalled": stalled})
-                beats, stalled = [], 0
+        self.sink = StreamSink(dut.clk, dut.m_valid, dut.m_ready, dut.rst_n, self.stall_prob, self.rnd)
+        self.beats, self.stalls_seen = [], 0
+        await self.sink.run(self.take)
+
+    def take(self) -> None:
+        """At the falling edge before the handshake: the beat the next edge hands over."""
+        dut = self.dut
+        beat = (_unpack(int(dut.m_data.value), self.lanes), int(dut.m_tag.value), bool(int(dut.m_last.value)))
+        self.beats.append(beat)
+        if beat[2]:
+            # cycle_now() + 1: the handshake is at the coming rising edge
+            self.ap.write({"beats": self.beats, "t_last": cycle_now() + 1,
+                           "stalled": self.sink.stalls - self.stalls_seen})
+            self.beats, self.stalls_seen = [], self.sink.stalls
 
 
 class InterScoreboard(uvm_component):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 import cocotb
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import FallingEdge, ReadOnly
 from pyuvm import (
     ConfigDB,
     uvm_analysis_port,
@@ -13,6 +13,7 @@ from pyuvm import (
 
 from tb.common.config_db import knob
 from tb.common.seeding import py_random
+from tb.common.stream_sink import StreamSink
 
 from tb.topk.seq_lib import cycle_now
 
@@ -83,29 +84,22 @@ class TopkAnswerMonitor(uvm_component):
         dut = self.dut
         dut.m_ready.value = 0
         await ConfigDB().get(self, "", "reset_done").wait()
-        await FallingEdge(dut.clk)
-        beats, t_first, stalled = [], None, 0
-        while True:
-            if not int(dut.m_valid.value):
-                dut.m_ready.value = 0
-                await RisingEdge(dut.m_valid)
-                await FallingEdge(dut.clk)
-            ready = self.rnd.random() >= self.stall_prob
-            dut.m_ready.value = int(ready)
-            if not ready:
-                stalled += 1
-                await FallingEdge(dut.clk)
-                continue
-            await ReadOnly()
-            beat = (dut.m_score.value.to_signed(), int(dut.m_id.value), int(dut.m_err.value),
-                    bool(int(dut.m_last.value)))
-            await FallingEdge(dut.clk)
-            if t_first is None:
-                t_first = cycle_now()
-            beats.append(beat)
-            if beat[3]:
-                self.count += 1
-                self.stalls += stalled
-                self.ap.write({"beats": beats, "t_first": t_first, "t_last": cycle_now(),
-                               "stalled": stalled})
-                beats, t_first, stalled = [], None, 0
+        self.sink = StreamSink(dut.clk, dut.m_valid, dut.m_ready, dut.rst_n, self.stall_prob, self.rnd)
+        self.beats, self.t_first, self.stalls_seen = [], None, 0
+        await self.sink.run(self.take)
+
+    def take(self) -> None:
+        """At the falling edge before the handshake; cycles count from that coming edge."""
+        dut = self.dut
+        beat = (dut.m_score.value.to_signed(), int(dut.m_id.value), int(dut.m_err.value),
+                bool(int(dut.m_last.value)))
+        now = cycle_now() + 1
+        if self.t_first is None:
+            self.t_first = now
+        self.beats.append(beat)
+        if beat[3]:
+            stalled = self.sink.stalls - self.stalls_seen
+            self.count += 1
+            self.stalls += stalled
+            self.ap.write({"beats": self.beats, "t_first": self.t_first, "t_last": now, "stalled": stalled})
+            self.beats, self.t_first, self.stalls_seen = [], None, self.sink.stalls
