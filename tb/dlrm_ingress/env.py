@@ -22,10 +22,12 @@ import random
 import cocotb
 import numpy as np
 from cocotb.triggers import FallingEdge, ReadOnly
+from cocotb.utils import get_sim_time
 from pyuvm import ConfigDB, uvm_component, uvm_env
 
 from models.dlrm import ERR_BAG_LEN, ERR_IDX_RANGE, ERR_NONE, ERR_PACKET
 from models.tables import table_rows
+from tb.common.clock_reset import CLK_PERIOD_NS
 from tb.common.config_db import knob
 from tb.common.fcov import Covergroup
 from tb.common.seeding import py_random
@@ -47,15 +49,21 @@ def check_codes_agree() -> None:
 
 
 class Cycles:
-    """A cycle count the components share (one wake-up per cycle)."""
+    """Falling clock edges since ``run()`` started, read from the simulation time:
+    one wake-up to learn the clock's phase, none per cycle after that."""
 
     def __init__(self, clk):
-        self.clk, self.now = clk, 0
+        self.clk, self.t_edge = clk, None
 
     async def run(self):
-        while True:
-            await FallingEdge(self.clk)
-            self.now += 1
+        await FallingEdge(self.clk)
+        self.t_edge = get_sim_time("ns")
+
+    @property
+    def now(self) -> int:
+        if self.t_edge is None:
+            return 0
+        return 1 + int((get_sim_time("ns") - self.t_edge) // CLK_PERIOD_NS)
 
 
 class PacketDriver(uvm_component):
