@@ -30,7 +30,7 @@ from sim.runner import SimFailure
 from sim.toolchain import BUILD_ROOT
 
 PRESETS = ("ideal", "u280", "ddr4")
-PRECISIONS = ("int16", "int8", "mixed")   # mixed: int8 on even layers, int16 on odd ones
+PRECISIONS = ("int16", "int8", "mixed")   # mixed: models.quant.mixed_precisions (int16 layer 0, int8 after)
 # MicroRec Table 2 (FPGA, 16-bit), at 120 MHz: only beside the config it was published for
 MICROREC = {"microrec_small": {"latency_us": 16.3, "items_per_s": 3.05e5},
             "microrec_large": {"latency_us": 22.6, "items_per_s": 1.95e5}}

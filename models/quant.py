@@ -27,6 +27,7 @@ from .golden import Weights, _check_features, _exact_matmul, float_infer, gather
 from .queries import uniform_queries
 
 PRECISIONS = ("int16", "int8")
+MIXED = "mixed"     # the named per-layer stack of mixed_precisions()
 SPARSITIES = (None, "2:4")
 MAX_SHIFT = fixed_point.MAX_SHIFT   # 4-bit cfg_shift and input_shift fields
 MAX_W_FRAC = 15
@@ -252,6 +253,16 @@ def decompress_2_4(values, positions, fan_in: int) -> np.ndarray:
 
 
 # ---- quantization (contracts.md s.8.3) ----------------------------------------
+
+def mixed_precisions(n_layers: int) -> list[str]:
+    """The one meaning of precision "mixed" (host, `make sim PRECISION=mixed`, the fidelity
+    report): layer 0 int16, every later layer int8. Layer 0 takes the embedding rows, which
+    are int16 with F fractional bits: keeping it int16 leaves them exact, and its fan-in is
+    the widest of the stack, so it is where an int8 input rounding costs most."""
+    if n_layers < 1:
+        raise ValueError(f"n_layers: {n_layers} < 1")
+    return ["int16"] + ["int8"] * (n_layers - 1)
+
 
 def _per_layer(value, n: int, name: str, allowed: tuple) -> list:
     if isinstance(value, (list, tuple)):

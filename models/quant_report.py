@@ -18,10 +18,12 @@ from .config import builtin
 from .quant import (
     DEFAULT_VARIANTS,
     FIDELITY_SEED,
+    MIXED,
     SCHEDULES,
     fidelity,
     golden_infer_q,
     lanes_for,
+    mixed_precisions,
     layer_beats,
     quantize,
 )
@@ -30,8 +32,8 @@ from .queries import uniform_queries
 
 
 def report_variants(cfg) -> tuple:
-    """The default variants and "mixed": int16 layer 0 (the embeddings stay exact), int8 after."""
-    return DEFAULT_VARIANTS + (("mixed", ["int16"] + ["int8"] * (len(cfg.mlp) - 1), None),)
+    """The default variants and "mixed" (models.quant.mixed_precisions)."""
+    return DEFAULT_VARIANTS + ((MIXED, mixed_precisions(len(cfg.mlp)), None),)
 
 
 def fidelity_lines(cfg, n_queries: int) -> list[str]:

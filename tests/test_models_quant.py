@@ -664,3 +664,20 @@ def test_report_runs(capsys):
     out = capsys.readouterr().out
     for want in ("int8+2:4", "mixed", "residue", "compact", "items/cycle"):
         assert want in out
+
+
+def test_mixed_has_one_meaning():
+    """"mixed" is one stack everywhere: the host driver, `make sim` and the fidelity report
+    all take models.quant.mixed_precisions (they once disagreed on which layers were int8)."""
+    from models.config import builtin
+    from models.quant import MIXED, mixed_precisions
+    from models.quant_report import report_variants
+    from tb.host.microrec_host import MicrorecHost
+    cfg = builtin("microrec_small")
+    n = len(cfg.layer_shapes)
+    assert mixed_precisions(n) == ["int16"] + ["int8"] * (n - 1)
+    assert dict((v[0], v[1]) for v in report_variants(cfg))[MIXED] == mixed_precisions(n)
+    host = MicrorecHost.__new__(MicrorecHost)
+    assert host.quantized(cfg, MIXED).precisions == mixed_precisions(n)
+    with pytest.raises(ValueError, match="n_layers"):
+        mixed_precisions(0)

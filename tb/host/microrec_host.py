@@ -131,12 +131,12 @@ class MicrorecHost:
 
     def quantized(self, cfg: ModelConfig, precision):
         """The QuantModel load_model runs for ``precision`` (None for plain int16: MLP_SHIFT = F
-        for every layer, section 3); "mixed" is int8 on even layers, int16 on odd ones."""
-        from models.quant import quantize
+        for every layer, section 3); "mixed" is models.quant.mixed_precisions."""
+        from models.quant import MIXED, mixed_precisions, quantize
         if precision == "int16":
             return None
-        if precision == "mixed":
-            precision = ["int8" if l % 2 == 0 else "int16" for l in range(len(cfg.layer_shapes))]
+        if precision == MIXED:
+            precision = mixed_precisions(len(cfg.layer_shapes))
         return quantize(cfg, precision)
 
     async def load_model(self, cfg: ModelConfig, pairs=(), weights=None, check: bool = True,
