@@ -8,7 +8,6 @@ gave the sequence, naming query, element and, for a Z, its pair (i, j).
 """
 from __future__ import annotations
 
-import json
 
 import cocotb
 from cocotb.triggers import ClockCycles, FallingEdge, ReadOnly
@@ -20,13 +19,12 @@ from pyuvm import (
     uvm_env,
     uvm_sequencer,
     uvm_subscriber,
-    uvm_tlm_analysis_fifo,
 )
 
 from tb.common.clock_reset import pass_cycles
 from tb.common.fcov import Covergroup
+from tb.common.inorder_scoreboard import InOrderScoreboard
 from tb.common.seeding import py_random
-from tb.common.spec import run_dir
 from tb.common.stream_sink import StreamSink
 from tb.common.watchdog import Watchdog
 from tb.interaction.seq_lib import build_info, cycle_now
@@ -133,20 +131,19 @@ class InterMonitor(uvm_component):
             self.beats, self.stalls_seen = [], self.sink.stalls
 
 
-class InterScoreboard(uvm_component):
-    def build_phase(self):
-        self.sent_fifo = uvm_tlm_analysis_fifo("sent_fifo", self)
-        self.answer_fifo = uvm_tlm_analysis_fifo("answer_fifo", self)
-        self.sent_export = self.sent_fifo.analysis_export
-        self.answer_export = self.answer_fifo.analysis_export
-        self.checked_ap = uvm_analysis_port("checked_ap", self)
-        self.checked = 0
-        self.mismatches: list[str] = []
-        self.timing: list[dict] = []
-        self.progress = None
+class InterScoreboard(InOrderScoreboard):
+    """Every R element against models.dlrm.interact, every beat's tag and m_last."""
 
-    def outstanding(self) -> str:
-        return f"{self.sent_fifo.used()} queries sent and not answered, {self.checked} checked"
+    noun = "query"
+    model = "models.dlrm.interact"
+    records_key = "timing"
+
+    @property
+    def timing(self) -> list[dict]:
+        return self.records
+
+    def label(self, item) -> str:
+        return f"{item}"
 
     def where(self, item, e: int) -> str:
         c = item.cfg
@@ -158,7 +155,7 @@ class InterScoreboard(uvm_component):
             return f"element {e} (pair (i,j)={pairs[p]}, acc={int(item.acc[p])})"
         return f"element {e} (pooled[{p}])"
 
-    def compare(self, item, got) -> list[str]:
+    def diffs(self, item, got) -> list[str]:
         build = build_info()
         fl = build.FEAT_LANES
         r = [int(v) for v in item.r]
@@ -181,36 +178,11 @@ class InterScoreboard(uvm_component):
                 break
         return diffs
 
-    async def run_phase(self):
-        while True:
-            got = await self.answer_fifo.get()
-            if self.progress:
-                self.progress.kick()
-            ok, item = self.sent_fifo.try_get()
-            if not ok:
-                self.mismatches.append(f"MISMATCH answer #{self.checked} with no query sent")
-                continue
-            diffs = self.compare(item, got)
-            if diffs:
-                msg = f"MISMATCH {item}: " + "; ".join(diffs)
-                self.logger.error(msg)
-                self.mismatches.append(msg)
-            self.timing.append({"qid": item.qid, "cfg": str(item.cfg), "t_in": item.t_in,
-                                "t_last": got["t_last"], "idles": item.idles, "stalled": got["stalled"]})
-            self.checked += 1
-            self.checked_ap.write((item, got))
-
-    def check_phase(self):
-        assert not self.mismatches, f"{len(self.mismatches)} mismatches, first: {self.mismatches[0]}"
-        leftover = self.sent_fifo.used()
-        assert leftover == 0, f"{leftover} queries sent but never answered"
-        assert self.checked > 0, "scoreboard checked nothing"
-        self.logger.info(f"scoreboard: {self.checked} answers matched models.dlrm.interact")
-
-    def report_phase(self):
-        with open(run_dir() / "scoreboard.json", "w") as fh:
-            json.dump({"checked": self.checked, "mismatches": len(self.mismatches),
-                       "first_mismatch": self.mismatches[0] if self.mismatches else None}, fh, indent=1)
+    def compare(self, item, got):
+        diffs = self.diffs(item, got)
+        record = {"qid": item.qid, "cfg": str(item.cfg), "t_in": item.t_in,
+                  "t_last": got["t_last"], "idles": item.idles, "stalled": got["stalled"]}
+        return diffs, (item, got), record
 
 
 class InterCoverage(uvm_subscriber):

@@ -26,5 +26,5 @@ class MacEnv(uvm_env):
     def connect_phase(self):
         self.driver.seq_item_port.connect(self.seqr.seq_item_export)
         self.driver.ap.connect(self.scoreboard.sent_export)
-        self.monitor.ap.connect(self.scoreboard.result_export)
+        self.monitor.ap.connect(self.scoreboard.answer_export)
         self.scoreboard.checked_ap.connect(self.coverage.analysis_export)

@@ -3,66 +3,34 @@ from __future__ import annotations
 
 from pyuvm import (
     ConfigDB,
-    uvm_analysis_port,
-    uvm_component,
     uvm_subscriber,
-    uvm_tlm_analysis_fifo,
 )
 
-from tb.common.spec import run_dir
 from tb.common.fcov import Covergroup
+from tb.common.inorder_scoreboard import InOrderScoreboard
 from tb.mac_pe.seq_lib import INT16_MAX, INT16_MIN
 
 
 # --------------------------------------------------------------------------
 # scoreboard and coverage
 # --------------------------------------------------------------------------
-class MacScoreboard(uvm_component):
-    """Pairs results with sent items in order; any difference fails the test."""
+class MacScoreboard(InOrderScoreboard):
+    """Every result against the PE's contract (s.4) and, where the item has one, the golden model."""
 
-    def build_phase(self):
-        self.sent_fifo = uvm_tlm_analysis_fifo("sent_fifo", self)
-        self.result_fifo = uvm_tlm_analysis_fifo("result_fifo", self)
-        self.sent_export = self.sent_fifo.analysis_export
-        self.result_export = self.result_fifo.analysis_export
-        self.checked_ap = uvm_analysis_port("checked_ap", self)
-        self.checked = 0
-        self.mismatches: list[str] = []
+    noun = "dot product"
+    model = "the golden model"
 
-    async def run_phase(self):
-        while True:
-            got = await self.result_fifo.get()
-            ok, item = self.sent_fifo.try_get()
-            if not ok:
-                self.mismatches.append(f"result #{self.checked} with no dot product sent: {got}")
-                continue
-            exp = item.expected()
-            diffs = [f"{k}: expected {exp[k]} got {got[k]}" for k in ("y", "acc", "sat", "relu_zero")
-                     if exp[k] != got[k]]
-            if item.golden_y is not None and item.golden_y != got["y"]:
-                diffs.append(f"y vs golden model ({item.tag}): expected {item.golden_y} got {got['y']}")
-            if diffs:
-                msg = f"MISMATCH dot product #{self.checked} {item}: " + "; ".join(diffs)
-                self.logger.error(msg)
-                self.mismatches.append(msg)
-            self.checked += 1
-            self.checked_ap.write((item, exp))
+    def compare(self, item, got):
+        exp = item.expected()
+        diffs = [f"{k}: expected {exp[k]} got {got[k]}" for k in ("y", "acc", "sat", "relu_zero")
+                 if exp[k] != got[k]]
+        if item.golden_y is not None and item.golden_y != got["y"]:
+            diffs.append(f"y vs golden model ({item.tag}): expected {item.golden_y} got {got['y']}")
+        return diffs, (item, exp), None
 
-    def check_phase(self):
-        leftover = self.sent_fifo.used()
-        assert not self.mismatches, f"{len(self.mismatches)} mismatches, first: {self.mismatches[0]}"
-        assert leftover == 0, f"{leftover} dot products sent but never answered"
-        assert self.checked > 0, "scoreboard checked nothing"
-        self.logger.info(f"scoreboard: {self.checked} dot products matched the golden model")
-
-    def report_phase(self):
-        import json
+    def report_extra(self) -> dict:
         from cocotb.utils import get_sim_time
-        path = run_dir() / "scoreboard.json"
-        with open(path, "w") as fh:
-            json.dump({"checked": self.checked, "mismatches": len(self.mismatches),
-                       "first_mismatch": self.mismatches[0] if self.mismatches else None,
-                       "sim_ns": get_sim_time("ns")}, fh)
+        return {"sim_ns": get_sim_time("ns")}
 
 
 class MacCoverage(uvm_subscriber):

@@ -1,87 +1,52 @@
 """Top-k scoreboard (every answer beat against models.topk.unit_answer) and coverage."""
 from __future__ import annotations
 
-import json
-
 from pyuvm import (
     ConfigDB,
-    uvm_analysis_port,
-    uvm_component,
     uvm_subscriber,
-    uvm_tlm_analysis_fifo,
 )
 
 from models.topk import SCORE_MAX, SCORE_MIN, TopkErr
-from tb.common.spec import run_dir
 from tb.common.fcov import Covergroup
+from tb.common.inorder_scoreboard import InOrderScoreboard
 
 
 
 # --------------------------------------------------------------------------
 # scoreboard and coverage
 # --------------------------------------------------------------------------
-class TopkScoreboard(uvm_component):
+class TopkScoreboard(InOrderScoreboard):
     """Pairs answers with requests in order; every beat must equal models.topk.unit_answer."""
 
-    def build_phase(self):
-        self.sent_fifo = uvm_tlm_analysis_fifo("sent_fifo", self)
-        self.answer_fifo = uvm_tlm_analysis_fifo("answer_fifo", self)
-        self.sent_export = self.sent_fifo.analysis_export
-        self.answer_export = self.answer_fifo.analysis_export
-        self.checked_ap = uvm_analysis_port("checked_ap", self)
-        self.checked = 0
-        self.mismatches: list[str] = []
-        self.latencies: list[dict] = []
-        self.progress = None   # a Watchdog, kicked per answer
+    noun = "request"
+    model = "models.topk"
+    records_key = "latencies"
 
-    def outstanding(self) -> str:
-        return f"{self.sent_fifo.used()} requests sent and not answered, {self.checked} checked"
+    @property
+    def latencies(self) -> list[dict]:
+        return self.records
 
-    async def run_phase(self):
+    def label(self, item) -> str:
+        return f"request #{self.checked} {item}"
+
+    def compare(self, item, got):
         build = ConfigDB().get(None, "", "topk_build")
-        while True:
-            got = await self.answer_fifo.get()
-            if self.progress:
-                self.progress.kick()
-            ok, item = self.sent_fifo.try_get()
-            if not ok:
-                self.mismatches.append(f"MISMATCH answer #{self.checked} with no request sent: "
-                                       f"{got['beats'][:4]}")
-                continue
-            exp = item.expected(build)
-            want = exp.beats()
-            diffs = []
-            if len(want) != len(got["beats"]):
-                diffs.append(f"{len(want)} beats expected, got {len(got['beats'])}")
-            for j, (w, g) in enumerate(zip(want, got["beats"])):
-                if w != g:
-                    diffs.append(f"beat {j}: expected (score, id, err, last) {w} got {g}")
-                    if len(diffs) >= 4:
-                        break
-            if diffs:
-                msg = f"MISMATCH request #{self.checked} {item}: " + "; ".join(diffs)
-                self.logger.error(msg)
-                self.mismatches.append(msg)
-            self.latencies.append({"request": item.get_name(), "k": item.k, "n": item.n,
-                                   "beats_in": len(item.beats), "err": int(exp.err),
-                                   "cycles": got["t_last"] - item.t_first + 1,
-                                   "in_to_out": got["t_first"] - item.t_last_in,
-                                   "stalled": got["stalled"], "idles": item.idles})
-            self.checked += 1
-            self.checked_ap.write((item, exp, got))
-
-    def check_phase(self):
-        assert not self.mismatches, f"{len(self.mismatches)} mismatches, first: {self.mismatches[0]}"
-        leftover = self.sent_fifo.used()
-        assert leftover == 0, f"{leftover} requests sent but never answered"
-        assert self.checked > 0, "scoreboard checked nothing"
-        self.logger.info(f"scoreboard: {self.checked} answers matched models.topk")
-
-    def report_phase(self):
-        with open(run_dir() / "scoreboard.json", "w") as fh:
-            json.dump({"checked": self.checked, "mismatches": len(self.mismatches),
-                       "first_mismatch": self.mismatches[0] if self.mismatches else None,
-                       "latencies": self.latencies}, fh, indent=1)
+        exp = item.expected(build)
+        want = exp.beats()
+        diffs = []
+        if len(want) != len(got["beats"]):
+            diffs.append(f"{len(want)} beats expected, got {len(got['beats'])}")
+        for j, (w, g) in enumerate(zip(want, got["beats"])):
+            if w != g:
+                diffs.append(f"beat {j}: expected (score, id, err, last) {w} got {g}")
+                if len(diffs) >= 4:
+                    break
+        record = {"request": item.get_name(), "k": item.k, "n": item.n,
+                  "beats_in": len(item.beats), "err": int(exp.err),
+                  "cycles": got["t_last"] - item.t_first + 1,
+                  "in_to_out": got["t_first"] - item.t_last_in,
+                  "stalled": got["stalled"], "idles": item.idles}
+        return diffs, (item, exp, got), record
 
 
 class TopkCoverage(uvm_subscriber):
