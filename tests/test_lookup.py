@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from models.config import load_config
-from tb.lookup.dut import (BANK_FULL_BUILD, BENCH, SMALL_BUILD, TINY_BUILD, WIDE_BUILD, WIDE_CONFIG)
+from tb.lookup.dut import (BANK_FULL_BUILD, BENCH, CACHE_BUILD, SMALL_BUILD, TINY_BUILD, WIDE_BUILD,
+                           WIDE_CONFIG)
 from tb.lookup.layout import LookupLayout
 
 TESTS = ["LookupUniformTest", "LookupZipfTest", "LookupEdgeTest", "LookupBackpressureTest",
@@ -23,6 +24,24 @@ def test_lookup_tiny(testcase, seed):
 @pytest.mark.parametrize("testcase", ["LookupUniformTest", "LookupBackpressureTest"])
 def test_lookup_tiny_u280(testcase, seed):
     BENCH.run(TINY_BUILD, testcase, seed, preset="u280", queries=150)
+
+
+# hot-row caches in front of the 4 channels (contracts s.11), enabled: Zipf traffic with
+# every cache counter exact under both policies; tables reloaded at the same addresses
+# between two streams (LookupCacheReloadTest: a commit must flush, else stale rows come
+# back); random models committed one after another;
+# SLVERR fills (error lines, s.11.5); backpressure and u280 timing (hits pass misses)
+@pytest.mark.rtl
+@pytest.mark.parametrize("policy", ["lru", "freq"])
+@pytest.mark.parametrize("testcase", ["LookupCacheTest", "LookupCacheReloadTest", "LookupRandomConfigTest",
+                                      "LookupAxiErrorTest"])
+def test_lookup_cache(testcase, policy, seed):
+    BENCH.run(CACHE_BUILD, testcase, seed, queries=200, cache_policy=policy)
+
+
+@pytest.mark.rtl
+def test_lookup_cache_u280(seed):
+    BENCH.run(CACHE_BUILD, "LookupCacheTest", seed, preset="u280", queries=200, cache_policy="freq")
 
 
 # bank 0 exactly full: edge queries read the last word and a table one row longer
@@ -130,6 +149,8 @@ def test_lookup_unexpected_rid_detector_is_checked(seed):
 # wrong in a way the monitor names first): define, build, test, message.
 LOOKUP_CHECK_BUGS = {
     "LOOKUP_BUG_PERF_TIER": ("tiny", "LookupUniformTest", "MISMATCH counter lookups_mem"),
+    # a commit that does not flush the caches: rows of the previous model come back
+    "LOOKUP_BUG_CACHE_COMMIT_KEEPS": ("cache", "LookupCacheReloadTest", "MISMATCH query"),
     "LOOKUP_BUG_BURST_LEN": ("wide", "LookupUniformTest", "its rows take"),
 }
 
@@ -140,7 +161,8 @@ LOOKUP_CHECK_BUGS = {
 def test_lookup_check_catches_injected_bug(bug, seed):
     build, testcase, message = LOOKUP_CHECK_BUGS[bug]
     kw = dict(config=WIDE_CONFIG) if build == "wide" else {}
-    BENCH.run(WIDE_BUILD if build == "wide" else TINY_BUILD, testcase, seed, defines={bug: 1}, queries=40,
+    builds = {"wide": WIDE_BUILD, "cache": CACHE_BUILD, "tiny": TINY_BUILD}
+    BENCH.run(builds[build], testcase, seed, defines={bug: 1}, queries=40,
               expect_fail=True, expect_in_log=message, **kw)
 
 

@@ -19,6 +19,11 @@ module emb_lookup_top
     parameter int ADDR_W     = 34,
     parameter int ID_W       = 5,
     parameter int QID_W      = 32,
+    // hot-row cache in front of every memory channel (contracts s.11): 0 = none built
+    parameter int CACHE            = 0,
+    parameter int CACHE_LINES      = 64,
+    parameter int CACHE_WAYS       = 4,
+    parameter int CACHE_LINE_BEATS = 1,
     // derived
     parameter int NUM_ENG    = NUM_CH + NUM_BANKS,
     parameter int PID_W      = $clog2(P_MAX),
@@ -86,7 +91,19 @@ module emb_lookup_top
     output logic [63:0]                       perf_ooo,
     output logic [NUM_ENG-1:0][ID_W:0]        st_outstanding,
     output logic                              st_unexpected_r,
-    output logic [NUM_ENG-1:0]                st_dead          // engines the watchdog declared stuck
+    output logic [NUM_ENG-1:0]                st_dead,         // engines the watchdog declared stuck
+    // hot-row caches (CACHE = 1; contracts s.11.6): control and counters summed over channels
+    input  logic                              cfg_cache_enable,
+    input  logic                              cfg_cache_policy, // 0 lru, 1 freq
+    input  logic                              cache_flush,      // pulse; a commit flushes too (s.11.7)
+    output logic                              st_cache_enabled, // every channel's cache is on
+    output logic [63:0]                       perf_cache_hits,
+    output logic [63:0]                       perf_cache_misses,
+    output logic [63:0]                       perf_cache_fills,
+    output logic [63:0]                       perf_cache_evictions,
+    output logic [63:0]                       perf_cache_bypasses,
+    output logic [63:0]                       perf_cache_uncached,
+    output logic [63:0]                       perf_cache_bytes_saved
 );
     localparam int QSEQ_W   = SLOT_W + 1;
     localparam int LK_W     = $clog2(LIST_MAX);
@@ -173,6 +190,10 @@ module emb_lookup_top
     logic [NUM_ENG-1:0][15:0]          res_off_a, res_off_b;
     logic [NUM_ENG-1:0]                st_issue, st_beat, st_ar_stall, st_unexp, st_ooo;
 
+    // per-channel cache counters (CACHE = 1); summed below
+    logic [NUM_CH-1:0]        cache_on;
+    logic [NUM_CH-1:0][63:0]  c_hits, c_misses, c_fills, c_evictions, c_bypasses, c_uncached, c_saved;
+
     for (genvar e = 0; e < NUM_ENG; e++) begin : g_eng
         assign eng_idx_a[e] = idx_mem[eng_idx_slot[e]][eng_ta[e]];
         assign eng_idx_b[e] = idx_mem[eng_idx_slot[e]][eng_tb[e]];
@@ -203,19 +224,62 @@ module emb_lookup_top
         );
 
         if (e < NUM_CH) begin : g_mem
-            assign m_axi_arvalid[e] = arvalid[e];
-            assign arready[e]       = m_axi_arready[e];
-            assign m_axi_araddr[e]  = araddr[e];
-            assign m_axi_arlen[e]   = arlen[e];
-            assign m_axi_arsize[e]  = arsize[e];
-            assign m_axi_arburst[e] = arburst[e];
-            assign m_axi_arid[e]    = arid[e];
-            assign rvalid[e]        = m_axi_rvalid[e];
-            assign m_axi_rready[e]  = rready[e];
-            assign rdata[e]         = m_axi_rdata[e];
-            assign rid[e]           = m_axi_rid[e];
-            assign rresp[e]         = m_axi_rresp[e];
-            assign rlast[e]         = m_axi_rlast[e];
+            if (CACHE != 0) begin : g_cache
+                // the engine's read master enters the cache, the cache's goes to memory;
+                // the timing-dependent counters and the decision trace are for the cache's
+                // own bench, not the CSRs
+                localparam int WAY_W = (CACHE_WAYS > 1) ? $clog2(CACHE_WAYS) : 1;
+                logic [63:0]      t_pending, t_stalls;
+                logic             t_valid, t_evict, t_pend;
+                logic [1:0]       t_kind;
+                logic [WAY_W-1:0] t_way;
+                logic [ID_W-1:0]  t_id;
+                logic             unused_trace;
+                assign unused_trace = ^{t_pending, t_stalls, t_valid, t_evict, t_pend, t_kind, t_way, t_id};
+                emb_row_cache #(
+                    .LINES(CACHE_LINES), .WAYS(CACHE_WAYS), .LINE_BEATS(CACHE_LINE_BEATS),
+                    .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W)
+                ) u_cache (
+                    .clk, .rst_n,
+                    .cfg_enable(cfg_cache_enable), .cfg_policy(cfg_cache_policy),
+`ifdef INJECT_BUGS
+                    // injected bug (+LOOKUP_BUG_CACHE_COMMIT_KEEPS): a commit leaves the lines valid
+                    .flush(cache_flush || (cfg_commit && !$test$plusargs("LOOKUP_BUG_CACHE_COMMIT_KEEPS"))),
+`else
+                    .flush(cache_flush || cfg_commit),
+`endif
+                    .cnt_clear(perf_clear), .st_enabled(cache_on[e]),
+                    .s_arvalid(arvalid[e]), .s_arready(arready[e]), .s_araddr(araddr[e]),
+                    .s_arlen(arlen[e]), .s_arsize(arsize[e]), .s_arburst(arburst[e]), .s_arid(arid[e]),
+                    .s_rvalid(rvalid[e]), .s_rready(rready[e]), .s_rdata(rdata[e]), .s_rid(rid[e]),
+                    .s_rresp(rresp[e]), .s_rlast(rlast[e]),
+                    .m_arvalid(m_axi_arvalid[e]), .m_arready(m_axi_arready[e]), .m_araddr(m_axi_araddr[e]),
+                    .m_arlen(m_axi_arlen[e]), .m_arsize(m_axi_arsize[e]), .m_arburst(m_axi_arburst[e]),
+                    .m_arid(m_axi_arid[e]),
+                    .m_rvalid(m_axi_rvalid[e]), .m_rready(m_axi_rready[e]), .m_rdata(m_axi_rdata[e]),
+                    .m_rid(m_axi_rid[e]), .m_rresp(m_axi_rresp[e]), .m_rlast(m_axi_rlast[e]),
+                    .cnt_hits(c_hits[e]), .cnt_misses(c_misses[e]), .cnt_fills(c_fills[e]),
+                    .cnt_evictions(c_evictions[e]), .cnt_bypasses(c_bypasses[e]),
+                    .cnt_uncached(c_uncached[e]), .cnt_bytes_saved(c_saved[e]),
+                    .cnt_hit_pending(t_pending), .cnt_stall_cycles(t_stalls),
+                    .dec_valid(t_valid), .dec_kind(t_kind), .dec_way(t_way), .dec_evict(t_evict),
+                    .dec_pending(t_pend), .dec_id(t_id)
+                );
+            end else begin : g_wire
+                assign m_axi_arvalid[e] = arvalid[e];
+                assign arready[e]       = m_axi_arready[e];
+                assign m_axi_araddr[e]  = araddr[e];
+                assign m_axi_arlen[e]   = arlen[e];
+                assign m_axi_arsize[e]  = arsize[e];
+                assign m_axi_arburst[e] = arburst[e];
+                assign m_axi_arid[e]    = arid[e];
+                assign rvalid[e]        = m_axi_rvalid[e];
+                assign m_axi_rready[e]  = rready[e];
+                assign rdata[e]         = m_axi_rdata[e];
+                assign rid[e]           = m_axi_rid[e];
+                assign rresp[e]         = m_axi_rresp[e];
+                assign rlast[e]         = m_axi_rlast[e];
+            end
         end else begin : g_bank
             localparam int B = e - NUM_CH;
             // a bank always serves full-width INCR bursts
@@ -263,6 +327,45 @@ module emb_lookup_top
     // engine progress is implied by the gather's completion counts
     logic unused_q_next;
     assign unused_q_next = ^eng_q_next;
+
+    // ---------------------------------------------------------------------
+    // cache counters: the channels' sums (each channel counts only while enabled)
+    // ---------------------------------------------------------------------
+    if (CACHE != 0) begin : g_cache_sum
+        always_comb begin
+            perf_cache_hits        = '0;
+            perf_cache_misses      = '0;
+            perf_cache_fills       = '0;
+            perf_cache_evictions   = '0;
+            perf_cache_bypasses    = '0;
+            perf_cache_uncached    = '0;
+            perf_cache_bytes_saved = '0;
+            for (int c = 0; c < NUM_CH; c++) begin
+                perf_cache_hits        = perf_cache_hits + c_hits[c];
+                perf_cache_misses      = perf_cache_misses + c_misses[c];
+                perf_cache_fills       = perf_cache_fills + c_fills[c];
+                perf_cache_evictions   = perf_cache_evictions + c_evictions[c];
+                perf_cache_bypasses    = perf_cache_bypasses + c_bypasses[c];
+                perf_cache_uncached    = perf_cache_uncached + c_uncached[c];
+                perf_cache_bytes_saved = perf_cache_bytes_saved + c_saved[c];
+            end
+        end
+        assign st_cache_enabled = &cache_on;
+    end else begin : g_no_cache
+        assign cache_on               = '0;
+        assign {c_hits, c_misses, c_fills, c_evictions, c_bypasses, c_uncached, c_saved} = '0;
+        assign perf_cache_hits        = '0;
+        assign perf_cache_misses      = '0;
+        assign perf_cache_fills       = '0;
+        assign perf_cache_evictions   = '0;
+        assign perf_cache_bypasses    = '0;
+        assign perf_cache_uncached    = '0;
+        assign perf_cache_bytes_saved = '0;
+        assign st_cache_enabled       = 1'b0;
+        logic unused_cache_cfg;
+        assign unused_cache_cfg = ^{cfg_cache_enable, cfg_cache_policy, cache_flush, cache_on,
+                                    c_hits, c_misses, c_fills, c_evictions, c_bypasses, c_uncached, c_saved};
+    end
 
     // ---------------------------------------------------------------------
     // performance counters

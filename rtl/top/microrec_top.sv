@@ -242,6 +242,9 @@ module microrec_top
     logic [NUM_CH+NUM_BANKS-1:0][ID_W:0] lk_outstanding;
     logic [NUM_CH+NUM_BANKS-1:0]         lk_dead;   // visible as ERR_TIMEOUT records naming the engine
 
+    logic [7:0][63:0] lk_cache_cnt;
+    logic             unused_cache;
+
     emb_lookup_top #(
         .NUM_CH(NUM_CH), .NUM_BANKS(NUM_BANKS), .BANK_WORDS(BANK_WORDS), .QDEPTH(QDEPTH),
         .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX), .DIM_MAX(DIM_MAX),
@@ -267,8 +270,17 @@ module microrec_top
         .perf_lookups_onchip(lk_lookups_onchip), .perf_beats(lk_beats), .perf_ar_stall(lk_ar_stall),
         .perf_in_stall(lk_in_stall), .perf_out_stall(lk_out_stall), .perf_errors(lk_errors),
         .perf_ooo(lk_ooo), .st_outstanding(lk_outstanding), .st_unexpected_r(lk_unexpected_r),
-        .st_dead(lk_dead)
+        .st_dead(lk_dead),
+        // this top builds no hot-row caches yet (CACHE = 0, contracts s.11): off, counters unused
+        .cfg_cache_enable(1'b0), .cfg_cache_policy(1'b0), .cache_flush(1'b0),
+        .st_cache_enabled(lk_cache_cnt[7][0]),
+        .perf_cache_hits(lk_cache_cnt[0]), .perf_cache_misses(lk_cache_cnt[1]),
+        .perf_cache_fills(lk_cache_cnt[2]), .perf_cache_evictions(lk_cache_cnt[3]),
+        .perf_cache_bypasses(lk_cache_cnt[4]), .perf_cache_uncached(lk_cache_cnt[5]),
+        .perf_cache_bytes_saved(lk_cache_cnt[6])
     );
+    assign lk_cache_cnt[7][63:1] = '0;
+    assign unused_cache = ^lk_cache_cnt;
 
     // ---------------------------------------------------------------------
     // configuration DMA, sharing one channel with the lookup engines

@@ -72,3 +72,12 @@ def lookup_harness_perf_names() -> list[str]:
     if not ports:
         raise LookupError("no perf_* connections in lookup_tb_top.sv")
     return [name for name, _ in sorted(ports, key=lambda p: int(p[1]))]
+
+
+def lookup_harness_cache_names() -> list[str]:
+    """The lookup harness's packed cache counters (``.perf_cache_<name>(perf_cache[i*64 +: 64])``)."""
+    text = _strip_comments((ROOT / "tb" / "hdl" / "lookup_tb_top.sv").read_text())
+    ports = re.findall(r"\.perf_cache_(\w+)\s*\(\s*perf_cache\s*\[\s*(\d+)\s*\*\s*64", text)
+    if not ports:
+        raise LookupError("no perf_cache_* connections in lookup_tb_top.sv")
+    return [name for name, _ in sorted(ports, key=lambda p: int(p[1]))]

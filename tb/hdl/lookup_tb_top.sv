@@ -27,6 +27,10 @@ module lookup_tb_top
     parameter int ID_W       = 5,
     parameter int NREG       = 8,
     parameter int BQ_DEPTH   = 1024,      // queries per batch load (lookup_query_src)
+    parameter int CACHE            = 0,   // hot-row caches (contracts s.11)
+    parameter int CACHE_LINES      = 64,
+    parameter int CACHE_WAYS       = 4,
+    parameter int CACHE_LINE_BEATS = 1,
     parameter int NUM_ENG    = NUM_CH + NUM_BANKS,
     parameter int PID_W      = $clog2(P_MAX),
     parameter int BWA_W      = $clog2(BANK_WORDS),
@@ -76,6 +80,13 @@ module lookup_tb_top
     output logic [NUM_ENG*(ID_W+1)-1:0] st_outstanding,
     output logic                     st_unexpected_r,
     output logic [NUM_ENG-1:0]       st_dead,
+    // hot-row caches: control, and hits, misses, fills, evictions, bypasses, uncached,
+    // bytes_saved (packed in that order, 64 bits each: tb/lookup/cache_check.py)
+    input  logic                     cfg_cache_enable,
+    input  logic                     cfg_cache_policy,
+    input  logic                     cache_flush,
+    output logic                     st_cache_enabled,
+    output logic [7*64-1:0]          perf_cache,
     // the port monitor's independent counts (stall cycles, memory R beats)
     output logic [63:0]              mon_ar_stall_mem,
     output logic [63:0]              mon_ar_stall_bank,
@@ -125,7 +136,8 @@ module lookup_tb_top
     emb_lookup_top #(
         .NUM_CH(NUM_CH), .NUM_BANKS(NUM_BANKS), .BANK_WORDS(BANK_WORDS), .QDEPTH(QDEPTH),
         .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX), .DIM_MAX(DIM_MAX),
-        .FEAT_MAX(FEAT_MAX), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .QID_W(32)
+        .FEAT_MAX(FEAT_MAX), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .QID_W(32),
+        .CACHE(CACHE), .CACHE_LINES(CACHE_LINES), .CACHE_WAYS(CACHE_WAYS), .CACHE_LINE_BEATS(CACHE_LINE_BEATS)
     ) u_dut (
         .clk, .rst_n(core_rst_n),
         .desc_we, .desc_waddr, .desc_wdata(desc_t'(desc_wdata)),
@@ -144,7 +156,12 @@ module lookup_tb_top
         .perf_in_stall(perf[6*64 +: 64]), .perf_out_stall(perf[7*64 +: 64]),
         .perf_errors(perf[8*64 +: 64]), .perf_ooo(perf[9*64 +: 64]),
         .perf_clear(1'b0), .st_busy(),
-        .st_outstanding(st_outstanding), .st_unexpected_r, .st_dead
+        .st_outstanding(st_outstanding), .st_unexpected_r, .st_dead,
+        .cfg_cache_enable, .cfg_cache_policy, .cache_flush, .st_cache_enabled,
+        .perf_cache_hits(perf_cache[0*64 +: 64]), .perf_cache_misses(perf_cache[1*64 +: 64]),
+        .perf_cache_fills(perf_cache[2*64 +: 64]), .perf_cache_evictions(perf_cache[3*64 +: 64]),
+        .perf_cache_bypasses(perf_cache[4*64 +: 64]), .perf_cache_uncached(perf_cache[5*64 +: 64]),
+        .perf_cache_bytes_saved(perf_cache[6*64 +: 64])
     );
 
     // every engine's ports, memory channels and on-chip banks alike (the banks are

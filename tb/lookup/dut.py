@@ -28,6 +28,10 @@ SMALL_BUILD = LookupBuild(num_ch=34, num_banks=4, bank_words=16384, qdepth=64, p
 ONE_PER_CHANNEL_BUILD = LookupBuild(num_ch=32, num_banks=1, bank_words=64, qdepth=64, p_max=32, list_max=4,
                                     t_max=32, dim_max=16, feat_max=256, id_w=6)
 
+# TINY_BUILD with a hot-row cache of 16 lines, 4 ways, in front of each of its 4 channels:
+# small enough that tiny's Zipf traffic fills, hits, evicts and (freq) bypasses
+CACHE_BUILD = dataclasses.replace(TINY_BUILD, cache=1, cache_lines=16, cache_ways=4)
+
 # the channel sweep of `make bench-model`: one build family for every model (one Verilator
 # build per channel count), 8 on-chip banks of which a placement uses some, room for
 # microrec_large (84 tables, feature 876) and up to 32 tables on one channel (NREG)
@@ -65,6 +69,7 @@ class LookupKnobs:
     # False: the per-transaction pyuvm agents (needed by LookupCapacityTest)
     batch: bool = False
     idle_cycles: int = 0            # LookupIdleSpeedTest (apps/benchmarks): its window (0: 100 x queries)
+    cache_policy: str = "lru"       # CACHE builds: the caches' policy (lru | freq); they are enabled
 
     def __post_init__(self):
         if self.preset not in ("ideal", "u280", "ddr4"):
@@ -75,6 +80,8 @@ class LookupKnobs:
                 raise ValueError(f"{name} {v}: a probability in [0, 1)")
         if self.queries < 1:
             raise ValueError(f"queries {self.queries}: at least 1")
+        if self.cache_policy not in ("lru", "freq"):
+            raise ValueError(f"cache_policy {self.cache_policy!r}: one of lru, freq")
 
 
 def make_dut(build: LookupBuild, defines: dict) -> Dut:

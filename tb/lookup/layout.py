@@ -37,13 +37,20 @@ class LookupBuild:
     addr_w: int = 34
     id_w: int = 5
     nreg: int = 8      # bench harness only: the memory model's table regions per channel (NREG)
+    # hot-row caches in front of the memory channels (contracts s.11); 0 = none built
+    cache: int = 0
+    cache_lines: int = 64
+    cache_ways: int = 4
+    cache_line_beats: int = 1
 
     def sv_parameters(self) -> dict:
         """The RTL's parameters (emb_lookup_top and the accelerator top)."""
         return {"NUM_CH": self.num_ch, "NUM_BANKS": self.num_banks, "BANK_WORDS": self.bank_words,
                 "QDEPTH": self.qdepth, "P_MAX": self.p_max, "LIST_MAX": self.list_max,
                 "T_MAX": self.t_max, "DIM_MAX": self.dim_max, "FEAT_MAX": self.feat_max,
-                "DATA_W": self.data_w, "ADDR_W": self.addr_w, "ID_W": self.id_w}
+                "DATA_W": self.data_w, "ADDR_W": self.addr_w, "ID_W": self.id_w,
+                **({"CACHE": 1, "CACHE_LINES": self.cache_lines, "CACHE_WAYS": self.cache_ways,
+                    "CACHE_LINE_BEATS": self.cache_line_beats} if self.cache else {})}
 
     @property
     def word_bytes(self) -> int:

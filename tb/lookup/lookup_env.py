@@ -82,6 +82,7 @@ class LookupScoreboard(QueryScoreboard):
         super().build_phase()
         self.set_model(knob("model_cfg", None), knob("layout", None))
         self.fault_rows = knob("fault_rows", {})   # physical table -> (lo row, hi row, err code)
+        self.cache = knob("cache_prediction", None)   # tb/lookup/cache_check.py (CACHE builds)
         self.new_epoch()
 
     def expect_traffic(self) -> bool:
@@ -92,7 +93,7 @@ class LookupScoreboard(QueryScoreboard):
         # what the DUT's counters must read, predicted from the layout and the queries
         self.pred = {"queries": 0, "lookups_mem": 0, "lookups_onchip": 0, "beats": 0, "errors": 0}
 
-    def predict_counters(self, failing: dict | None) -> None:
+    def predict_counters(self, failing: dict | None, indices=None) -> None:
         """One query's share of the counters: every physical table is one lookup on its
         engine (None: the configuration is illegal and the engines read nothing); a memory
         lookup moves its row's beats unless it failed before reading (index out of range)
@@ -100,6 +101,8 @@ class LookupScoreboard(QueryScoreboard):
         self.pred["queries"] += 1
         if failing is None:
             return
+        if self.cache is not None and indices is not None:
+            self.cache.query(self.layout, indices, {p for p, c in failing.items() if c == ERR_CODES["idx_range"]})
         for p, d in enumerate(self.layout.descs):
             self.pred["lookups_onchip" if d.onchip else "lookups_mem"] += 1
             if not d.onchip and failing.get(p, 0) not in (ERR_CODES["idx_range"], ERR_CODES["timeout"]):
@@ -108,6 +111,8 @@ class LookupScoreboard(QueryScoreboard):
     def set_model(self, cfg, layout) -> None:
         """The model the following queries run against (tests that reconfigure call this)."""
         self.cfg, self.layout = cfg, layout
+        if getattr(self, "cache", None) is not None:
+            self.cache.flush()           # the commit of this model flushed the caches (s.11.7)
         # feature element -> (logical table, element within its row)
         self.elem_table = np.concatenate([np.full(t.dim, i) for i, t in enumerate(cfg.tables)])
         self.elem_k = np.concatenate([np.arange(t.dim) for t in cfg.tables])
@@ -148,7 +153,7 @@ class LookupScoreboard(QueryScoreboard):
                         f"{ERR_NAMES.get(got['err'], got['err'])} (id {got['qid']})"], (item, got)
             return [], (item, got)
         exp, exp_errs, failing = self.expected(item)
-        self.predict_counters(failing)
+        self.predict_counters(failing, item.indices)
         self.pred["errors"] += int(bool(exp_errs))
         problems = []
         if got["qid"] != item.qid:

@@ -30,6 +30,7 @@ from tb.hbm.memory import HbmMemory
 from tb.lookup.batch import BatchStreams, wait_answers
 from tb.lookup.dut import LookupKnobs
 from tb.lookup.layout import LookupBuild, LookupLayout, memory_config
+from tb.lookup.cache_check import CachePrediction, read_cache
 from tb.lookup.lookup_env import PERF_NAMES, LookupEnv
 from tb.lookup.port_monitor import PortAnalysis, PortLog, read_monitor
 
@@ -73,10 +74,12 @@ def read_perf(dut) -> dict:
 
 
 def counter_problems(perf: dict, cycle: int, mon: dict, ports: PortAnalysis, pred: dict,
-                     hbm_stats: list, unexpected_flag: int) -> list[str]:
+                     hbm_stats: list, unexpected_flag: int, cache=None) -> list[str]:
     """Every counter of the lookup against what the model predicts for the run (event
     counts) or the exact relation the RTL promises (timing-dependent counts), as written
-    in docs/contracts.md s.5.1. Each line names the counter, expected and got."""
+    in docs/contracts.md s.5.1. Each line names the counter, expected and got. With
+    hot-row caches (``cache``, a CachePrediction) the engines receive the beats of every
+    row but memory sends only the misses': the hits' beats come from the caches."""
     mem_ar_stall = sum(s["ar_stall"] for s in hbm_stats)
     mem_beats = sum(s["read_beats"] + s["phantom"] for s in hbm_stats)
     phantoms = sum(s["phantom"] for s in hbm_stats)
@@ -87,7 +90,8 @@ def counter_problems(perf: dict, cycle: int, mon: dict, ports: PortAnalysis, pre
         ("lookups_onchip", pred["lookups_onchip"], "one per on-chip table per query (layout)"),
         ("beats", pred["beats"] + phantoms, "beats of the rows read (layout) + unexpected beats"),
         ("beats", mon["mem_beats"], "R beats seen on the memory ports"),
-        ("beats", mem_beats, "beats the memory model sent"),
+        ("beats", mem_beats + (cache.saved_beats() if cache else 0),
+         "beats the memory model sent" + (" + beats the caches answered (hits)" if cache else "")),
         ("ar_stall", mon["ar_stall_mem"] + mon["ar_stall_bank"], "cycles ARVALID && !ARREADY, all engines"),
         ("in_stall", mon["in_stall"], "cycles s_query_valid && !s_query_ready"),
         ("out_stall", mon["out_stall"], "cycles m_feat_valid && !m_feat_ready"),
@@ -96,7 +100,7 @@ def counter_problems(perf: dict, cycle: int, mon: dict, ports: PortAnalysis, pre
     ]
     out = [f"MISMATCH counter {name}: expected {exp} ({why}), got {perf[name]}"
            for name, exp, why in want if perf[name] != exp]
-    if mon["ar_stall_mem"] != mem_ar_stall:
+    if cache is None and mon["ar_stall_mem"] != mem_ar_stall:   # with caches, AR stalls differ by side
         out.append(f"MISMATCH port monitor: {mon['ar_stall_mem']} AR stall cycles on the memory ports, "
                    f"the memory model counted {mem_ar_stall}")
     if ports.unexpected != phantoms:
@@ -141,6 +145,12 @@ class LookupUniformTest(BenchTest):
             raise SpecError(f"lookup bench knobs: batch: {type(self).__name__} needs the per-transaction "
                             f"agents (it drives the streams itself); run it with batch=False")
         cdb.set(None, "*", "batch", k.batch)
+        # CACHE builds: the caches are enabled and every counter of theirs predicted, read by read
+        self.cache = CachePrediction(self.build, k.cache_policy) if self.build.cache else None
+        if self.cache is not None and k.batch:
+            raise SpecError("lookup bench knobs: batch: a CACHE build predicts the caches query by query; "
+                            "run it with batch=False")
+        cdb.set(None, "*", "cache_prediction", self.cache)
         cdb.set(None, "*", "expected_errors", self.expected_errors)
         self.env = LookupEnv("env", self)
 
@@ -157,8 +167,10 @@ class LookupUniformTest(BenchTest):
         """Inputs idle, clock and reset, the memory model started (no regions yet)."""
         dut = cocotb.top
         for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid",
-                    "bq_mode", "bq_load"):
+                    "bq_mode", "bq_load", "cache_flush"):
             getattr(dut, sig).value = 0
+        dut.cfg_cache_enable.value = int(self.cache is not None)
+        dut.cfg_cache_policy.value = int(self.knobs.cache_policy == "freq")
         await start_clock_and_reset(dut.clk, dut.rst_n)
         self.mem = HbmMemory(self.hbm_config(), dut)
         await self.mem.start()
@@ -194,7 +206,13 @@ class LookupUniformTest(BenchTest):
         self.hbm_stats = [s.as_dict() for s in await self.mem.stats()]
         self.env.coverage.sample_run(self.perf, self.hbm_stats)
         problems = counter_problems(self.perf, cycle, mon, self.ports, self.env.scoreboard.pred,
-                                    self.hbm_stats, unexpected)
+                                    self.hbm_stats, unexpected, self.cache)
+        if self.cache is not None:
+            got, want = read_cache(dut), self.cache.counters()
+            problems += [f"MISMATCH cache counter {n}: expected {want[n]} (models/row_cache.py, "
+                         f"{self.knobs.cache_policy}), got {got[n]}" for n in want if got[n] != want[n]]
+            self.cache_counts = got
+            self.logger.info(f"cache counters ({self.knobs.cache_policy}): {got}")
         sent = sum(s["phantom"] for s in self.hbm_stats)
         if sent != self.phantoms_expected:
             problems.append(f"the memory sent {sent} beats with an ID not in flight, the test asked for "
@@ -300,6 +318,44 @@ class LookupZipfTest(LookupUniformTest):
     def build_phase(self):
         uvm_factory().set_type_override_by_type(UniformQuerySeq, ZipfQuerySeq)
         super().build_phase()
+
+
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupCacheTest(LookupZipfTest):
+    """A CACHE build (hot-row caches enabled, policy from the knob cache_policy) under Zipf
+    traffic, which repeats rows: rows bit-exact through hits, fills, evictions and bypasses,
+    every cache counter exactly models/row_cache.py's for the query stream, and memory
+    beats = engine beats - the hits' beats (finish())."""
+
+    batch_ok = False
+    in_idle_prob = 0.1
+    out_stall_prob = 0.1
+
+
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupCacheReloadTest(LookupCacheTest):
+    """Tables reloaded between two Zipf streams over the same hot rows (contracts s.11.7):
+    memory and banks get new contents (another table seed) at the same addresses, the same
+    placement is committed again, and every row of the second stream must be the new one;
+    a cache line that outlived the commit would serve the old row (a MISMATCH naming it)."""
+
+    async def run_phase(self):
+        self.raise_objection()
+        dut = cocotb.top
+        await self.bring_up()
+        await self.mem.set_regions(self.layout.hbm_regions())
+        await program_lookup(dut, self.layout, self.knobs.timeout)
+        await self.run_seq(ZipfQuerySeq.create("before_reload"))
+        cfg = dataclasses.replace(self.cfg, seed=self.cfg.seed + 1)
+        layout = LookupLayout(cfg, self.build, placement=self.layout.placement)
+        await self.mem.set_content(seed=cfg.seed, emb_shift=cfg.emb_shift)
+        await self.mem.set_regions(layout.hbm_regions())
+        await program_lookup(dut, layout, self.knobs.timeout)
+        ConfigDB().set(None, "*", "model_cfg", cfg)
+        self.env.scoreboard.set_model(cfg, layout)
+        await self.run_seq(ZipfQuerySeq.create("after_reload"))
+        await self.finish()
+        self.drop_objection()
 
 
 @pyuvm.test(timeout_time=40, timeout_unit="ms")
