@@ -665,9 +665,16 @@ module microrec_top
         logic [CNT_W-1:0]     bp_cycles, bp_idle, bp_out_stall;
         logic [BMAX_LAYERS*CNT_W-1:0] bp_busy, bp_macs, bp_stall_dst, bp_stall_arr, bp_sat, bp_relu0;
         assign dn_ready = dlrm_run ? bot_feat_ready : 1'b1;
+        // dense beats numbered as they enter the bottom engine; x_tag numbers the x's joined
+        logic [TAG_W-1:0] x_tag;
         always_ff @(posedge clk) begin
-            if (!dp_rst_n) dn_tag <= '0;
-            else if (dn_valid && dn_ready) dn_tag <= dn_tag + 1'b1;
+            if (!dp_rst_n) begin
+                dn_tag <= '0;
+                x_tag  <= '0;
+            end else begin
+                if (dn_valid && dlrm_run && bot_feat_ready) dn_tag <= dn_tag + 1'b1;
+                if (bot_out_valid && bot_out_ready) x_tag <= x_tag + 1'b1;
+            end
         end
 
         mlp_engine #(
@@ -726,12 +733,12 @@ module microrec_top
 
         assign dlrm_busy = dn_valid || !bot_idle || !ia_idle;
 
-        // x and its pooled vector belong to the same query
+        // the bottom MLP answers in input order: the k-th x joined is the k-th dense beat
         always_ff @(posedge clk) begin
             if (dp_rst_n && sva_armed && bot_out_valid && bot_out_ready) begin
-                assert (bot_out_tag == tag_next)
-                else $error("microrec_top: bottom-MLP x of tag %0d joined with query tag %0d",
-                            bot_out_tag, tag_next);
+                assert (bot_out_tag == x_tag)
+                else $error("microrec_top: bottom-MLP x of dense beat %0d joined as x number %0d",
+                            bot_out_tag, x_tag);
             end
         end
 
