@@ -82,6 +82,7 @@ TOP = "test_top_tiny and (Random or IllegalCsr or Stuck)"
 MAC8 = "test_mac_pe and lanes4 and MacInt8Test"
 MLP8 = "test_mlp_engine and (MlpInt8Test or MlpInt8EdgeTest or MlpSkipPatternTest)"
 DOT = "test_dot_interaction_small or test_dot_interaction_backpressure"
+TOPDLRM = "test_top_dlrm and (TopDlrmTest or TopDlrmIllegalTest) and not injected and not rate and not plain"
 DLRM = "test_dlrm_ingress and (Random or Error or Corner or Saturation or Mean) and not injected and not wide"
 DLRMW = "test_dlrm_ingress_wide and (Random or Error or Corner or BackToBack or MultiBad) and not injected"
 VEC = "test_mlp_engine_vec_out"
@@ -230,6 +231,14 @@ MUTATIONS = [
     Mutation("vec_resv_one_slot", "mlp/mlp_engine.sv",
              "assign job_slots = VEC_OUT ? OC_W'((int'(l_out[last_layer]) + VEC_LANES - 1) / VEC_LANES) : OC_W'(1);",
              "assign job_slots = OC_W'(1);", VEC),
+    # DLRM back half at the top (issue 16, contracts s.7.2)
+    Mutation("top_dlrm_len_dot", "top/microrec_top.sv",
+             "r_len    = dlrm_ctrl[1] ? 16'(dlrm_d) + 16'((32'(dlrm_n) * (32'(dlrm_n) + 1)) / 2)",
+             "r_len    = dlrm_ctrl[1] ? 16'(dlrm_d) + 16'((32'(dlrm_n) * (32'(dlrm_n) - 1)) / 2)", TOPDLRM),
+    Mutation("top_dlrm_last_dim_unchecked", "top/microrec_top.sv",
+             "if (bot_last != 16'(dlrm_d)) bot_bad = 1'b1;", "if (1'b0) bot_bad = 1'b1;", TOPDLRM),
+    Mutation("top_dlrm_dense_not_dropped", "top/microrec_top.sv",
+             "assign dn_ready = dlrm_run ? bot_feat_ready : 1'b1;", "assign dn_ready = bot_feat_ready;", TOPDLRM),
 ]
 
 

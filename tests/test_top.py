@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tb.top.dut import BENCH, DEEP_CONFIG, SAT_CONFIG, SMALL_TOP, TINY_TOP, WIDE_CONFIG
+from tb.top.dut import BENCH, DEEP_CONFIG, DLRM_TOP, SAT_CONFIG, SMALL_TOP, TINY_TOP, WIDE_CONFIG
 
 
 @pytest.mark.rtl
@@ -60,3 +60,49 @@ CHECK_BUGS = {
 def test_top_check_catches_injected_bug(bug, seed):
     testcase, message = CHECK_BUGS[bug]
     BENCH.run(TINY_TOP, testcase, seed, defines={bug: 1}, queries=40, expect_fail=True, expect_in_log=message)
+
+
+# ---- DLRM back half (contracts s.7.2) on a DLRM = 1 build of TINY_TOP ------------------------
+DLRM_MODELS = ["dlrm_tiny_dot", "dlrm_tiny_concat"]
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("testcase", ["TopDlrmTest", "TopBadIndexTest", "TopAxiErrorTest", "TopBackpressureTest",
+                                      "TopDlrmIllegalTest"])
+def test_top_dlrm(testcase, seed):
+    configs = DLRM_MODELS if testcase == "TopDlrmTest" else DLRM_MODELS[:1]
+    BENCH.run(DLRM_TOP, testcase, seed, configs=configs, queries=120)
+
+
+@pytest.mark.rtl
+def test_top_dlrm_rate(seed):
+    """No input idle, no output stall: the cycles between results, logged per model."""
+    BENCH.run(DLRM_TOP, "TopDlrmTest", seed, configs=DLRM_MODELS, queries=200, in_idle=0.0, out_stall=0.0)
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("testcase", ["TopRandomTest", "TopCountersTest", "TopDlrmTest"])
+def test_top_dlrm_build_runs_microrec(testcase, seed):
+    """A DLRM = 1 build with DLRM_CTRL.enable 0 is the MicroRec accelerator; TopDlrmTest then
+    switches to dlrm_tiny and back without a rebuild."""
+    configs = ["tiny", "dlrm_tiny_dot", "tiny"] if testcase == "TopDlrmTest" else ["tiny"]
+    BENCH.run(DLRM_TOP, testcase, seed, configs=configs, queries=80)
+
+
+@pytest.mark.rtl
+def test_top_dlrm_enable_on_plain_build(seed):
+    """DLRM_CTRL.enable on a DLRM = 0 build: CFG_ERR 14 (reason 1), queries ERR_BAD_CONFIG."""
+    BENCH.run(TINY_TOP, "TopDlrmIllegalTest", seed, queries=40)
+
+
+# x joined with the previous query's pooled vector; the interaction's pairs in the wrong
+# order: the end-to-end scoreboard must see both through the logits
+DLRM_BUGS = ["TOP_BUG_DLRM_JOIN", "DOT_BUG_PAIR_ORDER"]
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+@pytest.mark.parametrize("bug", DLRM_BUGS)
+def test_top_dlrm_injected_bug_is_caught(bug, seed):
+    BENCH.run(DLRM_TOP, "TopDlrmTest", seed, defines={bug: 1}, configs=DLRM_MODELS[:1], queries=40,
+              expect_fail=True, expect_in_log="MISMATCH")

@@ -67,11 +67,27 @@ module microrec_csr #(
     output logic [15:0]       mlp_lshift,
     output logic [63:0]       dma_src,
     output logic [7:0]        dma_ch,
-    output logic [1:0]        dma_target,
+    output logic [2:0]        dma_target,
     output logic [7:0]        dma_bank,
     output logic [31:0]       dma_words,
     output logic [15:0]       dma_nbanks,
     output logic [31:0]       lookup_timeout,
+    // DLRM back half (contracts s.7.2): DLRM_CTRL {dot, enable}, interaction sizes,
+    // bottom MLP shape; multi-hot settings for the lookup side (TBL_WRITE: a pulse
+    // storing TBL_POOL {pool_shift, bag_max} into table TBL_IDX)
+    output logic [1:0]        dlrm_ctrl,
+    output logic [7:0]        dlrm_n,
+    output logic [7:0]        dlrm_d,
+    output logic [15:0]       dlrm_flen,
+    output logic [7:0]        dlrm_num_dense,
+    output logic [3:0]        bot_num_layers,
+    output logic [15:0]       bot_in_dim,
+    output logic [4*16-1:0]   bot_out_dims,     // layer l at [16*l +: 16]
+    output logic [3:0]        bot_shift,
+    output logic              multihot_en,
+    output logic [7:0]        tbl_idx,
+    output logic [19:0]       tbl_pool,
+    output logic              tbl_we,
 
     // status
     input  logic              cfg_ready,
@@ -166,6 +182,21 @@ module microrec_csr #(
     assign dma_words  = hwif_out.DMA_WORDS.value.value;
     assign dma_nbanks = hwif_out.DMA_NBANKS.value.value;
     assign lookup_timeout = hwif_out.LOOKUP_TIMEOUT.value.value;
+
+    assign dlrm_ctrl      = {hwif_out.DLRM_CTRL.dot.value, hwif_out.DLRM_CTRL.enable.value};
+    assign dlrm_n         = hwif_out.DLRM_N.value.value;
+    assign dlrm_d         = hwif_out.DLRM_D.value.value;
+    assign dlrm_flen      = hwif_out.DLRM_FLEN.value.value;
+    assign dlrm_num_dense = hwif_out.DLRM_NUM_DENSE.value.value;
+    assign bot_num_layers = hwif_out.BOT_NUM_LAYERS.value.value;
+    assign bot_in_dim     = hwif_out.BOT_IN_DIM.value.value;
+    assign bot_out_dims   = {hwif_out.BOT_OUT_DIM3.value.value, hwif_out.BOT_OUT_DIM2.value.value,
+                             hwif_out.BOT_OUT_DIM1.value.value, hwif_out.BOT_OUT_DIM0.value.value};
+    assign bot_shift      = hwif_out.BOT_SHIFT.value.value;
+    assign multihot_en    = hwif_out.MULTIHOT.enable.value;
+    assign tbl_idx        = hwif_out.TBL_IDX.value.value;
+    assign tbl_pool       = {hwif_out.TBL_POOL.pool_shift.value, hwif_out.TBL_POOL.bag_max.value};
+    assign tbl_we         = hwif_out.TBL_WRITE.go.value;
 
     // ------------------------------------------------------- error record
     logic        err_sticky_q;

@@ -10,6 +10,14 @@
 // zero) so order is kept for free, and leaves with its error record and
 // logit 0. An illegal MLP configuration bypasses the MLP: each query then
 // leaves at once with ERR_BAD_CONFIG instead of waiting forever.
+//
+// DLRM back half (build parameter DLRM = 1, runtime DLRM_CTRL.enable;
+// contracts s.7.2): each query's dense features (s_query_dense, captured with
+// the query) run through a second, smaller mlp_engine (the bottom MLP, VEC_OUT
+// = 1) while its rows are looked up; the bottom's output x is joined, in query
+// order, with the lookup's pooled feature vector in dot_interaction, whose R
+// beats feed the top MLP instead of the feature serializer. With DLRM = 0 none
+// of this is built and the top is cycle for cycle the MicroRec top.
 module microrec_top
     import lookup_pkg::*;
 #(
@@ -37,6 +45,16 @@ module microrec_top
     parameter int FEAT_LANES = 16,
     // glue
     parameter int PEND_DEPTH = 32,
+    // DLRM back half (contracts s.7.2, s.9.3, s.9.4)
+    parameter bit DLRM        = 1'b0,       // 1: build the bottom MLP and the interaction
+    parameter int DENSE_MAX   = 16,         // dense features per query
+    parameter int BP          = (P / 2 > 0) ? P / 2 : 1,   // bottom engine PEs
+    parameter int BU          = U,          // bottom engine MAC lanes
+    parameter int BMAX_LAYERS = 4,
+    parameter int BMAX_DIM    = 512,
+    parameter int BWDEPTH     = 1024,
+    parameter int BBDEPTH     = 64,
+    parameter int DOT_LANES   = 4,
     localparam int CSR_AW    = microrec_csr_regs_pkg::MICROREC_CSR_REGS_MIN_ADDR_WIDTH,
     localparam int PID_W     = $clog2(P_MAX),
     localparam int BSEL_W    = (NUM_BANKS > 1) ? $clog2(NUM_BANKS) : 1,
@@ -69,6 +87,7 @@ module microrec_top
     output logic                          s_query_ready,
     input  logic [31:0]                   s_query_id,
     input  logic [T_MAX*32-1:0]           s_query_idx,
+    input  logic [DENSE_MAX*16-1:0]       s_query_dense,   // DLRM: dense feature k in [16k +: 16]
     // results, in query order: the int32 logit or an error record
     output logic                          m_result_valid,
     input  logic                          m_result_ready,
@@ -100,6 +119,13 @@ module microrec_top
     localparam int NBEATS = (FEAT_MAX + FEAT_LANES - 1) / FEAT_LANES;
     localparam int CNT_W  = 48;
     localparam int CH_W   = (NUM_CH > 1) ? $clog2(NUM_CH) : 1;
+    // DLRM: x (the bottom MLP's output) is at most XD_MAX elements, one bottom output
+    // beat of BVL lanes (a multiple of BP, mlp_engine's rule); CFG_ERR reason 14
+    localparam int XD_MAX = 16;
+    localparam int BVL    = ((XD_MAX + BP - 1) / BP) * BP;
+    localparam int BWA_W_E = (BWDEPTH > 1) ? $clog2(BWDEPTH) : 1;
+    localparam int DWA_W  = (DLRM && BWA_W_E > WA_W) ? BWA_W_E : WA_W;   // DMA word address
+    localparam logic [3:0] CFG_BAD_DLRM = 4'd14;   // lookup_pkg cfg code 14 (13: multi-hot)
 
     // ---------------------------------------------------------------------
     // CSRs
@@ -117,7 +143,7 @@ module microrec_top
     logic [4*16-1:0]   mlp_out_dims;
     logic [63:0]       dma_src;
     logic [7:0]        dma_ch, dma_bank;
-    logic [1:0]        dma_target;
+    logic [2:0]        dma_target;
     logic [31:0]       dma_words;
     logic [15:0]       dma_nbanks;
     logic [31:0]       lookup_timeout;
@@ -127,6 +153,16 @@ module microrec_top
     logic              busy, dma_busy, dma_err, mlp_cfg_bad;
     logic              err_valid;
     logic [16*64-1:0]  perf;
+    logic [1:0]        dlrm_ctrl;
+    logic [7:0]        dlrm_n, dlrm_d, dlrm_num_dense;
+    logic [15:0]       dlrm_flen, bot_in_dim;
+    logic [3:0]        bot_num_layers, bot_shift;
+    logic [4*16-1:0]   bot_out_dims;
+    logic              multihot_en, tbl_we;
+    logic [7:0]        tbl_idx;
+    logic [19:0]       tbl_pool;
+    logic              dlrm_bad;
+    logic [7:0]        dlrm_bad_why;
 
     microrec_csr u_csr (
         .clk, .rst_n,
@@ -140,11 +176,13 @@ module microrec_top
         .mlp_num_layers, .mlp_in_dim, .mlp_out_dims, .mlp_shift,
         .mlp_quant({mlp_lshift_en, mlp_zero_skip, mlp_input_shift, mlp_sparse24, mlp_int8}), .mlp_lshift,
         .dma_src, .dma_ch, .dma_target, .dma_bank, .dma_words, .dma_nbanks, .lookup_timeout,
-        .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad || slot_bad || dma_bad || quant_bad),
+        .dlrm_ctrl, .dlrm_n, .dlrm_d, .dlrm_flen, .dlrm_num_dense, .bot_num_layers, .bot_in_dim,
+        .bot_out_dims, .bot_shift, .multihot_en, .tbl_idx, .tbl_pool, .tbl_we,
+        .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad || slot_bad || dma_bad || quant_bad || dlrm_bad),
         .cfg_err_code(slot_bad ? CFG_BAD_SLOT : dma_bad ? CFG_DMA_FAILED : quant_bad ? CFG_BAD_QUANT
-                      : lk_cfg_err_code),
+                      : dlrm_bad ? CFG_BAD_DLRM : lk_cfg_err_code),
         .cfg_err_table((slot_bad || dma_bad) ? slot_bad_idx : quant_bad ? quant_layer
-                       : 8'(lk_cfg_err_table)),
+                       : dlrm_bad ? dlrm_bad_why : 8'(lk_cfg_err_table)),
         .busy, .dma_busy, .dma_err, .mlp_cfg_err(mlp_cfg_bad),
         .err_valid, .err_code(m_result_err), .err_table(m_result_err_table),
         .err_engine(m_result_err_engine), .err_qid(m_result_id),
@@ -231,6 +269,7 @@ module microrec_top
     logic [BWA_W-1:0]              bank_waddr;
     logic [DATA_W-1:0]             bank_wdata;
     logic                          feat_valid, feat_ready;
+    logic                          lk_query_valid, lk_query_ready;
     logic [31:0]                   feat_id;
     logic [FEAT_MAX*16-1:0]        feat_data;
     logic [3:0]                    feat_err;
@@ -257,7 +296,7 @@ module microrec_top
         .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad), .cfg_err_code(lk_cfg_err_code),
         .cfg_err_table(lk_cfg_err_table),
         .bank_we, .bank_sel, .bank_waddr, .bank_wdata,
-        .s_query_valid, .s_query_ready, .s_query_id, .s_query_idx,
+        .s_query_valid(lk_query_valid), .s_query_ready(lk_query_ready), .s_query_id, .s_query_idx,
         .m_feat_valid(feat_valid), .m_feat_ready(feat_ready), .m_feat_id(feat_id),
         .m_feat_data(feat_data), .m_feat_err(feat_err), .m_feat_err_table(feat_err_table),
         .m_feat_err_engine(feat_err_engine),
@@ -296,8 +335,9 @@ module microrec_top
     logic [63:0]       dma_words_done;
     logic              w_we, w_bias;
     logic [PE_W-1:0]   w_pe;
-    logic [WA_W-1:0]   w_addr;
+    logic [DWA_W-1:0]  w_addr;
     logic [U*16-1:0]   w_data;
+    logic              dma_bot;     // the running DMA fills the bottom engine (targets 3, 4)
 
     // the DMA owns a channel only while nothing else uses the memory, and only for a
     // target that exists (contracts s.7): banks past the last PE or on-chip bank, or
@@ -305,9 +345,12 @@ module microrec_top
     logic dma_no_target;
     always_comb begin
         case (dma_target)
-            2'd0:    dma_no_target = 32'(dma_nbanks) > P || dma_words > 32'(WDEPTH);
-            2'd1:    dma_no_target = 32'(dma_nbanks) > P || dma_words > 32'(BDEPTH);
-            2'd2:    dma_no_target = 32'(dma_bank) + 32'(dma_nbanks) > NUM_BANKS || dma_words > 32'(BANK_WORDS);
+            3'd0:    dma_no_target = 32'(dma_nbanks) > P || dma_words > 32'(WDEPTH);
+            3'd1:    dma_no_target = 32'(dma_nbanks) > P || dma_words > 32'(BDEPTH);
+            3'd2:    dma_no_target = 32'(dma_bank) + 32'(dma_nbanks) > NUM_BANKS || dma_words > 32'(BANK_WORDS);
+            // the bottom engine's banks exist on DLRM builds only
+            3'd3:    dma_no_target = !DLRM || 32'(dma_nbanks) > BP || dma_words > 32'(BWDEPTH);
+            3'd4:    dma_no_target = !DLRM || 32'(dma_nbanks) > BP || dma_words > 32'(BBDEPTH);
             default: dma_no_target = 1'b1;
         endcase
     end
@@ -317,9 +360,13 @@ module microrec_top
         if (!dp_rst_n) begin
             dma_ch_q    <= '0;
             dma_refused <= 1'b0;
+            dma_bot     <= 1'b0;
         end else if (dma_start) begin
             dma_refused <= !dma_go;
-            if (dma_go) dma_ch_q <= dma_ch;
+            if (dma_go) begin
+                dma_ch_q <= dma_ch;
+                dma_bot  <= dma_target[2] || dma_target == 3'd3;
+            end
         end
     end
     assign dma_err = dma_refused || dma_run_err;
@@ -330,10 +377,12 @@ module microrec_top
     end
 
     config_dma #(
-        .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .U(U), .PE_W(PE_W), .WA_W(WA_W),
+        .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .U(U), .PE_W(PE_W), .WA_W(DWA_W),
         .NUM_BANKS(NUM_BANKS), .BSEL_W(BSEL_W), .BWA_W(BWA_W)
     ) u_dma (
-        .clk, .rst_n(dp_rst_n), .start(dma_go), .src(dma_src), .target(dma_target),
+        // bottom targets 3 / 4 run as weights / biases (BU = U: the same word format)
+        .clk, .rst_n(dp_rst_n), .start(dma_go), .src(dma_src),
+        .target((dma_target == 3'd3) ? 2'd0 : (dma_target == 3'd4) ? 2'd1 : dma_target[1:0]),
         .bank(dma_bank), .words(dma_words), .nbanks(dma_nbanks),
         .busy(dma_busy), .err(dma_run_err), .data_lost(dma_data_lost), .words_done(dma_words_done),
         .m_arvalid(dma_arvalid), .m_arready(dma_arready), .m_araddr(dma_araddr),
@@ -391,7 +440,7 @@ module microrec_top
 
     always_comb begin
         shape_bad = 32'(mlp_num_layers) > MAX_LAYERS || mlp_num_layers == 4'd0 ||
-                    32'(mlp_in_dim) > MAX_DIM || 32'(mlp_in_dim) > FEAT_MAX ||
+                    32'(mlp_in_dim) > MAX_DIM || (!dlrm_on && 32'(mlp_in_dim) > FEAT_MAX) ||
                     mlp_shift == 4'd0 || mlp_shift > 4'd14;
         for (int l = 0; l < MAX_LAYERS; l++) begin
             if (32'(mlp_out_dims[16*l +: 16]) > MAX_DIM) shape_bad = 1'b1;
@@ -420,7 +469,7 @@ module microrec_top
     end
     assign mlp_cfg_bad = shape_bad || mlp_engine_err || quant_bad;
     logic  cfg_bypass;   // no query can be answered correctly: answer each with ERR_BAD_CONFIG
-    assign cfg_bypass  = mlp_cfg_bad || slot_bad || dma_bad;
+    assign cfg_bypass  = mlp_cfg_bad || slot_bad || dma_bad || dlrm_bad;
 
     // ---------------------------------------------------------------------
     // feature serializer: a whole vector in, FEAT_LANES elements a beat out;
@@ -442,6 +491,8 @@ module microrec_top
     logic                            pend_push, pend_pop, pend_full, pend_empty;
     pend_t                           pend_in, pend_head;
     logic                            mlp_feat_valid, mlp_feat_ready;
+    logic [FEAT_LANES*16-1:0]        mlp_feat_data;
+    logic [TAG_W-1:0]                mlp_feat_tag;
     logic                            mlp_out_valid, mlp_out_ready, mlp_idle;
     logic [31:0]                     mlp_out_logit;
     logic [TAG_W-1:0]                mlp_out_tag;
@@ -449,7 +500,8 @@ module microrec_top
     logic                            mlp_out_last;    // VEC_OUT = 0: constant 1
 
     assign nbeats     = DIM_W'((32'(mlp_in_dim) + FEAT_LANES - 1) / FEAT_LANES);
-    assign feat_ready = !holding && !pend_full;
+    // DLRM: a query leaves the lookup only together with its x (the join below)
+    assign feat_ready = dlrm_run ? join_ready : !holding && !pend_full;
     assign pend_push  = feat_valid && feat_ready;
     assign pend_in    = '{qid: feat_id, err: cfg_bypass && feat_err == ERR_NONE ? ERR_BAD_CONFIG : feat_err,
                           err_table: feat_err_table, err_engine: feat_err_engine,
@@ -463,9 +515,9 @@ module microrec_top
         end else begin
             if (pend_push) begin
                 tag_next <= tag_next + 1'b1;
-                holding  <= !cfg_bypass;
+                holding  <= !cfg_bypass && !dlrm_run;
                 beat     <= '0;
-            end else if (mlp_feat_valid && mlp_feat_ready) begin
+            end else if (holding && mlp_feat_ready) begin
                 if (beat + 1'b1 == nbeats) holding <= 1'b0;
                 beat <= beat + 1'b1;
             end
@@ -479,7 +531,11 @@ module microrec_top
         end
     end
 
-    assign mlp_feat_valid = holding;
+    // the top MLP's features: the serializer, or (DLRM) the interaction's R beats
+    assign mlp_feat_valid = dlrm_run ? ia_m_valid : holding;
+    assign mlp_feat_data  = dlrm_run ? ia_m_data : vec[32'(beat) * FEAT_LANES * 16 +: FEAT_LANES * 16];
+    assign mlp_feat_tag   = dlrm_run ? ia_m_tag : hold_tag;
+    assign ia_m_ready     = dlrm_run && mlp_feat_ready;
 
     logic [$clog2(PEND_DEPTH + 1)-1:0] pend_count;
     assign pend_full = 32'(pend_count) == PEND_DEPTH;
@@ -501,10 +557,10 @@ module microrec_top
         .cfg_sparse(mlp_sparse24[MAX_LAYERS-1:0]), .cfg_input_shift(mlp_input_shift),
         .cfg_zero_skip(mlp_zero_skip), .cfg_err(mlp_engine_err), .cfg_err_quant(eng_quant_bad),
         .cfg_err_qlayer(eng_quant_layer), .idle(mlp_idle),
-        .w_we, .w_bias, .w_pe, .w_addr, .w_data,
+        .w_we(w_we && !dma_bot), .w_bias, .w_pe, .w_addr(WA_W'(w_addr)), .w_data,
         .feat_valid(mlp_feat_valid), .feat_ready(mlp_feat_ready),
-        .feat_data(vec[32'(beat) * FEAT_LANES * 16 +: FEAT_LANES * 16]),
-        .feat_tag(hold_tag),
+        .feat_data(mlp_feat_data),
+        .feat_tag(mlp_feat_tag),
         .out_valid(mlp_out_valid), .out_ready(mlp_out_ready), .out_logit(mlp_out_logit),
         .out_tag(mlp_out_tag),
         .out_vec(mlp_out_vec), .out_last(mlp_out_last),   // logit build (VEC_OUT = 0): 0 and 1
@@ -513,6 +569,208 @@ module microrec_top
         .perf_stall_dst(mlp_perf_stall_dst), .perf_stall_arr(mlp_perf_stall_arr),
         .perf_sat(mlp_perf_sat), .perf_relu0(mlp_perf_relu0)
     );
+
+
+    // ---------------------------------------------------------------------
+    // DLRM back half (contracts s.7.2): dense -> bottom MLP -> x; x joined with
+    // the query's pooled vector -> dot_interaction -> R -> the top MLP
+    // ---------------------------------------------------------------------
+    logic dlrm_on;    // DLRM_CTRL.enable on a DLRM build
+    logic dlrm_run;   // ... with a legal configuration: queries take the DLRM path
+    assign dlrm_on  = DLRM && dlrm_ctrl[0];
+    assign dlrm_run = dlrm_on && !cfg_bypass;
+
+    // interaction output (the top MLP's features while dlrm_run)
+    logic                     ia_m_valid, ia_m_ready;
+    logic [FEAT_LANES*16-1:0] ia_m_data;
+    logic [TAG_W-1:0]         ia_m_tag;
+    logic                     join_ready;   // a query's pooled vector may be taken now
+    logic                     dlrm_busy;
+    logic                     dn_full;      // the dense source cannot take another query
+
+    // the lookup takes a query only while its dense features have room
+    assign lk_query_valid = s_query_valid && !(dlrm_on && dn_full);
+    assign s_query_ready  = lk_query_ready && !(dlrm_on && dn_full);
+
+    // the multi-hot settings, kept for the lookup side (contracts s.9.9; not wired yet)
+    logic [T_MAX*16-1:0] mh_bag_max;
+    logic [T_MAX*4-1:0]  mh_pool_shift;
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            for (int t = 0; t < T_MAX; t++) begin
+                mh_bag_max[16*t +: 16]  <= 16'd1;
+                mh_pool_shift[4*t +: 4] <= 4'd0;
+            end
+        end else if (tbl_we) begin
+            for (int t = 0; t < T_MAX; t++) begin
+                if (32'(tbl_idx) == t) begin
+                    mh_bag_max[16*t +: 16]  <= tbl_pool[15:0];
+                    mh_pool_shift[4*t +: 4] <= tbl_pool[19:16];
+                end
+            end
+        end
+    end
+
+    if (DLRM) begin : g_dlrm
+        localparam int BDIM_W = $clog2(BMAX_DIM + 1);
+        localparam int BNL_W  = $clog2(BMAX_LAYERS + 1);
+        localparam int BPE_W  = (BP > 1) ? $clog2(BP) : 1;
+        localparam int IN_W   = $clog2(T_MAX + 1);
+        localparam int ID_W_X = $clog2(XD_MAX + 1);
+        localparam int IPL_W  = $clog2(FEAT_MAX + 1);
+        if (BMAX_LAYERS > 4) begin : g_bad_blayers
+            $error("microrec_top: BMAX_LAYERS=%0d; the CSR map holds at most 4 bottom layers", BMAX_LAYERS);
+        end
+
+        // ---- configuration checks (CFG_ERR code 14, table_id = the reason) ----
+        logic                         bot_err, ia_cfg_err, bot_bad, ia_bad, len_bad;
+        logic [BMAX_LAYERS*BDIM_W-1:0] bcfg_out_dims;
+        logic [15:0]                  bot_last, r_len;
+        always_comb begin
+            bot_last = 16'd0;
+            bot_bad  = bot_num_layers == 4'd0 || 32'(bot_num_layers) > BMAX_LAYERS ||
+                       bot_in_dim == 16'd0 || 32'(bot_in_dim) > DENSE_MAX ||
+                       bot_in_dim != 16'(dlrm_num_dense) ||
+                       bot_shift == 4'd0 || bot_shift > 4'd14 || bot_err;
+            for (int l = 0; l < BMAX_LAYERS; l++) begin
+                if (32'(l) < 32'(bot_num_layers) && 32'(bot_out_dims[16*l +: 16]) > BMAX_DIM) bot_bad = 1'b1;
+                if (32'(l) + 1 == 32'(bot_num_layers)) bot_last = bot_out_dims[16*l +: 16];
+                bcfg_out_dims[BDIM_W*l +: BDIM_W] = BDIM_W'(bot_out_dims[16*l +: 16]);
+            end
+            if (bot_last != 16'(dlrm_d)) bot_bad = 1'b1;       // x is the d of the interaction
+            // the interaction's own checks, on the full CSR values (its ports are narrower)
+            ia_bad   = ia_cfg_err || 32'(dlrm_d) > XD_MAX ||
+                       (dlrm_ctrl[1] ? 32'(dlrm_n) > T_MAX : 32'(dlrm_flen) > FEAT_MAX);
+            r_len    = dlrm_ctrl[1] ? 16'(dlrm_d) + 16'((32'(dlrm_n) * (32'(dlrm_n) + 1)) / 2)
+                                    : 16'(dlrm_d) + dlrm_flen;
+            len_bad  = mlp_in_dim != r_len;
+        end
+        always_comb begin
+            dlrm_bad     = dlrm_ctrl[0] && (ia_bad || bot_bad || len_bad);
+            dlrm_bad_why = ia_bad ? 8'd2 : bot_bad ? 8'd3 : 8'd4;
+        end
+
+        // ---- the dense source: one beat per query, in query order ----------
+        // This is the one place to switch to the lookup's early m_dense stream:
+        // dn_valid / dn_ready / dn_data are all the rest of the back half sees.
+        logic                     dn_valid, dn_ready;
+        logic [DENSE_MAX*16-1:0]  dn_data;
+        logic                     dn_empty;
+        logic [$clog2(QDEPTH + 1)-1:0] dn_count;
+        mlp_fifo #(.WIDTH(DENSE_MAX*16), .DEPTH(QDEPTH)) u_dense (
+            .clk, .rst_n(dp_rst_n),
+            .push(s_query_valid && s_query_ready && dlrm_on), .push_data(s_query_dense),
+            .pop(dn_valid && dn_ready), .head(dn_data), .empty(dn_empty), .count(dn_count)
+        );
+        assign dn_full  = 32'(dn_count) == QDEPTH;
+        assign dn_valid = !dn_empty;
+
+        // ---- bottom MLP: a VEC_OUT engine, BP x BU ------------------------------
+        // Under an illegal configuration the dense beats are dropped (their queries
+        // bypass everything and answer ERR_BAD_CONFIG).
+        logic                 bot_feat_ready, bot_idle, bot_out_valid, bot_out_ready, bot_out_last;
+        logic [TAG_W-1:0]     dn_tag, bot_out_tag;
+        logic [BVL*16-1:0]    bot_out_vec;
+        logic [31:0]          bot_out_logit;
+        logic                 bot_err_quant;
+        logic [7:0]           bot_err_qlayer;
+        logic [CNT_W-1:0]     bp_cycles, bp_idle, bp_out_stall;
+        logic [BMAX_LAYERS*CNT_W-1:0] bp_busy, bp_macs, bp_stall_dst, bp_stall_arr, bp_sat, bp_relu0;
+        assign dn_ready = dlrm_run ? bot_feat_ready : 1'b1;
+        // dense beats numbered as they enter the bottom engine; x_tag numbers the x's joined
+        logic [TAG_W-1:0] x_tag;
+        always_ff @(posedge clk) begin
+            if (!dp_rst_n) begin
+                dn_tag <= '0;
+                x_tag  <= '0;
+            end else begin
+                if (dn_valid && dlrm_run && bot_feat_ready) dn_tag <= dn_tag + 1'b1;
+                if (bot_out_valid && bot_out_ready) x_tag <= x_tag + 1'b1;
+            end
+        end
+
+        mlp_engine #(
+            .P(BP), .U(BU), .ACC_W(ACC_W), .MAX_LAYERS(BMAX_LAYERS), .MAX_DIM(BMAX_DIM),
+            .WDEPTH(BWDEPTH), .BDEPTH(BBDEPTH), .FEAT_LANES(DENSE_MAX), .ID_W(TAG_W), .CNT_W(CNT_W),
+            .OUT_DEPTH(2), .VEC_OUT(1'b1), .VEC_LANES(BVL)
+        ) u_bottom (
+            .clk, .rst_n(dp_rst_n),
+            .cfg_num_layers(BNL_W'(bot_num_layers)), .cfg_in_dim(BDIM_W'(bot_in_dim)),
+            .cfg_out_dims(bcfg_out_dims), .cfg_shift({BMAX_LAYERS{bot_shift}}),
+            .cfg_int8('0), .cfg_sparse('0), .cfg_input_shift(4'd0), .cfg_zero_skip(1'b0),
+            .cfg_err(bot_err), .cfg_err_quant(bot_err_quant), .cfg_err_qlayer(bot_err_qlayer),
+            .idle(bot_idle),
+            .w_we(w_we && dma_bot), .w_bias, .w_pe(BPE_W'(w_pe)), .w_addr(BWA_W_E'(w_addr)),
+            .w_data(w_data[BU*16-1:0]),
+            .feat_valid(dn_valid && dlrm_run), .feat_ready(bot_feat_ready), .feat_data(dn_data),
+            .feat_tag(dn_tag),
+            .out_valid(bot_out_valid), .out_ready(bot_out_ready), .out_logit(bot_out_logit),
+            .out_tag(bot_out_tag), .out_vec(bot_out_vec), .out_last(bot_out_last),
+            .perf_clear, .perf_cycles(bp_cycles), .perf_idle(bp_idle), .perf_out_stall(bp_out_stall),
+            .perf_busy(bp_busy), .perf_macs(bp_macs), .perf_stall_dst(bp_stall_dst),
+            .perf_stall_arr(bp_stall_arr), .perf_sat(bp_sat), .perf_relu0(bp_relu0)
+        );
+
+        // ---- the join: x of query k with the pooled vector of query k ----------
+        logic                ia_s_ready, ia_idle, ia_m_last;
+        logic [XD_MAX*16-1:0] x_now, x_join;
+        assign x_now = bot_out_vec[XD_MAX*16-1:0];
+`ifdef INJECT_BUGS
+        // injected bug (+TOP_BUG_DLRM_JOIN): each pooled vector meets the previous query's x
+        logic [XD_MAX*16-1:0] x_prev;
+        always_ff @(posedge clk) begin
+            if (!dp_rst_n) x_prev <= '0;
+            else if (bot_out_valid && bot_out_ready) x_prev <= x_now;
+        end
+        assign x_join = $test$plusargs("TOP_BUG_DLRM_JOIN") ? x_prev : x_now;
+`else
+        assign x_join = x_now;
+`endif
+        assign join_ready    = bot_out_valid && ia_s_ready && !pend_full;
+        assign bot_out_ready = dlrm_run && feat_valid && ia_s_ready && !pend_full;
+
+        dot_interaction #(
+            .N_MAX(T_MAX), .D_MAX(XD_MAX), .POOL_MAX(FEAT_MAX), .DOT_LANES(DOT_LANES),
+            .FEAT_LANES(FEAT_LANES), .ACC_W(ACC_W), .ID_W(TAG_W), .OUT_DEPTH(8)
+        ) u_interaction (
+            .clk, .rst_n(dp_rst_n),
+            .cfg_dot(dlrm_ctrl[1]), .cfg_n(IN_W'(dlrm_n)), .cfg_d(ID_W_X'(dlrm_d)),
+            .cfg_flen(IPL_W'(dlrm_flen)), .cfg_frac_bits(bot_shift), .cfg_err(ia_cfg_err),
+            .idle(ia_idle),
+            .s_valid(dlrm_run && feat_valid && bot_out_valid && !pend_full), .s_ready(ia_s_ready),
+            .s_x(x_join), .s_pooled(feat_data), .s_tag(tag_next),
+            .m_valid(ia_m_valid), .m_ready(ia_m_ready), .m_data(ia_m_data), .m_last(ia_m_last),
+            .m_tag(ia_m_tag)
+        );
+
+        assign dlrm_busy = dn_valid || !bot_idle || !ia_idle;
+
+        // the bottom MLP answers in input order: the k-th x joined is the k-th dense beat
+        always_ff @(posedge clk) begin
+            if (dp_rst_n && sva_armed && bot_out_valid && bot_out_ready) begin
+                assert (bot_out_tag == x_tag)
+                else $error("microrec_top: bottom-MLP x of dense beat %0d joined as x number %0d",
+                            bot_out_tag, x_tag);
+            end
+        end
+
+        logic unused_dlrm;
+        assign unused_dlrm = ^{bot_out_logit, bot_out_last, bot_err_quant, bot_err_qlayer, bp_cycles, bp_idle,
+                               bp_out_stall, bp_busy, bp_macs, bp_stall_dst, bp_stall_arr, bp_sat, bp_relu0,
+                               ia_m_last, bot_out_vec};
+    end else begin : g_no_dlrm
+        assign dlrm_bad     = dlrm_ctrl[0];   // enabled on a build without the back half
+        assign dlrm_bad_why = 8'd1;
+        assign dn_full      = 1'b0;
+        assign join_ready   = 1'b0;
+        assign ia_m_valid   = 1'b0;
+        assign ia_m_data    = '0;
+        assign ia_m_tag     = '0;
+        assign dlrm_busy    = 1'b0;
+        logic unused_no_dlrm;
+        assign unused_no_dlrm = ^{s_query_dense, ia_m_ready, dlrm_ctrl, dlrm_n, dlrm_d, dlrm_flen, dlrm_num_dense,
+                                  bot_num_layers, bot_in_dim, bot_out_dims, bot_shift, dma_bot};
+    end
 
     // ---------------------------------------------------------------------
     // results in query order
@@ -556,7 +814,8 @@ module microrec_top
     a_dma_one_owner: assert property (@(posedge clk) disable iff (!dp_rst_n || !sva_armed) dma_busy |-> !lk_busy)
         else $error("microrec_top: the DMA and the lookup engines share a channel");
 
-    assign busy = lk_busy || feat_valid || holding || !pend_empty || !mlp_idle || dma_busy || draining;
+    assign busy = lk_busy || feat_valid || holding || !pend_empty || !mlp_idle || dma_busy || draining ||
+                  dlrm_busy;
 
     // ---------------------------------------------------------------------
     // performance counters (order: docs/csr map PERF0..15)
@@ -609,5 +868,5 @@ module microrec_top
     logic unused_top;
     assign unused_top = ^{lk_dead, lk_queries, lk_out_stall, lk_outstanding, mlp_perf_cycles, mlp_perf_out_stall,
                           mlp_perf_stall_dst, mlp_perf_stall_arr, mlp_perf_sat, mlp_perf_relu0,
-                          mlp_out_vec, mlp_out_last};
+                          mlp_out_vec, mlp_out_last, multihot_en, mh_bag_max, mh_pool_shift};
 endmodule

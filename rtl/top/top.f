@@ -2,5 +2,6 @@
 -f ../lookup/lookup.f
 -f ../csr/csr.f
 -f ../mlp/mlp_engine.f
+../mlp/dot_interaction.sv
 config_dma.sv
 microrec_top.sv

@@ -37,6 +37,7 @@ PULSES = {  # CSR field -> wrapper output
     ("CTRL", "err_clear"): "err_clear",
     ("CTRL", "perf_clear"): "perf_clear",
     ("DESC_WRITE", "go"): "desc_we",
+    ("TBL_WRITE", "go"): "tbl_we",
 }
 PULSE_PORTS = sorted(set(PULSES.values()))
 
@@ -59,6 +60,18 @@ RW_PORTS = {
     "DMA_WORDS": ("dma_words", 0),
     "DMA_NBANKS": ("dma_nbanks", 0),
     "LOOKUP_TIMEOUT": ("lookup_timeout", 0),
+    "DLRM_CTRL": ("dlrm_ctrl", 0),
+    "DLRM_N": ("dlrm_n", 0),
+    "DLRM_D": ("dlrm_d", 0),
+    "DLRM_FLEN": ("dlrm_flen", 0),
+    "DLRM_NUM_DENSE": ("dlrm_num_dense", 0),
+    "BOT_NUM_LAYERS": ("bot_num_layers", 0),
+    "BOT_IN_DIM": ("bot_in_dim", 0),
+    **{f"BOT_OUT_DIM{layer}": ("bot_out_dims", 16 * layer) for layer in range(4)},
+    "BOT_SHIFT": ("bot_shift", 0),
+    "MULTIHOT": ("multihot_en", 0),
+    "TBL_IDX": ("tbl_idx", 0),
+    "TBL_POOL": ("tbl_pool", 0),
 }
 
 STATUS_INPUTS = {  # STATUS field -> input port (err_sticky is internal)
@@ -167,7 +180,7 @@ class CsrIdTest(CsrBaseTest):
 
     async def check(self, dut):
         check("ID", await self.csr.read("ID"), 0x4D524543)
-        check("VERSION", await self.csr.read("VERSION"), 0x00010000)
+        check("VERSION", await self.csr.read("VERSION"), 0x00010001)
         for name in self.csr.names():
             reg = self.csr.reg(name)
             got = await self.csr.read(name)
@@ -182,7 +195,7 @@ class CsrRwTest(CsrBaseTest):
     async def check(self, dut):
         assert set(RW_PORTS) == {n for n in self.csr.names()
                                  if self.csr.reg(n).get_rights() == "RW"
-                                 and n not in ("CTRL", "DESC_WRITE")}, "RW_PORTS out of date"
+                                 and n not in ("CTRL", "DESC_WRITE", "TBL_WRITE")}, "RW_PORTS out of date"
         for rnd_round in range(4):
             written = {}
             for name in self.rnd.sample(sorted(RW_PORTS), len(RW_PORTS)):
@@ -220,7 +233,7 @@ class CsrPulseTest(CsrBaseTest):
         ctrl_ports = sorted(p for (r, _), p in PULSES.items() if r == "CTRL")
         check("CTRL=0x1f pulses", sorted(p for _, p in pulses), ctrl_ports)
         check("CTRL=0x1f one cycle", len({c for c, _ in pulses}), 1)
-        for reg in ("CTRL", "DESC_WRITE"):
+        for reg in ("CTRL", "DESC_WRITE", "TBL_WRITE"):
             await self.csr.write(reg, 0)
         await self.settle(4)
         check("pulses after writing 0", self.env.mon.take()[0], [])

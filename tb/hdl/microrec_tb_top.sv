@@ -27,6 +27,15 @@ module microrec_tb_top
     parameter int WDEPTH     = 1024,
     parameter int BDEPTH     = 64,
     parameter int FEAT_LANES = 16,
+    // DLRM back half (microrec_top: contracts s.7.2); DLRM = 0 builds none of it
+    parameter bit DLRM        = 1'b0,
+    parameter int DENSE_MAX   = 16,
+    parameter int BP          = (P / 2 > 0) ? P / 2 : 1,
+    parameter int BU          = U,
+    parameter int BMAX_LAYERS = 4,
+    parameter int BMAX_DIM    = 512,
+    parameter int BWDEPTH     = 1024,
+    parameter int BBDEPTH     = 64,
     localparam int CSR_AW    = microrec_csr_regs_pkg::MICROREC_CSR_REGS_MIN_ADDR_WIDTH
 ) (
     input  logic                     clk,
@@ -54,6 +63,7 @@ module microrec_tb_top
     output logic                     s_query_ready,
     input  logic [31:0]              s_query_id,
     input  logic [T_MAX*32-1:0]      s_query_idx,
+    input  logic [DENSE_MAX*16-1:0]  s_query_dense,
     output logic                     m_result_valid,
     input  logic                     m_result_ready,
     output logic [31:0]              m_result_id,
@@ -86,7 +96,9 @@ module microrec_tb_top
         .NUM_CH(NUM_CH), .NUM_BANKS(NUM_BANKS), .BANK_WORDS(BANK_WORDS), .QDEPTH(QDEPTH),
         .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX), .DIM_MAX(DIM_MAX), .FEAT_MAX(FEAT_MAX),
         .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .P(P), .U(U), .MAX_LAYERS(MAX_LAYERS),
-        .MAX_DIM(MAX_DIM), .WDEPTH(WDEPTH), .BDEPTH(BDEPTH), .FEAT_LANES(FEAT_LANES)
+        .MAX_DIM(MAX_DIM), .WDEPTH(WDEPTH), .BDEPTH(BDEPTH), .FEAT_LANES(FEAT_LANES),
+        .DLRM(DLRM), .DENSE_MAX(DENSE_MAX), .BP(BP), .BU(BU), .BMAX_LAYERS(BMAX_LAYERS),
+        .BMAX_DIM(BMAX_DIM), .BWDEPTH(BWDEPTH), .BBDEPTH(BBDEPTH)
     ) u_dut (
         .clk, .rst_n(core_rst_n),
         .s_axil_awvalid, .s_axil_awready, .s_axil_awaddr, .s_axil_awprot,
@@ -94,7 +106,7 @@ module microrec_tb_top
         .s_axil_bvalid, .s_axil_bready, .s_axil_bresp,
         .s_axil_arvalid, .s_axil_arready, .s_axil_araddr, .s_axil_arprot,
         .s_axil_rvalid, .s_axil_rready, .s_axil_rdata, .s_axil_rresp,
-        .s_query_valid, .s_query_ready, .s_query_id, .s_query_idx,
+        .s_query_valid, .s_query_ready, .s_query_id, .s_query_idx, .s_query_dense,
         .m_result_valid, .m_result_ready, .m_result_id, .m_result_logit, .m_result_err,
         .m_result_err_table, .m_result_err_engine,
         .m_axi_arvalid(arvalid), .m_axi_arready(arready), .m_axi_araddr(araddr),

@@ -23,6 +23,7 @@ from tb.mlp.mlp_layout import EngineBuild, bank_plan, ceil_div, weight_writes
 from tb.common.clock_reset import pass_cycles
 
 DMA_WEIGHTS, DMA_BIASES, DMA_BANK = 0, 1, 2
+DMA_BOT_WEIGHTS, DMA_BOT_BIASES = 3, 4     # the bottom MLP's banks (DLRM builds, contracts s.7.2)
 PERF_COUNTERS = PERF_NAMES      # the CSR map's counters (read from the SystemRDL)
 
 
@@ -31,10 +32,24 @@ class HostError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class DlrmBuild:
+    """The DLRM back half of a microrec_top build (DLRM = 1, contracts s.7.2): the bottom
+    engine is BP x BU (BP = 0: P / 2, at least 1; BU = 0: U)."""
+    dense_max: int = 16
+    bp: int = 0
+    bu: int = 0
+    bmax_layers: int = 4
+    bmax_dim: int = 512
+    bwdepth: int = 256
+    bbdepth: int = 64
+
+
+@dataclass(frozen=True)
 class TopBuild:
-    """Build-time maxima of one microrec_tb_top build."""
+    """Build-time maxima of one microrec_tb_top build (``dlrm`` None: a DLRM = 0 build)."""
     lookup: LookupBuild = field(default_factory=LookupBuild)
     mlp: EngineBuild = field(default_factory=EngineBuild)
+    dlrm: DlrmBuild | None = None
 
     def __post_init__(self):
         # read back from a bench spec (JSON): the parts arrive as dicts
@@ -42,12 +57,31 @@ class TopBuild:
             object.__setattr__(self, "lookup", LookupBuild(**self.lookup))
         if isinstance(self.mlp, dict):
             object.__setattr__(self, "mlp", EngineBuild(**self.mlp))
+        if isinstance(self.dlrm, dict):
+            object.__setattr__(self, "dlrm", DlrmBuild(**self.dlrm))
+
+    @property
+    def bottom(self) -> EngineBuild | None:
+        """The bottom engine as an EngineBuild (its bank layout is the top engine's rule)."""
+        d = self.dlrm
+        if d is None:
+            return None
+        bp = d.bp or max(1, self.mlp.P // 2)
+        return EngineBuild(P=bp, U=d.bu or self.mlp.U, MAX_LAYERS=d.bmax_layers, MAX_DIM=d.bmax_dim,
+                           WDEPTH=d.bwdepth, BDEPTH=d.bbdepth, FEAT_LANES=d.dense_max, VEC_OUT=1,
+                           VEC_LANES=-(-16 // bp) * bp)
 
     def sv_parameters(self) -> dict:
         m = self.mlp
-        return {**self.lookup.sv_parameters(), "P": m.P, "U": m.U, "MAX_LAYERS": m.MAX_LAYERS,
-                "MAX_DIM": m.MAX_DIM, "WDEPTH": m.WDEPTH, "BDEPTH": m.BDEPTH,
-                "FEAT_LANES": m.FEAT_LANES}
+        p = {**self.lookup.sv_parameters(), "P": m.P, "U": m.U, "MAX_LAYERS": m.MAX_LAYERS,
+             "MAX_DIM": m.MAX_DIM, "WDEPTH": m.WDEPTH, "BDEPTH": m.BDEPTH,
+             "FEAT_LANES": m.FEAT_LANES}
+        if self.dlrm is not None:   # a DLRM = 0 build keeps exactly the parameters it always had
+            b = self.bottom
+            p.update({"DLRM": 1, "DENSE_MAX": self.dlrm.dense_max, "BP": b.P, "BU": b.U,
+                      "BMAX_LAYERS": b.MAX_LAYERS, "BMAX_DIM": b.MAX_DIM, "BWDEPTH": b.WDEPTH,
+                      "BBDEPTH": b.BDEPTH})
+        return p
 
 
 
@@ -75,10 +109,11 @@ class MicrorecHost:
         self.written: dict = {}     # MLP_QUANT / MLP_LSHIFT as last written (CSRs keep them over a soft reset)
 
     # ------------------------------------------------------------------ images
-    def mlp_images(self, weights, precisions=None) -> tuple[bytes, int, bytes, int]:
+    def mlp_images(self, weights, precisions=None, build: EngineBuild | None = None) -> tuple[bytes, int, bytes, int]:
         """(weight image, words per bank, bias image, words per bank) for the DMA; an int8
-        layer's words pack 2U weights (tb/mlp/mlp_layout.py, contracts s.6)."""
-        b, lb = self.build.mlp, self.build.lookup
+        layer's words pack 2U weights (tb/mlp/mlp_layout.py, contracts s.6). ``build``: the
+        engine the images are for (default the top MLP; the bottom engine for DLRM)."""
+        b, lb = build or self.build.mlp, self.build.lookup
         beat = lb.word_bytes
         wbeats = ceil_div(b.U * 16, lb.data_w)
         plan = bank_plan(b, [(np.shape(w)[1], np.shape(w)[0]) for w, _ in weights], precisions)
@@ -157,6 +192,13 @@ class MicrorecHost:
             relocate_tables(g, self.layout, hi - lo, lo=lo)
         self.weights = (weights if weights is not None else self.qmodel.weights if self.qmodel is not None
                         else mlp_weights(cfg))
+        # a DLRM model (a bottom MLP): its weights from models.dlrm (contracts s.9.5)
+        self.bottom_weights = None
+        if cfg.bottom_mlp:
+            if self.build.dlrm is None:
+                raise HostError(f"{cfg.name}: a bottom MLP needs a DLRM build (TopBuild.dlrm)")
+            from models.dlrm import bottom_weights
+            self.bottom_weights = bottom_weights(cfg)
         lb = self.build.lookup
         # the host owns the memory layout: bytes a previous model wrote (its DMA
         # images) would otherwise shadow this model's procedural table rows
@@ -170,6 +212,10 @@ class MicrorecHost:
         wbytes, n_w, bbytes, n_b = self.mlp_images(self.weights, self.precisions)
         images = [("weights", DMA_WEIGHTS, 0, wbytes, n_w, self.build.mlp.P),
                   ("biases", DMA_BIASES, 0, bbytes, n_b, self.build.mlp.P)]
+        if self.bottom_weights is not None:
+            bw, bn_w, bb, bn_b = self.mlp_images(self.bottom_weights, None, self.build.bottom)
+            images += [("bottom weights", DMA_BOT_WEIGHTS, 0, bw, bn_w, self.build.bottom.P),
+                       ("bottom biases", DMA_BOT_BIASES, 0, bb, bn_b, self.build.bottom.P)]
         for bank, img in sorted(self.layout.bank_images().items()):
             n = max(img) + 1
             data = pack_words([img.get(a, 0) for a in range(n)], lb.word_bytes)
@@ -186,6 +232,7 @@ class MicrorecHost:
             await self.csr.write_descriptor(p, self.layout.words[p] if p < len(self.layout.words) else 0)
         await self.csr.write("NUM_TABLES", cfg.num_tables)
         await self.program_mlp(cfg)
+        await self.program_dlrm(cfg)
         for target, bank, src, words, nbanks in plan:
             await self.dma(src, target, words, nbanks, bank)
         await self.csr.write_fields("CTRL", commit=1)
@@ -225,6 +272,30 @@ class MicrorecHost:
         if fields != self.written.get("MLP_QUANT", self.QUANT_RESET):
             await self.csr.write_fields("MLP_QUANT", **fields)
             self.written["MLP_QUANT"] = fields
+
+    def dlrm_fields(self, cfg: ModelConfig) -> dict:
+        """The DLRM_* and BOT_* registers of a model (contracts s.7.2); a model without a
+        bottom MLP leaves DLRM_CTRL.enable 0 (MicroRec)."""
+        if not cfg.bottom_mlp:
+            return {"DLRM_CTRL": 0}
+        dot = cfg.interaction == "dot"
+        shapes = list(cfg.bottom_layer_shapes)
+        f = {"DLRM_CTRL": 1 | (int(dot) << 1), "DLRM_N": cfg.num_tables if dot else 0,
+             "DLRM_D": cfg.bottom_mlp[-1], "DLRM_FLEN": 0 if dot else cfg.feature_len,
+             "DLRM_NUM_DENSE": cfg.dense, "BOT_NUM_LAYERS": len(shapes), "BOT_IN_DIM": shapes[0][0],
+             "BOT_SHIFT": cfg.frac_bits}
+        for l in range(4):
+            f[f"BOT_OUT_DIM{l}"] = shapes[l][1] if l < len(shapes) else 0
+        return f
+
+    async def program_dlrm(self, cfg: ModelConfig, **override) -> None:
+        """Write the DLRM registers that differ from what was last written (all reset to 0),
+        so a MicroRec model on any build programs exactly the registers of before."""
+        fields = {**self.dlrm_fields(cfg), **override}
+        for name, value in fields.items():
+            if value != self.written.get(name, 0):
+                await self.csr.write(name, value)
+                self.written[name] = value
 
     QUANT_RESET = {"int8": 0, "sparse24": 0, "input_shift": 0, "zero_skip": 0, "lshift": 0}
 

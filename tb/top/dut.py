@@ -9,7 +9,7 @@ from sim.filelist import read_filelist
 from sim.runner import Dut
 from sim.toolchain import RTL_DIR, TB_DIR
 from tb.common.bench_def import BenchDef, defines_tag
-from tb.host.microrec_host import TopBuild
+from tb.host.microrec_host import DlrmBuild, TopBuild
 from tb.lookup.dut import DEEP_CONFIG, SAT_CONFIG, WIDE_CONFIG  # noqa: F401 - configs the top tests run
 from tb.lookup.layout import LookupBuild
 from tb.mlp.mlp_layout import EngineBuild, bank_plan
@@ -23,6 +23,28 @@ TINY_TOP = TopBuild(LookupBuild(num_ch=4, num_banks=2, bank_words=512, qdepth=16
 SMALL_TOP = TopBuild(LookupBuild(num_ch=34, num_banks=4, bank_words=16384, qdepth=64, p_max=64, list_max=8,
                                  t_max=64, dim_max=16, feat_max=352, id_w=6),
                      EngineBuild(P=32, U=24, MAX_LAYERS=4, MAX_DIM=1024, WDEPTH=2048, BDEPTH=64))
+
+# TINY_TOP with the DLRM back half (contracts s.7.2): bottom engine 3 PEs x 20 lanes
+DLRM_TOP = TopBuild(TINY_TOP.lookup, TINY_TOP.mlp, DlrmBuild(dense_max=16, bmax_layers=4, bmax_dim=512,
+                                                            bwdepth=256, bbdepth=64))
+
+# DLRM configs the top runs today: the lookup is one-hot (one index per table, pooled =
+# the row), so dlrm_tiny's tables become bags of one, sum pooling; layout without products
+DLRM_CONFIGS = {"dlrm_tiny_dot": "dot", "dlrm_tiny_concat": "concat"}
+
+
+def dlrm_one_hot(name: str) -> ModelConfig:
+    """dlrm_tiny with every table one-hot (bag_max 1, sum, pool_shift 0) and the named
+    interaction: dlrm_infer with bags of one is then what the one-hot lookup computes."""
+    import dataclasses
+    base = load_config("dlrm_tiny")
+    tables = [dataclasses.replace(t, bag_max=1, pooling="sum", pool_shift=0) for t in base.tables]
+    return dataclasses.replace(base, tables=tables, interaction=DLRM_CONFIGS[name], name=name)
+
+
+def bench_config(name: str) -> ModelConfig:
+    """A model config by name: the DLRM one-hot variants above, else load_config."""
+    return dlrm_one_hot(name) if name in DLRM_CONFIGS else load_config(name)
 
 
 def build_for_model(cfg: ModelConfig | str, pes: int, lanes: int) -> TopBuild:
@@ -76,7 +98,8 @@ class TopKnobs:
 
 def make_dut(build: TopBuild, defines: dict) -> Dut:
     files = read_filelist(RTL_DIR / "top" / "top.f") + read_filelist(TB_DIR / "hdl" / "top_harness.f")
-    return Dut(name=f"microrec_tb_top_p{build.mlp.P}u{build.mlp.U}{defines_tag(defines)}", toplevel="microrec_tb_top",
+    dlrm = f"_dlrm{build.bottom.P}" if build.dlrm is not None else ""
+    return Dut(name=f"microrec_tb_top_p{build.mlp.P}u{build.mlp.U}{dlrm}{defines_tag(defines)}", toplevel="microrec_tb_top",
                sources=tuple(files.sources), includes=tuple(files.includes),
                parameters=build.sv_parameters(), defines=defines, ports_only=True)
 

@@ -18,8 +18,7 @@ import pyuvm
 from cocotb.triggers import ClockCycles
 from pyuvm import ConfigDB, uvm_factory
 
-from models.config import load_config
-from tb.agents.query_agent import configure_stream_stimulus
+from tb.agents.query_agent import QueryDriver, configure_stream_stimulus
 from tb.agents.query_seqs import BadIndexSeq, UniformQuerySeq, ZipfQuerySeq
 from tb.common.bench_test import BenchTest
 from tb.common.clock_reset import pass_cycles, start_clock_and_reset
@@ -33,7 +32,8 @@ from tb.lookup.layout import LookupLayout, memory_config
 from tb.lookup.port_monitor import PortAnalysis, PortLog, read_monitor
 from tb.top.counters import CounterModel, counter_problems
 from tb.top.dut import TopKnobs
-from tb.top.top_env import TopEnv
+from tb.top.dut import bench_config as load_config  # dlrm_tiny one-hot variants by name, else models.config
+from tb.top.top_env import DlrmQueryDriver, TopEnv
 
 TIMEOUT_MS = 200
 
@@ -51,6 +51,9 @@ class TopRandomTest(BenchTest):
 
     def build_phase(self):
         super().build_phase()
+        if self.build.dlrm is not None:
+            # a DLRM build takes dense features with every query (s_query_dense)
+            uvm_factory().set_type_override_by_type(QueryDriver, DlrmQueryDriver)
         k = self.knobs
         self.configs = list(k.configs)
         self.cfg = load_config(self.configs[0])
@@ -941,5 +944,105 @@ class TopQuantCfgErrorTest(TopIllegalCsrTest):
             assert (st["mlp_cfg_err"], st["cfg_bad"]) == (0, 0), f"MISMATCH {why}: legal neighbour refused: {st}"
         ConfigDB().set(None, "*", "num_queries", self.knobs.queries)
         await self.traffic(UniformQuerySeq.create("seq_after"))
+        await self.finish()
+        self.drop_objection()
+
+
+# ---------------------------------------------------------------------------------------------
+# DLRM back half (contracts s.7.2): dense -> bottom MLP -> interaction with the pooled vector
+# -> top MLP, on a DLRM build (tb/top/dut.py DLRM_TOP); the models are dlrm_tiny one-hot
+# ---------------------------------------------------------------------------------------------
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopDlrmTest(TopRandomTest):
+    """Every model of the configs knob in turn on one build (dlrm_tiny one-hot with the dot
+    and the concat interaction, or a MicroRec model with DLRM off): each logit bit-exact
+    against models.dlrm.dlrm_infer (bags of one, the query's dense features, one in five
+    extreme so bottom layers saturate). Logs the cycles between results of each model."""
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        self.rates = {}
+        mon = self.env.monitor
+        for name in self.configs:
+            cfg = load_config(name)
+            ConfigDB().set(None, "*", "model_cfg", cfg)
+            self.env.coverage.current = os.path.basename(name).removesuffix(".json")
+            await self.host.load_model(cfg)
+            start = len(mon.cycles)
+            await self.traffic(UniformQuerySeq.create(f"seq_{cfg.name}"))
+            cyc = mon.cycles[start:]
+            if len(cyc) > 1:
+                self.rates[cfg.name] = (cyc[-1] - cyc[0]) / (len(cyc) - 1)
+        self.logger.info("cycles per result (first to last result of each model): "
+                         + ", ".join(f"{k} {v:.2f}" for k, v in self.rates.items()))
+        await self.finish()
+        self.drop_objection()
+
+    def report_phase(self):
+        with open(run_dir() / "perf.json", "w") as fh:
+            json.dump({"counters": getattr(self, "counters", {}), "cycles_per_result": getattr(self, "rates", {})},
+                      fh)
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopDlrmIllegalTest(TopIllegalCsrTest):
+    """Illegal DLRM configurations (contracts s.7.2): each sets STATUS.cfg_bad with CFG_ERR
+    code 14 (CFG_BAD_DLRM) and table_id its reason, every query answers ERR_BAD_CONFIG
+    (bypassing the back half and the MLP), and the legal configuration afterwards gives
+    exact logits again. On a DLRM = 0 build: DLRM_CTRL.enable alone (reason 1)."""
+
+    CFG_BAD_DLRM = 14
+
+    async def dlrm_round(self, what: str, regs: dict, why: int, good: dict):
+        csr = self.csr
+        for name, value in regs.items():
+            await csr.write(name, value)
+        await ClockCycles(cocotb.top.clk, 4)
+        got = await csr.read_fields("CFG_ERR")
+        assert got["table_id"] == why, f"{what}: CFG_ERR.table_id {got['table_id']}, expected reason {why}"
+        await self.illegal_round(what, "cfg_bad", code=self.CFG_BAD_DLRM)
+        for name in regs:
+            await csr.write(name, good[name])
+        await ClockCycles(cocotb.top.clk, 4)
+        st = await self.host.status()
+        assert not st["cfg_bad"], f"{what}: the legal values restored, STATUS still {st}"
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        host = self.host
+        n = self.knobs.queries
+        await host.load_model(self.cfg)
+        good = {**host.dlrm_fields(self.cfg), "MLP_IN_DIM": self.cfg.layer_shapes[0][0]}
+        good = {k: good.get(k, 0) for k in list(good) + [f"BOT_OUT_DIM{l}" for l in range(4)]
+                + ["DLRM_N", "DLRM_D", "DLRM_FLEN", "DLRM_NUM_DENSE", "BOT_NUM_LAYERS", "BOT_IN_DIM",
+                   "BOT_SHIFT"]}
+        if self.build.dlrm is None:
+            await self.dlrm_round("DLRM enabled on a DLRM = 0 build", {"DLRM_CTRL": 1}, 1, good)
+        else:
+            lb, bot = self.build.lookup, self.build.bottom
+            dot = self.cfg.interaction == "dot"
+            nb = len(self.cfg.bottom_mlp)
+            cases = [
+                ("n above T_MAX", {"DLRM_N": lb.t_max + 1}, 2),
+                ("n = 0", {"DLRM_N": 0}, 2),
+                ("d above 16 (one bottom vector beat)", {"DLRM_D": 17}, 2),
+                ("F = 15", {"BOT_SHIFT": 15}, 2),
+                ("concat with flen above FEAT_MAX", {"DLRM_CTRL": 1, "DLRM_FLEN": lb.feat_max + 1}, 2),
+                ("no bottom layers", {"BOT_NUM_LAYERS": 0}, 3),
+                ("bottom layers above BMAX_LAYERS", {"BOT_NUM_LAYERS": bot.MAX_LAYERS + 1}, 3),
+                ("BOT_IN_DIM differs from DLRM_NUM_DENSE", {"DLRM_NUM_DENSE": self.cfg.dense + 1}, 3),
+                ("dense above DENSE_MAX", {"DLRM_NUM_DENSE": self.build.dlrm.dense_max + 1,
+                                           "BOT_IN_DIM": self.build.dlrm.dense_max + 1}, 3),
+                ("bottom layer above BMAX_DIM", {"BOT_OUT_DIM0": bot.MAX_DIM + 1}, 3),
+                ("last bottom layer differs from d", {f"BOT_OUT_DIM{nb - 1}": self.cfg.bottom_mlp[-1] + 1}, 3),
+                ("MLP_IN_DIM differs from len(R)", {"MLP_IN_DIM": self.cfg.layer_shapes[0][0] + 1}, 4),
+            ]
+            assert dot, "TopDlrmIllegalTest runs the dot model"
+            for what, regs, why in cases:
+                await self.dlrm_round(what, regs, why, good)
+        ConfigDB().set(None, "*", "num_queries", n)
+        await self.traffic(UniformQuerySeq.create("seq_recovered"))
         await self.finish()
         self.drop_objection()

@@ -13,7 +13,9 @@ from pyuvm import uvm_analysis_port, uvm_component, uvm_env, uvm_subscriber
 
 from models.golden import golden_infer
 from models.quant import golden_infer_q
-from tb.agents.query_agent import QueryAgent
+from cocotb.triggers import RisingEdge
+
+from tb.agents.query_agent import QueryAgent, QueryDriver, pack_indices
 from tb.agents.query_scoreboard import QueryScoreboard
 from tb.common.config_db import knob
 from tb.common.fcov import Covergroup
@@ -27,6 +29,59 @@ ERR_NAMES = lookup_err_names()     # lookup_pkg::err_code_e
 ERR_CODES = {v: k for k, v in ERR_NAMES.items()}
 
 
+DENSE_EXTREMES = (-32768, -32767, 32767, -16384, 16384)
+
+
+def draw_dense(rnd, cfg) -> np.ndarray:
+    """A query's dense features: int16 around +-4 in F fractional bits, one in five an
+    extreme value (so bottom-MLP layers saturate and its last ReLU zeroes outputs)."""
+    scale = 4 << cfg.frac_bits
+    return np.array([rnd.choice(DENSE_EXTREMES) if rnd.random() < 0.2 else
+                     max(-32768, min(32767, int(rnd.gauss(0, scale)))) for _ in range(cfg.dense)],
+                    dtype=np.int64)
+
+
+def pack_dense(dense) -> int:
+    """Dense feature k in bits [16k +: 16] of s_query_dense (two's complement)."""
+    word = 0
+    for k, v in enumerate(dense):
+        word |= (int(v) & 0xFFFF) << (16 * k)
+    return word
+
+
+class DlrmQueryDriver(QueryDriver):
+    """QueryDriver that also drives s_query_dense, captured with the query (contracts
+    s.7.2): each item gets ``dense`` (drawn here, seeded) for the scoreboard."""
+
+    def build_phase(self):
+        super().build_phase()
+        self.dense_rnd = py_random(23)
+
+    async def run_phase(self):
+        dut = self.dut
+        dut.s_query_valid.value = 0
+        while True:
+            item = await self.seq_item_port.get_next_item()
+            cfg = knob("model_cfg", None)
+            item.dense = draw_dense(self.dense_rnd, cfg) if cfg is not None and cfg.dense else None
+            while self.rnd.random() < self.idle_prob:
+                dut.s_query_valid.value = 0
+                await RisingEdge(dut.clk)
+            dut.s_query_id.value = item.qid
+            dut.s_query_idx.value = pack_indices(item.indices)
+            dut.s_query_dense.value = pack_dense(item.dense if item.dense is not None else [])
+            dut.s_query_valid.value = 1
+            while True:
+                await RisingEdge(dut.clk)
+                if int(dut.s_query_ready.value):
+                    break
+                await RisingEdge(dut.s_query_ready)
+            item.t_sent = int(dut.hbm_cycle.value)
+            dut.s_query_valid.value = 0
+            self.ap.write(item)
+            self.seq_item_port.item_done()
+
+
 class ResultMonitor(uvm_component):
     """Drives m_result_ready (knob out_stall_prob); publishes each result record;
     event-driven (tb/common/stream_sink.py): no Python while m_result_valid is low."""
@@ -37,6 +92,7 @@ class ResultMonitor(uvm_component):
         self.stall_prob = knob("out_stall_prob", 0.0)
         self.rnd = py_random(31)
         self.count = 0
+        self.cycles = []      # cycle each result was taken (throughput figures)
 
     async def run_phase(self):
         dut = self.dut
@@ -48,6 +104,7 @@ class ResultMonitor(uvm_component):
         (the same convention as the query driver's t_sent)."""
         dut = self.dut
         self.count += 1
+        self.cycles.append(int(dut.hbm_cycle.value))
         self.ap.write({"qid": int(dut.m_result_id.value),
                        "logit": dut.m_result_logit.value.to_signed(),
                        "err": int(dut.m_result_err.value),
@@ -87,10 +144,23 @@ class TopScoreboard(QueryScoreboard):
         todo = [it for it in todo if it.bad_table is None]
         if todo:
             idx = np.stack([it.indices for it in todo])
-            logits = (golden_infer_q(host.cfg, idx, host.qmodel) if host.qmodel is not None
-                      else golden_infer(host.cfg, idx, host.weights))
+            if host.cfg.bottom_mlp:
+                logits = self.dlrm_logits(host, idx, np.stack([it.dense for it in todo]))
+            else:
+                logits = (golden_infer_q(host.cfg, idx, host.qmodel) if host.qmodel is not None
+                          else golden_infer(host.cfg, idx, host.weights))
             for it, v in zip(todo, logits):
                 it.golden_logit = int(v)
+
+    @staticmethod
+    def dlrm_logits(host, idx, dense) -> np.ndarray:
+        """models.dlrm.dlrm_infer with bags of one (the lookup is one-hot: each table's
+        index is the query's, pooled = the row) and the queries' dense features."""
+        from models.dlrm import DlrmWeights, dlrm_infer
+        from models.multihot import Bags
+        b, t = idx.shape
+        bags = Bags(np.ones((b, t), dtype=np.int64), [idx[:, i] for i in range(t)], dense)
+        return dlrm_infer(host.cfg, bags, DlrmWeights(host.bottom_weights, host.weights)).logits
 
     @staticmethod
     def predict_counters(host, failing, got, item=None) -> None:

@@ -258,6 +258,22 @@ module microrec_csr_regs (
         logic DMA_NBANKS;
         logic LOOKUP_TIMEOUT;
         logic MLP_LSHIFT;
+        logic DLRM_CTRL;
+        logic DLRM_N;
+        logic DLRM_D;
+        logic DLRM_FLEN;
+        logic DLRM_NUM_DENSE;
+        logic BOT_NUM_LAYERS;
+        logic BOT_IN_DIM;
+        logic BOT_OUT_DIM0;
+        logic BOT_OUT_DIM1;
+        logic BOT_OUT_DIM2;
+        logic BOT_OUT_DIM3;
+        logic BOT_SHIFT;
+        logic MULTIHOT;
+        logic TBL_IDX;
+        logic TBL_POOL;
+        logic TBL_WRITE;
         logic PERF_CYCLES_LO;
         logic PERF_CYCLES_HI;
         logic PERF_QUERIES_LO;
@@ -403,6 +419,54 @@ module microrec_csr_regs (
         decoded_reg_strb.MLP_LSHIFT = cpuif_req_masked & (cpuif_addr == 9'h80);
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h80);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h80);
+        decoded_reg_strb.DLRM_CTRL = cpuif_req_masked & (cpuif_addr == 9'h84);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h84);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h84);
+        decoded_reg_strb.DLRM_N = cpuif_req_masked & (cpuif_addr == 9'h88);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h88);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h88);
+        decoded_reg_strb.DLRM_D = cpuif_req_masked & (cpuif_addr == 9'h8c);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h8c);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h8c);
+        decoded_reg_strb.DLRM_FLEN = cpuif_req_masked & (cpuif_addr == 9'h90);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h90);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h90);
+        decoded_reg_strb.DLRM_NUM_DENSE = cpuif_req_masked & (cpuif_addr == 9'h94);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h94);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h94);
+        decoded_reg_strb.BOT_NUM_LAYERS = cpuif_req_masked & (cpuif_addr == 9'h98);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h98);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h98);
+        decoded_reg_strb.BOT_IN_DIM = cpuif_req_masked & (cpuif_addr == 9'h9c);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h9c);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h9c);
+        decoded_reg_strb.BOT_OUT_DIM0 = cpuif_req_masked & (cpuif_addr == 9'ha0);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'ha0);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'ha0);
+        decoded_reg_strb.BOT_OUT_DIM1 = cpuif_req_masked & (cpuif_addr == 9'ha4);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'ha4);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'ha4);
+        decoded_reg_strb.BOT_OUT_DIM2 = cpuif_req_masked & (cpuif_addr == 9'ha8);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'ha8);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'ha8);
+        decoded_reg_strb.BOT_OUT_DIM3 = cpuif_req_masked & (cpuif_addr == 9'hac);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'hac);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'hac);
+        decoded_reg_strb.BOT_SHIFT = cpuif_req_masked & (cpuif_addr == 9'hb0);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'hb0);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'hb0);
+        decoded_reg_strb.MULTIHOT = cpuif_req_masked & (cpuif_addr == 9'hb4);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'hb4);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'hb4);
+        decoded_reg_strb.TBL_IDX = cpuif_req_masked & (cpuif_addr == 9'hb8);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'hb8);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'hb8);
+        decoded_reg_strb.TBL_POOL = cpuif_req_masked & (cpuif_addr == 9'hbc);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'hbc);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'hbc);
+        decoded_reg_strb.TBL_WRITE = cpuif_req_masked & (cpuif_addr == 9'hc0);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'hc0);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'hc0);
         decoded_reg_strb.PERF_CYCLES_LO = cpuif_req_masked & (cpuif_addr == 9'h100) & !cpuif_req_is_wr;
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h100);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h100) & !cpuif_req_is_wr;
@@ -673,7 +737,7 @@ module microrec_csr_regs (
         } DMA_CH;
         struct {
             struct {
-                logic [1:0] next;
+                logic [2:0] next;
                 logic load_next;
             } value;
         } DMA_TARGET;
@@ -707,6 +771,110 @@ module microrec_csr_regs (
                 logic load_next;
             } value;
         } MLP_LSHIFT;
+        struct {
+            struct {
+                logic next;
+                logic load_next;
+            } enable;
+            struct {
+                logic next;
+                logic load_next;
+            } dot;
+        } DLRM_CTRL;
+        struct {
+            struct {
+                logic [7:0] next;
+                logic load_next;
+            } value;
+        } DLRM_N;
+        struct {
+            struct {
+                logic [7:0] next;
+                logic load_next;
+            } value;
+        } DLRM_D;
+        struct {
+            struct {
+                logic [15:0] next;
+                logic load_next;
+            } value;
+        } DLRM_FLEN;
+        struct {
+            struct {
+                logic [7:0] next;
+                logic load_next;
+            } value;
+        } DLRM_NUM_DENSE;
+        struct {
+            struct {
+                logic [3:0] next;
+                logic load_next;
+            } value;
+        } BOT_NUM_LAYERS;
+        struct {
+            struct {
+                logic [15:0] next;
+                logic load_next;
+            } value;
+        } BOT_IN_DIM;
+        struct {
+            struct {
+                logic [15:0] next;
+                logic load_next;
+            } value;
+        } BOT_OUT_DIM0;
+        struct {
+            struct {
+                logic [15:0] next;
+                logic load_next;
+            } value;
+        } BOT_OUT_DIM1;
+        struct {
+            struct {
+                logic [15:0] next;
+                logic load_next;
+            } value;
+        } BOT_OUT_DIM2;
+        struct {
+            struct {
+                logic [15:0] next;
+                logic load_next;
+            } value;
+        } BOT_OUT_DIM3;
+        struct {
+            struct {
+                logic [3:0] next;
+                logic load_next;
+            } value;
+        } BOT_SHIFT;
+        struct {
+            struct {
+                logic next;
+                logic load_next;
+            } enable;
+        } MULTIHOT;
+        struct {
+            struct {
+                logic [7:0] next;
+                logic load_next;
+            } value;
+        } TBL_IDX;
+        struct {
+            struct {
+                logic [15:0] next;
+                logic load_next;
+            } bag_max;
+            struct {
+                logic [3:0] next;
+                logic load_next;
+            } pool_shift;
+        } TBL_POOL;
+        struct {
+            struct {
+                logic next;
+                logic load_next;
+            } go;
+        } TBL_WRITE;
     } field_combo_t;
     field_combo_t field_combo;
 
@@ -842,7 +1010,7 @@ module microrec_csr_regs (
         } DMA_CH;
         struct {
             struct {
-                logic [1:0] value;
+                logic [2:0] value;
             } value;
         } DMA_TARGET;
         struct {
@@ -870,6 +1038,92 @@ module microrec_csr_regs (
                 logic [15:0] value;
             } value;
         } MLP_LSHIFT;
+        struct {
+            struct {
+                logic value;
+            } enable;
+            struct {
+                logic value;
+            } dot;
+        } DLRM_CTRL;
+        struct {
+            struct {
+                logic [7:0] value;
+            } value;
+        } DLRM_N;
+        struct {
+            struct {
+                logic [7:0] value;
+            } value;
+        } DLRM_D;
+        struct {
+            struct {
+                logic [15:0] value;
+            } value;
+        } DLRM_FLEN;
+        struct {
+            struct {
+                logic [7:0] value;
+            } value;
+        } DLRM_NUM_DENSE;
+        struct {
+            struct {
+                logic [3:0] value;
+            } value;
+        } BOT_NUM_LAYERS;
+        struct {
+            struct {
+                logic [15:0] value;
+            } value;
+        } BOT_IN_DIM;
+        struct {
+            struct {
+                logic [15:0] value;
+            } value;
+        } BOT_OUT_DIM0;
+        struct {
+            struct {
+                logic [15:0] value;
+            } value;
+        } BOT_OUT_DIM1;
+        struct {
+            struct {
+                logic [15:0] value;
+            } value;
+        } BOT_OUT_DIM2;
+        struct {
+            struct {
+                logic [15:0] value;
+            } value;
+        } BOT_OUT_DIM3;
+        struct {
+            struct {
+                logic [3:0] value;
+            } value;
+        } BOT_SHIFT;
+        struct {
+            struct {
+                logic value;
+            } enable;
+        } MULTIHOT;
+        struct {
+            struct {
+                logic [7:0] value;
+            } value;
+        } TBL_IDX;
+        struct {
+            struct {
+                logic [15:0] value;
+            } bag_max;
+            struct {
+                logic [3:0] value;
+            } pool_shift;
+        } TBL_POOL;
+        struct {
+            struct {
+                logic value;
+            } go;
+        } TBL_WRITE;
     } field_storage_t;
     field_storage_t field_storage;
 
@@ -1560,12 +1814,12 @@ module microrec_csr_regs (
     assign hwif_out.DMA_CH.value.value = field_storage.DMA_CH.value.value;
     // Field: microrec_csr_regs.DMA_TARGET.value
     always_comb begin
-        automatic logic [1:0] next_c;
+        automatic logic [2:0] next_c;
         automatic logic load_next_c;
         next_c = field_storage.DMA_TARGET.value.value;
         load_next_c = '0;
         if(decoded_reg_strb.DMA_TARGET && decoded_req_is_wr) begin // SW write
-            next_c = (field_storage.DMA_TARGET.value.value & ~decoded_wr_biten[1:0]) | (decoded_wr_data[1:0] & decoded_wr_biten[1:0]);
+            next_c = (field_storage.DMA_TARGET.value.value & ~decoded_wr_biten[2:0]) | (decoded_wr_data[2:0] & decoded_wr_biten[2:0]);
             load_next_c = '1;
         end
         field_combo.DMA_TARGET.value.next = next_c;
@@ -1573,7 +1827,7 @@ module microrec_csr_regs (
     end
     always_ff @(posedge clk) begin
         if(~rst_n) begin
-            field_storage.DMA_TARGET.value.value <= 2'h0;
+            field_storage.DMA_TARGET.value.value <= 3'h0;
         end else begin
             if(field_combo.DMA_TARGET.value.load_next) begin
                 field_storage.DMA_TARGET.value.value <= field_combo.DMA_TARGET.value.next;
@@ -1696,6 +1950,423 @@ module microrec_csr_regs (
         end
     end
     assign hwif_out.MLP_LSHIFT.value.value = field_storage.MLP_LSHIFT.value.value;
+    // Field: microrec_csr_regs.DLRM_CTRL.enable
+    always_comb begin
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.DLRM_CTRL.enable.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.DLRM_CTRL && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.DLRM_CTRL.enable.value & ~decoded_wr_biten[0:0]) | (decoded_wr_data[0:0] & decoded_wr_biten[0:0]);
+            load_next_c = '1;
+        end
+        field_combo.DLRM_CTRL.enable.next = next_c;
+        field_combo.DLRM_CTRL.enable.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.DLRM_CTRL.enable.value <= 1'h0;
+        end else begin
+            if(field_combo.DLRM_CTRL.enable.load_next) begin
+                field_storage.DLRM_CTRL.enable.value <= field_combo.DLRM_CTRL.enable.next;
+            end
+        end
+    end
+    assign hwif_out.DLRM_CTRL.enable.value = field_storage.DLRM_CTRL.enable.value;
+    // Field: microrec_csr_regs.DLRM_CTRL.dot
+    always_comb begin
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.DLRM_CTRL.dot.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.DLRM_CTRL && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.DLRM_CTRL.dot.value & ~decoded_wr_biten[1:1]) | (decoded_wr_data[1:1] & decoded_wr_biten[1:1]);
+            load_next_c = '1;
+        end
+        field_combo.DLRM_CTRL.dot.next = next_c;
+        field_combo.DLRM_CTRL.dot.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.DLRM_CTRL.dot.value <= 1'h0;
+        end else begin
+            if(field_combo.DLRM_CTRL.dot.load_next) begin
+                field_storage.DLRM_CTRL.dot.value <= field_combo.DLRM_CTRL.dot.next;
+            end
+        end
+    end
+    assign hwif_out.DLRM_CTRL.dot.value = field_storage.DLRM_CTRL.dot.value;
+    // Field: microrec_csr_regs.DLRM_N.value
+    always_comb begin
+        automatic logic [7:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.DLRM_N.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.DLRM_N && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.DLRM_N.value.value & ~decoded_wr_biten[7:0]) | (decoded_wr_data[7:0] & decoded_wr_biten[7:0]);
+            load_next_c = '1;
+        end
+        field_combo.DLRM_N.value.next = next_c;
+        field_combo.DLRM_N.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.DLRM_N.value.value <= 8'h0;
+        end else begin
+            if(field_combo.DLRM_N.value.load_next) begin
+                field_storage.DLRM_N.value.value <= field_combo.DLRM_N.value.next;
+            end
+        end
+    end
+    assign hwif_out.DLRM_N.value.value = field_storage.DLRM_N.value.value;
+    // Field: microrec_csr_regs.DLRM_D.value
+    always_comb begin
+        automatic logic [7:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.DLRM_D.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.DLRM_D && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.DLRM_D.value.value & ~decoded_wr_biten[7:0]) | (decoded_wr_data[7:0] & decoded_wr_biten[7:0]);
+            load_next_c = '1;
+        end
+        field_combo.DLRM_D.value.next = next_c;
+        field_combo.DLRM_D.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.DLRM_D.value.value <= 8'h0;
+        end else begin
+            if(field_combo.DLRM_D.value.load_next) begin
+                field_storage.DLRM_D.value.value <= field_combo.DLRM_D.value.next;
+            end
+        end
+    end
+    assign hwif_out.DLRM_D.value.value = field_storage.DLRM_D.value.value;
+    // Field: microrec_csr_regs.DLRM_FLEN.value
+    always_comb begin
+        automatic logic [15:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.DLRM_FLEN.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.DLRM_FLEN && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.DLRM_FLEN.value.value & ~decoded_wr_biten[15:0]) | (decoded_wr_data[15:0] & decoded_wr_biten[15:0]);
+            load_next_c = '1;
+        end
+        field_combo.DLRM_FLEN.value.next = next_c;
+        field_combo.DLRM_FLEN.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.DLRM_FLEN.value.value <= 16'h0;
+        end else begin
+            if(field_combo.DLRM_FLEN.value.load_next) begin
+                field_storage.DLRM_FLEN.value.value <= field_combo.DLRM_FLEN.value.next;
+            end
+        end
+    end
+    assign hwif_out.DLRM_FLEN.value.value = field_storage.DLRM_FLEN.value.value;
+    // Field: microrec_csr_regs.DLRM_NUM_DENSE.value
+    always_comb begin
+        automatic logic [7:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.DLRM_NUM_DENSE.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.DLRM_NUM_DENSE && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.DLRM_NUM_DENSE.value.value & ~decoded_wr_biten[7:0]) | (decoded_wr_data[7:0] & decoded_wr_biten[7:0]);
+            load_next_c = '1;
+        end
+        field_combo.DLRM_NUM_DENSE.value.next = next_c;
+        field_combo.DLRM_NUM_DENSE.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.DLRM_NUM_DENSE.value.value <= 8'h0;
+        end else begin
+            if(field_combo.DLRM_NUM_DENSE.value.load_next) begin
+                field_storage.DLRM_NUM_DENSE.value.value <= field_combo.DLRM_NUM_DENSE.value.next;
+            end
+        end
+    end
+    assign hwif_out.DLRM_NUM_DENSE.value.value = field_storage.DLRM_NUM_DENSE.value.value;
+    // Field: microrec_csr_regs.BOT_NUM_LAYERS.value
+    always_comb begin
+        automatic logic [3:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.BOT_NUM_LAYERS.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.BOT_NUM_LAYERS && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.BOT_NUM_LAYERS.value.value & ~decoded_wr_biten[3:0]) | (decoded_wr_data[3:0] & decoded_wr_biten[3:0]);
+            load_next_c = '1;
+        end
+        field_combo.BOT_NUM_LAYERS.value.next = next_c;
+        field_combo.BOT_NUM_LAYERS.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.BOT_NUM_LAYERS.value.value <= 4'h0;
+        end else begin
+            if(field_combo.BOT_NUM_LAYERS.value.load_next) begin
+                field_storage.BOT_NUM_LAYERS.value.value <= field_combo.BOT_NUM_LAYERS.value.next;
+            end
+        end
+    end
+    assign hwif_out.BOT_NUM_LAYERS.value.value = field_storage.BOT_NUM_LAYERS.value.value;
+    // Field: microrec_csr_regs.BOT_IN_DIM.value
+    always_comb begin
+        automatic logic [15:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.BOT_IN_DIM.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.BOT_IN_DIM && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.BOT_IN_DIM.value.value & ~decoded_wr_biten[15:0]) | (decoded_wr_data[15:0] & decoded_wr_biten[15:0]);
+            load_next_c = '1;
+        end
+        field_combo.BOT_IN_DIM.value.next = next_c;
+        field_combo.BOT_IN_DIM.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.BOT_IN_DIM.value.value <= 16'h0;
+        end else begin
+            if(field_combo.BOT_IN_DIM.value.load_next) begin
+                field_storage.BOT_IN_DIM.value.value <= field_combo.BOT_IN_DIM.value.next;
+            end
+        end
+    end
+    assign hwif_out.BOT_IN_DIM.value.value = field_storage.BOT_IN_DIM.value.value;
+    // Field: microrec_csr_regs.BOT_OUT_DIM0.value
+    always_comb begin
+        automatic logic [15:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.BOT_OUT_DIM0.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.BOT_OUT_DIM0 && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.BOT_OUT_DIM0.value.value & ~decoded_wr_biten[15:0]) | (decoded_wr_data[15:0] & decoded_wr_biten[15:0]);
+            load_next_c = '1;
+        end
+        field_combo.BOT_OUT_DIM0.value.next = next_c;
+        field_combo.BOT_OUT_DIM0.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.BOT_OUT_DIM0.value.value <= 16'h0;
+        end else begin
+            if(field_combo.BOT_OUT_DIM0.value.load_next) begin
+                field_storage.BOT_OUT_DIM0.value.value <= field_combo.BOT_OUT_DIM0.value.next;
+            end
+        end
+    end
+    assign hwif_out.BOT_OUT_DIM0.value.value = field_storage.BOT_OUT_DIM0.value.value;
+    // Field: microrec_csr_regs.BOT_OUT_DIM1.value
+    always_comb begin
+        automatic logic [15:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.BOT_OUT_DIM1.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.BOT_OUT_DIM1 && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.BOT_OUT_DIM1.value.value & ~decoded_wr_biten[15:0]) | (decoded_wr_data[15:0] & decoded_wr_biten[15:0]);
+            load_next_c = '1;
+        end
+        field_combo.BOT_OUT_DIM1.value.next = next_c;
+        field_combo.BOT_OUT_DIM1.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.BOT_OUT_DIM1.value.value <= 16'h0;
+        end else begin
+            if(field_combo.BOT_OUT_DIM1.value.load_next) begin
+                field_storage.BOT_OUT_DIM1.value.value <= field_combo.BOT_OUT_DIM1.value.next;
+            end
+        end
+    end
+    assign hwif_out.BOT_OUT_DIM1.value.value = field_storage.BOT_OUT_DIM1.value.value;
+    // Field: microrec_csr_regs.BOT_OUT_DIM2.value
+    always_comb begin
+        automatic logic [15:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.BOT_OUT_DIM2.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.BOT_OUT_DIM2 && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.BOT_OUT_DIM2.value.value & ~decoded_wr_biten[15:0]) | (decoded_wr_data[15:0] & decoded_wr_biten[15:0]);
+            load_next_c = '1;
+        end
+        field_combo.BOT_OUT_DIM2.value.next = next_c;
+        field_combo.BOT_OUT_DIM2.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.BOT_OUT_DIM2.value.value <= 16'h0;
+        end else begin
+            if(field_combo.BOT_OUT_DIM2.value.load_next) begin
+                field_storage.BOT_OUT_DIM2.value.value <= field_combo.BOT_OUT_DIM2.value.next;
+            end
+        end
+    end
+    assign hwif_out.BOT_OUT_DIM2.value.value = field_storage.BOT_OUT_DIM2.value.value;
+    // Field: microrec_csr_regs.BOT_OUT_DIM3.value
+    always_comb begin
+        automatic logic [15:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.BOT_OUT_DIM3.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.BOT_OUT_DIM3 && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.BOT_OUT_DIM3.value.value & ~decoded_wr_biten[15:0]) | (decoded_wr_data[15:0] & decoded_wr_biten[15:0]);
+            load_next_c = '1;
+        end
+        field_combo.BOT_OUT_DIM3.value.next = next_c;
+        field_combo.BOT_OUT_DIM3.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.BOT_OUT_DIM3.value.value <= 16'h0;
+        end else begin
+            if(field_combo.BOT_OUT_DIM3.value.load_next) begin
+                field_storage.BOT_OUT_DIM3.value.value <= field_combo.BOT_OUT_DIM3.value.next;
+            end
+        end
+    end
+    assign hwif_out.BOT_OUT_DIM3.value.value = field_storage.BOT_OUT_DIM3.value.value;
+    // Field: microrec_csr_regs.BOT_SHIFT.value
+    always_comb begin
+        automatic logic [3:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.BOT_SHIFT.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.BOT_SHIFT && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.BOT_SHIFT.value.value & ~decoded_wr_biten[3:0]) | (decoded_wr_data[3:0] & decoded_wr_biten[3:0]);
+            load_next_c = '1;
+        end
+        field_combo.BOT_SHIFT.value.next = next_c;
+        field_combo.BOT_SHIFT.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.BOT_SHIFT.value.value <= 4'h0;
+        end else begin
+            if(field_combo.BOT_SHIFT.value.load_next) begin
+                field_storage.BOT_SHIFT.value.value <= field_combo.BOT_SHIFT.value.next;
+            end
+        end
+    end
+    assign hwif_out.BOT_SHIFT.value.value = field_storage.BOT_SHIFT.value.value;
+    // Field: microrec_csr_regs.MULTIHOT.enable
+    always_comb begin
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.MULTIHOT.enable.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.MULTIHOT && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.MULTIHOT.enable.value & ~decoded_wr_biten[0:0]) | (decoded_wr_data[0:0] & decoded_wr_biten[0:0]);
+            load_next_c = '1;
+        end
+        field_combo.MULTIHOT.enable.next = next_c;
+        field_combo.MULTIHOT.enable.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.MULTIHOT.enable.value <= 1'h0;
+        end else begin
+            if(field_combo.MULTIHOT.enable.load_next) begin
+                field_storage.MULTIHOT.enable.value <= field_combo.MULTIHOT.enable.next;
+            end
+        end
+    end
+    assign hwif_out.MULTIHOT.enable.value = field_storage.MULTIHOT.enable.value;
+    // Field: microrec_csr_regs.TBL_IDX.value
+    always_comb begin
+        automatic logic [7:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.TBL_IDX.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.TBL_IDX && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.TBL_IDX.value.value & ~decoded_wr_biten[7:0]) | (decoded_wr_data[7:0] & decoded_wr_biten[7:0]);
+            load_next_c = '1;
+        end
+        field_combo.TBL_IDX.value.next = next_c;
+        field_combo.TBL_IDX.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.TBL_IDX.value.value <= 8'h0;
+        end else begin
+            if(field_combo.TBL_IDX.value.load_next) begin
+                field_storage.TBL_IDX.value.value <= field_combo.TBL_IDX.value.next;
+            end
+        end
+    end
+    assign hwif_out.TBL_IDX.value.value = field_storage.TBL_IDX.value.value;
+    // Field: microrec_csr_regs.TBL_POOL.bag_max
+    always_comb begin
+        automatic logic [15:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.TBL_POOL.bag_max.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.TBL_POOL && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.TBL_POOL.bag_max.value & ~decoded_wr_biten[15:0]) | (decoded_wr_data[15:0] & decoded_wr_biten[15:0]);
+            load_next_c = '1;
+        end
+        field_combo.TBL_POOL.bag_max.next = next_c;
+        field_combo.TBL_POOL.bag_max.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.TBL_POOL.bag_max.value <= 16'h0;
+        end else begin
+            if(field_combo.TBL_POOL.bag_max.load_next) begin
+                field_storage.TBL_POOL.bag_max.value <= field_combo.TBL_POOL.bag_max.next;
+            end
+        end
+    end
+    assign hwif_out.TBL_POOL.bag_max.value = field_storage.TBL_POOL.bag_max.value;
+    // Field: microrec_csr_regs.TBL_POOL.pool_shift
+    always_comb begin
+        automatic logic [3:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.TBL_POOL.pool_shift.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.TBL_POOL && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.TBL_POOL.pool_shift.value & ~decoded_wr_biten[19:16]) | (decoded_wr_data[19:16] & decoded_wr_biten[19:16]);
+            load_next_c = '1;
+        end
+        field_combo.TBL_POOL.pool_shift.next = next_c;
+        field_combo.TBL_POOL.pool_shift.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.TBL_POOL.pool_shift.value <= 4'h0;
+        end else begin
+            if(field_combo.TBL_POOL.pool_shift.load_next) begin
+                field_storage.TBL_POOL.pool_shift.value <= field_combo.TBL_POOL.pool_shift.next;
+            end
+        end
+    end
+    assign hwif_out.TBL_POOL.pool_shift.value = field_storage.TBL_POOL.pool_shift.value;
+    // Field: microrec_csr_regs.TBL_WRITE.go
+    always_comb begin
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.TBL_WRITE.go.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.TBL_WRITE && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.TBL_WRITE.go.value & ~decoded_wr_biten[0:0]) | (decoded_wr_data[0:0] & decoded_wr_biten[0:0]);
+            load_next_c = '1;
+        end else begin // singlepulse clears back to 0
+            next_c = '0;
+            load_next_c = '1;
+        end
+        field_combo.TBL_WRITE.go.next = next_c;
+        field_combo.TBL_WRITE.go.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.TBL_WRITE.go.value <= 1'h0;
+        end else begin
+            if(field_combo.TBL_WRITE.go.load_next) begin
+                field_storage.TBL_WRITE.go.value <= field_combo.TBL_WRITE.go.next;
+            end
+        end
+    end
+    assign hwif_out.TBL_WRITE.go.value = field_storage.TBL_WRITE.go.value;
     assign hwif_out.PERF_CYCLES_LO.value.swacc = decoded_reg_strb.PERF_CYCLES_LO;
     assign hwif_out.PERF_QUERIES_LO.value.swacc = decoded_reg_strb.PERF_QUERIES_LO;
     assign hwif_out.PERF_RESULTS_LO.value.swacc = decoded_reg_strb.PERF_RESULTS_LO;
@@ -1737,7 +2408,7 @@ module microrec_csr_regs (
             readback_data_var[31:0] = 32'h4d524543;
         end
         if(rd_mux_addr == 9'h4) begin
-            readback_data_var[31:0] = 32'h10000;
+            readback_data_var[31:0] = 32'h10001;
         end
         if(rd_mux_addr == 9'h8) begin
             readback_data_var[0] = field_storage.CTRL.commit.value;
@@ -1832,7 +2503,7 @@ module microrec_csr_regs (
             readback_data_var[7:0] = field_storage.DMA_CH.value.value;
         end
         if(rd_mux_addr == 9'h6c) begin
-            readback_data_var[1:0] = field_storage.DMA_TARGET.value.value;
+            readback_data_var[2:0] = field_storage.DMA_TARGET.value.value;
         end
         if(rd_mux_addr == 9'h70) begin
             readback_data_var[7:0] = field_storage.DMA_BANK.value.value;
@@ -1848,6 +2519,56 @@ module microrec_csr_regs (
         end
         if(rd_mux_addr == 9'h80) begin
             readback_data_var[15:0] = field_storage.MLP_LSHIFT.value.value;
+        end
+        if(rd_mux_addr == 9'h84) begin
+            readback_data_var[0] = field_storage.DLRM_CTRL.enable.value;
+            readback_data_var[1] = field_storage.DLRM_CTRL.dot.value;
+        end
+        if(rd_mux_addr == 9'h88) begin
+            readback_data_var[7:0] = field_storage.DLRM_N.value.value;
+        end
+        if(rd_mux_addr == 9'h8c) begin
+            readback_data_var[7:0] = field_storage.DLRM_D.value.value;
+        end
+        if(rd_mux_addr == 9'h90) begin
+            readback_data_var[15:0] = field_storage.DLRM_FLEN.value.value;
+        end
+        if(rd_mux_addr == 9'h94) begin
+            readback_data_var[7:0] = field_storage.DLRM_NUM_DENSE.value.value;
+        end
+        if(rd_mux_addr == 9'h98) begin
+            readback_data_var[3:0] = field_storage.BOT_NUM_LAYERS.value.value;
+        end
+        if(rd_mux_addr == 9'h9c) begin
+            readback_data_var[15:0] = field_storage.BOT_IN_DIM.value.value;
+        end
+        if(rd_mux_addr == 9'ha0) begin
+            readback_data_var[15:0] = field_storage.BOT_OUT_DIM0.value.value;
+        end
+        if(rd_mux_addr == 9'ha4) begin
+            readback_data_var[15:0] = field_storage.BOT_OUT_DIM1.value.value;
+        end
+        if(rd_mux_addr == 9'ha8) begin
+            readback_data_var[15:0] = field_storage.BOT_OUT_DIM2.value.value;
+        end
+        if(rd_mux_addr == 9'hac) begin
+            readback_data_var[15:0] = field_storage.BOT_OUT_DIM3.value.value;
+        end
+        if(rd_mux_addr == 9'hb0) begin
+            readback_data_var[3:0] = field_storage.BOT_SHIFT.value.value;
+        end
+        if(rd_mux_addr == 9'hb4) begin
+            readback_data_var[0] = field_storage.MULTIHOT.enable.value;
+        end
+        if(rd_mux_addr == 9'hb8) begin
+            readback_data_var[7:0] = field_storage.TBL_IDX.value.value;
+        end
+        if(rd_mux_addr == 9'hbc) begin
+            readback_data_var[15:0] = field_storage.TBL_POOL.bag_max.value;
+            readback_data_var[19:16] = field_storage.TBL_POOL.pool_shift.value;
+        end
+        if(rd_mux_addr == 9'hc0) begin
+            readback_data_var[0] = field_storage.TBL_WRITE.go.value;
         end
         if(rd_mux_addr == 9'h100) begin
             readback_data_var[31:0] = hwif_in.PERF_CYCLES_LO.value.next;

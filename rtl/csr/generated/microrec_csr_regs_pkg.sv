@@ -588,7 +588,7 @@ package microrec_csr_regs_pkg;
     } microrec_csr_regs__DMA_CH__out_t;
 
     typedef struct {
-        logic [1:0] value;
+        logic [2:0] value;
     } microrec_csr_regs__DMA_TARGET__value__out_t;
 
     typedef struct {
@@ -634,6 +634,144 @@ package microrec_csr_regs_pkg;
     typedef struct {
         microrec_csr_regs__MLP_LSHIFT__value__out_t value;
     } microrec_csr_regs__MLP_LSHIFT__out_t;
+
+    typedef struct {
+        logic value;
+    } microrec_csr_regs__DLRM_CTRL__enable__out_t;
+
+    typedef struct {
+        logic value;
+    } microrec_csr_regs__DLRM_CTRL__dot__out_t;
+
+    typedef struct {
+        microrec_csr_regs__DLRM_CTRL__enable__out_t enable;
+        microrec_csr_regs__DLRM_CTRL__dot__out_t dot;
+    } microrec_csr_regs__DLRM_CTRL__out_t;
+
+    typedef struct {
+        logic [7:0] value;
+    } microrec_csr_regs__DLRM_N__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__DLRM_N__value__out_t value;
+    } microrec_csr_regs__DLRM_N__out_t;
+
+    typedef struct {
+        logic [7:0] value;
+    } microrec_csr_regs__DLRM_D__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__DLRM_D__value__out_t value;
+    } microrec_csr_regs__DLRM_D__out_t;
+
+    typedef struct {
+        logic [15:0] value;
+    } microrec_csr_regs__DLRM_FLEN__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__DLRM_FLEN__value__out_t value;
+    } microrec_csr_regs__DLRM_FLEN__out_t;
+
+    typedef struct {
+        logic [7:0] value;
+    } microrec_csr_regs__DLRM_NUM_DENSE__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__DLRM_NUM_DENSE__value__out_t value;
+    } microrec_csr_regs__DLRM_NUM_DENSE__out_t;
+
+    typedef struct {
+        logic [3:0] value;
+    } microrec_csr_regs__BOT_NUM_LAYERS__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__BOT_NUM_LAYERS__value__out_t value;
+    } microrec_csr_regs__BOT_NUM_LAYERS__out_t;
+
+    typedef struct {
+        logic [15:0] value;
+    } microrec_csr_regs__BOT_IN_DIM__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__BOT_IN_DIM__value__out_t value;
+    } microrec_csr_regs__BOT_IN_DIM__out_t;
+
+    typedef struct {
+        logic [15:0] value;
+    } microrec_csr_regs__BOT_OUT_DIM0__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__BOT_OUT_DIM0__value__out_t value;
+    } microrec_csr_regs__BOT_OUT_DIM0__out_t;
+
+    typedef struct {
+        logic [15:0] value;
+    } microrec_csr_regs__BOT_OUT_DIM1__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__BOT_OUT_DIM1__value__out_t value;
+    } microrec_csr_regs__BOT_OUT_DIM1__out_t;
+
+    typedef struct {
+        logic [15:0] value;
+    } microrec_csr_regs__BOT_OUT_DIM2__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__BOT_OUT_DIM2__value__out_t value;
+    } microrec_csr_regs__BOT_OUT_DIM2__out_t;
+
+    typedef struct {
+        logic [15:0] value;
+    } microrec_csr_regs__BOT_OUT_DIM3__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__BOT_OUT_DIM3__value__out_t value;
+    } microrec_csr_regs__BOT_OUT_DIM3__out_t;
+
+    typedef struct {
+        logic [3:0] value;
+    } microrec_csr_regs__BOT_SHIFT__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__BOT_SHIFT__value__out_t value;
+    } microrec_csr_regs__BOT_SHIFT__out_t;
+
+    typedef struct {
+        logic value;
+    } microrec_csr_regs__MULTIHOT__enable__out_t;
+
+    typedef struct {
+        microrec_csr_regs__MULTIHOT__enable__out_t enable;
+    } microrec_csr_regs__MULTIHOT__out_t;
+
+    typedef struct {
+        logic [7:0] value;
+    } microrec_csr_regs__TBL_IDX__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__TBL_IDX__value__out_t value;
+    } microrec_csr_regs__TBL_IDX__out_t;
+
+    typedef struct {
+        logic [15:0] value;
+    } microrec_csr_regs__TBL_POOL__bag_max__out_t;
+
+    typedef struct {
+        logic [3:0] value;
+    } microrec_csr_regs__TBL_POOL__pool_shift__out_t;
+
+    typedef struct {
+        microrec_csr_regs__TBL_POOL__bag_max__out_t bag_max;
+        microrec_csr_regs__TBL_POOL__pool_shift__out_t pool_shift;
+    } microrec_csr_regs__TBL_POOL__out_t;
+
+    typedef struct {
+        logic value;
+    } microrec_csr_regs__TBL_WRITE__go__out_t;
+
+    typedef struct {
+        microrec_csr_regs__TBL_WRITE__go__out_t go;
+    } microrec_csr_regs__TBL_WRITE__out_t;
 
     typedef struct {
         logic swacc;
@@ -791,6 +929,22 @@ package microrec_csr_regs_pkg;
         microrec_csr_regs__DMA_NBANKS__out_t DMA_NBANKS;
         microrec_csr_regs__LOOKUP_TIMEOUT__out_t LOOKUP_TIMEOUT;
         microrec_csr_regs__MLP_LSHIFT__out_t MLP_LSHIFT;
+        microrec_csr_regs__DLRM_CTRL__out_t DLRM_CTRL;
+        microrec_csr_regs__DLRM_N__out_t DLRM_N;
+        microrec_csr_regs__DLRM_D__out_t DLRM_D;
+        microrec_csr_regs__DLRM_FLEN__out_t DLRM_FLEN;
+        microrec_csr_regs__DLRM_NUM_DENSE__out_t DLRM_NUM_DENSE;
+        microrec_csr_regs__BOT_NUM_LAYERS__out_t BOT_NUM_LAYERS;
+        microrec_csr_regs__BOT_IN_DIM__out_t BOT_IN_DIM;
+        microrec_csr_regs__BOT_OUT_DIM0__out_t BOT_OUT_DIM0;
+        microrec_csr_regs__BOT_OUT_DIM1__out_t BOT_OUT_DIM1;
+        microrec_csr_regs__BOT_OUT_DIM2__out_t BOT_OUT_DIM2;
+        microrec_csr_regs__BOT_OUT_DIM3__out_t BOT_OUT_DIM3;
+        microrec_csr_regs__BOT_SHIFT__out_t BOT_SHIFT;
+        microrec_csr_regs__MULTIHOT__out_t MULTIHOT;
+        microrec_csr_regs__TBL_IDX__out_t TBL_IDX;
+        microrec_csr_regs__TBL_POOL__out_t TBL_POOL;
+        microrec_csr_regs__TBL_WRITE__out_t TBL_WRITE;
         microrec_csr_regs__PERF_CYCLES_LO__out_t PERF_CYCLES_LO;
         microrec_csr_regs__PERF_QUERIES_LO__out_t PERF_QUERIES_LO;
         microrec_csr_regs__PERF_RESULTS_LO__out_t PERF_RESULTS_LO;

@@ -56,7 +56,7 @@ class microrec_csr_regs__VERSION(uvm_reg):
         self.version = uvm_reg_field("version")
 
     def build(self) -> None:
-        self.version.configure(self, 32, 0, "RO", False, 0x10000, True, True, False)
+        self.version.configure(self, 32, 0, "RO", False, 0x10001, True, True, False)
 
 
 # Reg - microrec_csr_regs::CTRL
@@ -368,15 +368,15 @@ class microrec_csr_regs__cfg8_r_desc_5850e62d(uvm_reg):
         self.value.configure(self, 8, 0, "RW", False, 0x0, True, True, False)
 
 
-# Reg - microrec_csr_regs::DMA_TARGET_desc_58c17139
-class microrec_csr_regs__DMA_TARGET_desc_58c17139(uvm_reg):
+# Reg - microrec_csr_regs::DMA_TARGET_desc_525c609a
+class microrec_csr_regs__DMA_TARGET_desc_525c609a(uvm_reg):
 
     def __init__(self, name: str = "DMA_TARGET"):
         super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
         self.value = uvm_reg_field("value")
 
     def build(self) -> None:
-        self.value.configure(self, 2, 0, "RW", False, 0x0, True, True, False)
+        self.value.configure(self, 3, 0, "RW", False, 0x0, True, True, False)
 
 
 # Reg - microrec_csr_regs::cfg8_r_desc_ac82f9bb
@@ -434,6 +434,186 @@ class microrec_csr_regs__MLP_LSHIFT_desc_90ce219e(uvm_reg):
         self.value.configure(self, 16, 0, "RW", False, 0x0, True, True, False)
 
 
+# Reg - microrec_csr_regs::DLRM_CTRL
+class microrec_csr_regs__DLRM_CTRL(uvm_reg):
+
+    def __init__(self, name: str = "DLRM_CTRL"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.enable = uvm_reg_field("enable")
+        self.dot = uvm_reg_field("dot")
+
+    def build(self) -> None:
+        self.enable.configure(self, 1, 0, "RW", False, 0x0, True, True, False)
+        self.dot.configure(self, 1, 1, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::cfg8_r_desc_1269c7ba
+class microrec_csr_regs__cfg8_r_desc_1269c7ba(uvm_reg):
+
+    def __init__(self, name: str = "DLRM_N"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 8, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::cfg8_r_desc_e2fc1404
+class microrec_csr_regs__cfg8_r_desc_e2fc1404(uvm_reg):
+
+    def __init__(self, name: str = "DLRM_D"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 8, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::cfg16_r_desc_3237cf73
+class microrec_csr_regs__cfg16_r_desc_3237cf73(uvm_reg):
+
+    def __init__(self, name: str = "DLRM_FLEN"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 16, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::cfg8_r_desc_fd635cd1
+class microrec_csr_regs__cfg8_r_desc_fd635cd1(uvm_reg):
+
+    def __init__(self, name: str = "DLRM_NUM_DENSE"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 8, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::BOT_NUM_LAYERS_desc_dfb630fa
+class microrec_csr_regs__BOT_NUM_LAYERS_desc_dfb630fa(uvm_reg):
+
+    def __init__(self, name: str = "BOT_NUM_LAYERS"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 4, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::cfg16_r_desc_b2568369
+class microrec_csr_regs__cfg16_r_desc_b2568369(uvm_reg):
+
+    def __init__(self, name: str = "BOT_IN_DIM"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 16, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::cfg16_r_desc_783dbffe
+class microrec_csr_regs__cfg16_r_desc_783dbffe(uvm_reg):
+
+    def __init__(self, name: str = "BOT_OUT_DIM0"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 16, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::cfg16_r_desc_fc4a4f3e
+class microrec_csr_regs__cfg16_r_desc_fc4a4f3e(uvm_reg):
+
+    def __init__(self, name: str = "BOT_OUT_DIM1"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 16, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::cfg16_r_desc_0ca103db
+class microrec_csr_regs__cfg16_r_desc_0ca103db(uvm_reg):
+
+    def __init__(self, name: str = "BOT_OUT_DIM2"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 16, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::cfg16_r_desc_caf103e3
+class microrec_csr_regs__cfg16_r_desc_caf103e3(uvm_reg):
+
+    def __init__(self, name: str = "BOT_OUT_DIM3"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 16, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::BOT_SHIFT_desc_d682908d
+class microrec_csr_regs__BOT_SHIFT_desc_d682908d(uvm_reg):
+
+    def __init__(self, name: str = "BOT_SHIFT"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 4, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::MULTIHOT
+class microrec_csr_regs__MULTIHOT(uvm_reg):
+
+    def __init__(self, name: str = "MULTIHOT"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.enable = uvm_reg_field("enable")
+
+    def build(self) -> None:
+        self.enable.configure(self, 1, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::cfg8_r_desc_ed2302ab
+class microrec_csr_regs__cfg8_r_desc_ed2302ab(uvm_reg):
+
+    def __init__(self, name: str = "TBL_IDX"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 8, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::TBL_POOL
+class microrec_csr_regs__TBL_POOL(uvm_reg):
+
+    def __init__(self, name: str = "TBL_POOL"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.bag_max = uvm_reg_field("bag_max")
+        self.pool_shift = uvm_reg_field("pool_shift")
+
+    def build(self) -> None:
+        self.bag_max.configure(self, 16, 0, "RW", False, 0x0, True, True, False)
+        self.pool_shift.configure(self, 4, 16, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::TBL_WRITE
+class microrec_csr_regs__TBL_WRITE(uvm_reg):
+
+    def __init__(self, name: str = "TBL_WRITE"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.go = uvm_reg_field("go")
+
+    def build(self) -> None:
+        self.go.configure(self, 1, 0, "RW", True, 0x0, True, True, False)
+
+
 # Reg - microrec_csr_regs::perf_lo_r
 class microrec_csr_regs__perf_lo_r(uvm_reg):
 
@@ -488,12 +668,28 @@ class microrec_csr_regs(uvm_reg_block):
         self.DMA_SRC_LO = microrec_csr_regs__cfg32_r_desc_c7d95ed8("DMA_SRC_LO")
         self.DMA_SRC_HI = microrec_csr_regs__cfg32_r_desc_54d60a5f("DMA_SRC_HI")
         self.DMA_CH = microrec_csr_regs__cfg8_r_desc_5850e62d("DMA_CH")
-        self.DMA_TARGET = microrec_csr_regs__DMA_TARGET_desc_58c17139("DMA_TARGET")
+        self.DMA_TARGET = microrec_csr_regs__DMA_TARGET_desc_525c609a("DMA_TARGET")
         self.DMA_BANK = microrec_csr_regs__cfg8_r_desc_ac82f9bb("DMA_BANK")
         self.DMA_WORDS = microrec_csr_regs__cfg32_r_desc_5a212e7a("DMA_WORDS")
         self.DMA_NBANKS = microrec_csr_regs__cfg16_r_desc_fbeba8f9("DMA_NBANKS")
         self.LOOKUP_TIMEOUT = microrec_csr_regs__LOOKUP_TIMEOUT_desc_ac0fcb96("LOOKUP_TIMEOUT")
         self.MLP_LSHIFT = microrec_csr_regs__MLP_LSHIFT_desc_90ce219e("MLP_LSHIFT")
+        self.DLRM_CTRL = microrec_csr_regs__DLRM_CTRL("DLRM_CTRL")
+        self.DLRM_N = microrec_csr_regs__cfg8_r_desc_1269c7ba("DLRM_N")
+        self.DLRM_D = microrec_csr_regs__cfg8_r_desc_e2fc1404("DLRM_D")
+        self.DLRM_FLEN = microrec_csr_regs__cfg16_r_desc_3237cf73("DLRM_FLEN")
+        self.DLRM_NUM_DENSE = microrec_csr_regs__cfg8_r_desc_fd635cd1("DLRM_NUM_DENSE")
+        self.BOT_NUM_LAYERS = microrec_csr_regs__BOT_NUM_LAYERS_desc_dfb630fa("BOT_NUM_LAYERS")
+        self.BOT_IN_DIM = microrec_csr_regs__cfg16_r_desc_b2568369("BOT_IN_DIM")
+        self.BOT_OUT_DIM0 = microrec_csr_regs__cfg16_r_desc_783dbffe("BOT_OUT_DIM0")
+        self.BOT_OUT_DIM1 = microrec_csr_regs__cfg16_r_desc_fc4a4f3e("BOT_OUT_DIM1")
+        self.BOT_OUT_DIM2 = microrec_csr_regs__cfg16_r_desc_0ca103db("BOT_OUT_DIM2")
+        self.BOT_OUT_DIM3 = microrec_csr_regs__cfg16_r_desc_caf103e3("BOT_OUT_DIM3")
+        self.BOT_SHIFT = microrec_csr_regs__BOT_SHIFT_desc_d682908d("BOT_SHIFT")
+        self.MULTIHOT = microrec_csr_regs__MULTIHOT("MULTIHOT")
+        self.TBL_IDX = microrec_csr_regs__cfg8_r_desc_ed2302ab("TBL_IDX")
+        self.TBL_POOL = microrec_csr_regs__TBL_POOL("TBL_POOL")
+        self.TBL_WRITE = microrec_csr_regs__TBL_WRITE("TBL_WRITE")
         self.PERF_CYCLES_LO = microrec_csr_regs__perf_lo_r("PERF_CYCLES_LO")
         self.PERF_CYCLES_HI = microrec_csr_regs__perf_hi_r("PERF_CYCLES_HI")
         self.PERF_QUERIES_LO = microrec_csr_regs__perf_lo_r("PERF_QUERIES_LO")
@@ -665,7 +861,7 @@ class microrec_csr_regs(uvm_reg_block):
 
         self.DMA_CH.build()
         self.get_default_map().add_reg(self.DMA_CH, 0x68, "RW")
-        self.DMA_TARGET = microrec_csr_regs__DMA_TARGET_desc_58c17139("DMA_TARGET")
+        self.DMA_TARGET = microrec_csr_regs__DMA_TARGET_desc_525c609a("DMA_TARGET")
         self.DMA_TARGET.configure(self, None, "")
 
         self.DMA_TARGET.build()
@@ -695,6 +891,86 @@ class microrec_csr_regs(uvm_reg_block):
 
         self.MLP_LSHIFT.build()
         self.get_default_map().add_reg(self.MLP_LSHIFT, 0x80, "RW")
+        self.DLRM_CTRL = microrec_csr_regs__DLRM_CTRL("DLRM_CTRL")
+        self.DLRM_CTRL.configure(self, None, "")
+
+        self.DLRM_CTRL.build()
+        self.get_default_map().add_reg(self.DLRM_CTRL, 0x84, "RW")
+        self.DLRM_N = microrec_csr_regs__cfg8_r_desc_1269c7ba("DLRM_N")
+        self.DLRM_N.configure(self, None, "")
+
+        self.DLRM_N.build()
+        self.get_default_map().add_reg(self.DLRM_N, 0x88, "RW")
+        self.DLRM_D = microrec_csr_regs__cfg8_r_desc_e2fc1404("DLRM_D")
+        self.DLRM_D.configure(self, None, "")
+
+        self.DLRM_D.build()
+        self.get_default_map().add_reg(self.DLRM_D, 0x8c, "RW")
+        self.DLRM_FLEN = microrec_csr_regs__cfg16_r_desc_3237cf73("DLRM_FLEN")
+        self.DLRM_FLEN.configure(self, None, "")
+
+        self.DLRM_FLEN.build()
+        self.get_default_map().add_reg(self.DLRM_FLEN, 0x90, "RW")
+        self.DLRM_NUM_DENSE = microrec_csr_regs__cfg8_r_desc_fd635cd1("DLRM_NUM_DENSE")
+        self.DLRM_NUM_DENSE.configure(self, None, "")
+
+        self.DLRM_NUM_DENSE.build()
+        self.get_default_map().add_reg(self.DLRM_NUM_DENSE, 0x94, "RW")
+        self.BOT_NUM_LAYERS = microrec_csr_regs__BOT_NUM_LAYERS_desc_dfb630fa("BOT_NUM_LAYERS")
+        self.BOT_NUM_LAYERS.configure(self, None, "")
+
+        self.BOT_NUM_LAYERS.build()
+        self.get_default_map().add_reg(self.BOT_NUM_LAYERS, 0x98, "RW")
+        self.BOT_IN_DIM = microrec_csr_regs__cfg16_r_desc_b2568369("BOT_IN_DIM")
+        self.BOT_IN_DIM.configure(self, None, "")
+
+        self.BOT_IN_DIM.build()
+        self.get_default_map().add_reg(self.BOT_IN_DIM, 0x9c, "RW")
+        self.BOT_OUT_DIM0 = microrec_csr_regs__cfg16_r_desc_783dbffe("BOT_OUT_DIM0")
+        self.BOT_OUT_DIM0.configure(self, None, "")
+
+        self.BOT_OUT_DIM0.build()
+        self.get_default_map().add_reg(self.BOT_OUT_DIM0, 0xa0, "RW")
+        self.BOT_OUT_DIM1 = microrec_csr_regs__cfg16_r_desc_fc4a4f3e("BOT_OUT_DIM1")
+        self.BOT_OUT_DIM1.configure(self, None, "")
+
+        self.BOT_OUT_DIM1.build()
+        self.get_default_map().add_reg(self.BOT_OUT_DIM1, 0xa4, "RW")
+        self.BOT_OUT_DIM2 = microrec_csr_regs__cfg16_r_desc_0ca103db("BOT_OUT_DIM2")
+        self.BOT_OUT_DIM2.configure(self, None, "")
+
+        self.BOT_OUT_DIM2.build()
+        self.get_default_map().add_reg(self.BOT_OUT_DIM2, 0xa8, "RW")
+        self.BOT_OUT_DIM3 = microrec_csr_regs__cfg16_r_desc_caf103e3("BOT_OUT_DIM3")
+        self.BOT_OUT_DIM3.configure(self, None, "")
+
+        self.BOT_OUT_DIM3.build()
+        self.get_default_map().add_reg(self.BOT_OUT_DIM3, 0xac, "RW")
+        self.BOT_SHIFT = microrec_csr_regs__BOT_SHIFT_desc_d682908d("BOT_SHIFT")
+        self.BOT_SHIFT.configure(self, None, "")
+
+        self.BOT_SHIFT.build()
+        self.get_default_map().add_reg(self.BOT_SHIFT, 0xb0, "RW")
+        self.MULTIHOT = microrec_csr_regs__MULTIHOT("MULTIHOT")
+        self.MULTIHOT.configure(self, None, "")
+
+        self.MULTIHOT.build()
+        self.get_default_map().add_reg(self.MULTIHOT, 0xb4, "RW")
+        self.TBL_IDX = microrec_csr_regs__cfg8_r_desc_ed2302ab("TBL_IDX")
+        self.TBL_IDX.configure(self, None, "")
+
+        self.TBL_IDX.build()
+        self.get_default_map().add_reg(self.TBL_IDX, 0xb8, "RW")
+        self.TBL_POOL = microrec_csr_regs__TBL_POOL("TBL_POOL")
+        self.TBL_POOL.configure(self, None, "")
+
+        self.TBL_POOL.build()
+        self.get_default_map().add_reg(self.TBL_POOL, 0xbc, "RW")
+        self.TBL_WRITE = microrec_csr_regs__TBL_WRITE("TBL_WRITE")
+        self.TBL_WRITE.configure(self, None, "")
+
+        self.TBL_WRITE.build()
+        self.get_default_map().add_reg(self.TBL_WRITE, 0xc0, "RW")
         self.PERF_CYCLES_LO = microrec_csr_regs__perf_lo_r("PERF_CYCLES_LO")
         self.PERF_CYCLES_LO.configure(self, None, "")
 
