@@ -20,6 +20,7 @@ from . import toolchain
 # parameter sets that elaborate logic the defaults leave out
 PARAM_VARIANTS = {
     "mlp_engine": [("-GVEC_OUT=1", "-GP=4", "-GU=8", "-GVEC_LANES=8")],   # vector output (s.9.3)
+    "emb_lookup_top": [("-GMH=1",)],                                       # multi-hot front end (s.9.9)
 }
 
 MODULE_RE = re.compile(r"^\s*module\s+(?:automatic\s+)?(\w+)", re.M)

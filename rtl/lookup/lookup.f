@@ -4,4 +4,7 @@ emb_lookup_engine.sv
 onchip_table_ram.sv
 lookup_config.sv
 feature_gather.sv
+query_packet_ingress_wide.sv
+bag_expander.sv
+bag_accum.sv
 emb_lookup_top.sv

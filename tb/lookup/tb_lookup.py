@@ -157,7 +157,8 @@ class LookupUniformTest(BenchTest):
         """Inputs idle, clock and reset, the memory model started (no regions yet)."""
         dut = cocotb.top
         for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid",
-                    "bq_mode", "bq_load"):
+                    "bq_mode", "bq_load", "cfg_multihot", "cfg_bag_max", "cfg_pool_shift", "cfg_num_dense",
+                    "s_pkt_tvalid", "s_pkt_tdata", "s_pkt_tlast", "m_dense_ready"):
             getattr(dut, sig).value = 0
         await start_clock_and_reset(dut.clk, dut.rst_n)
         self.mem = HbmMemory(self.hbm_config(), dut)
@@ -685,3 +686,9 @@ class LookupBadConfigTest(LookupUniformTest):
             if int(dut.cfg_ready.value):
                 return
         raise AssertionError("lookup config never became ready after commit")
+
+
+# the multi-hot tests (MH = 1 builds) live in their own file; the bench runs this module
+from tb.lookup.tb_lookup_mh import (LookupMultihotAxiErrorTest, LookupMultihotBackpressureTest,  # noqa: E402,F401
+                                    LookupMultihotBadConfigTest, LookupMultihotEdgeTest,
+                                    LookupMultihotSaturationTest, LookupMultihotTest)
