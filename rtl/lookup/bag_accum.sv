@@ -93,9 +93,10 @@ module bag_accum
 `endif
             sum[k] = base + 32'(signed'(s_data[16 * k +: 16]));
         end
+        // a query with no error names table 0, engine 0 (as the gather does)
         e_new     = (cnt == '0) ? ERR_NONE : a_err;
-        e_new_p   = a_err_p;
-        e_new_eng = a_err_eng;
+        e_new_p   = (cnt == '0) ? '0 : a_err_p;
+        e_new_eng = (cnt == '0) ? '0 : a_err_eng;
         if (e_new == ERR_NONE && s_err != ERR_NONE) begin
             e_new     = s_err;
             e_new_p   = s_err_p;

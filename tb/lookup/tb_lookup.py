@@ -687,8 +687,3 @@ class LookupBadConfigTest(LookupUniformTest):
                 return
         raise AssertionError("lookup config never became ready after commit")
 
-
-# the multi-hot tests (MH = 1 builds) live in their own file; the bench runs this module
-from tb.lookup.tb_lookup_mh import (LookupMultihotAxiErrorTest, LookupMultihotBackpressureTest,  # noqa: E402,F401
-                                    LookupMultihotBadConfigTest, LookupMultihotEdgeTest,
-                                    LookupMultihotSaturationTest, LookupMultihotTest)

@@ -10,8 +10,8 @@ features (zeros for a query answered by an error record). The lookup
 counters are predicted from the bags: one lookup per bag entry on its
 table's engine, a void lookup for every sub-query past the end of a bag.
 
-The test classes are imported into tb/lookup/tb_lookup.py (the bench's test
-module) and run through tests/test_lookup_multihot.py.
+This is the cocotb module of those tests (tests/test_lookup_multihot.py passes
+it to the lookup bench).
 """
 from __future__ import annotations
 
@@ -85,6 +85,8 @@ class LookupMultihotTest(BenchTest):
     # packet mix: (source, share). source: a length kind of models.multihot, or a packet
     # kind of tb/dlrm_ingress/stimulus.py
     mix = {"fixed": 2, "uniform": 3, "lognormal": 3, "good": 1, "corner": 1}
+    bag_length = None        # None: each multihot query draws its length parameter from 1, 4, 8, 20
+    index_kind = "zipf"      # models.multihot index kind of the multihot queries
     fault_table = None       # logical table whose rows answer SLVERR in a range (LookupMultihotAxiErrorTest)
 
     # ---- stimulus -------------------------------------------------------------------
@@ -120,8 +122,9 @@ class LookupMultihotTest(BenchTest):
         seed = test_seed()
         for q, kind in enumerate(kinds):
             if kind in ("fixed", "uniform", "lognormal"):
-                bags = multihot_queries(cfg, 1, lengths=kind, length=self.rnd.choice([1, 4, 8, 20]),
-                                        indices="zipf", alpha=1.1, seed=seed * 7919 + q)
+                length = self.bag_length or self.rnd.choice([1, 4, 8, 20])
+                bags = multihot_queries(cfg, 1, lengths=kind, length=length, indices=self.index_kind,
+                                        alpha=1.1, seed=seed * 7919 + q)
                 blist, dense = bags.query(0)
                 qid = self.qid(q)
                 beats = pack_query(qid, blist, dense, w)
@@ -241,6 +244,7 @@ class LookupMultihotTest(BenchTest):
         def take_feat():
             raw = int(dut.m_feat_data.value)
             feats.append({"qid": int(dut.m_feat_id.value), "err": int(dut.m_feat_err.value),
+                          "cycle": int(dut.hbm_cycle.value),
                           "table": int(dut.m_feat_err_table.value), "engine": int(dut.m_feat_err_engine.value),
                           "feat": np.frombuffer(raw.to_bytes(fm * 2, "little"), dtype="<i2").astype(np.int64)})
 
@@ -264,6 +268,7 @@ class LookupMultihotTest(BenchTest):
             idle = 0 if n != last else idle + 64
             last = n
         self.cycles = int(dut.hbm_cycle.value) - c0
+        self.feat_cycles = [f["cycle"] for f in feats]
         await ClockCycles(dut.clk, 32)
         for t in tasks:
             t.cancel()
@@ -432,3 +437,36 @@ class LookupMultihotBadConfigTest(LookupMultihotTest):
         assert not problems, f"{len(problems)} mismatches after recovery; first: {problems[0]}"
         self.mem.stop()
         self.drop_objection()
+
+
+@pyuvm.test(timeout_time=2000, timeout_unit="ms")
+class LookupMultihotRateTest(LookupMultihotTest):
+    """Throughput of multi-hot lookups (reporting; every answer is still checked): every bag
+    ``bag_length`` long, uniform indices, no idle input, no output stall. The steady rate
+    (queries per cycle between the answer of query N/4 and the last) is compared with the
+    memory bound of models/memory_bound.py for the same placement and bags; written to
+    rate.json in the run directory."""
+
+    mix = {"fixed": 1}
+    bag_length = 20
+    index_kind = "uniform"
+
+    async def run_phase(self):
+        await super().run_phase()
+        from models.memory_bound import memory_bound
+        from tb.common.spec import run_dir
+        import json
+        cyc = self.feat_cycles
+        n = len(cyc)
+        k = n // 4
+        rate = (n - 1 - k) / max(1, cyc[-1] - cyc[k])
+        mb = memory_bound(self.layout.placement, [min(self.bag_length, t.bag_max) for t in self.cfg.tables],
+                          bus_bytes=self.build.word_bytes, words_per_beat=self.build.pkt_w)
+        out = {"queries": n, "rate_qpc": rate, "memory_bound_qpc": mb.memory, "stream_bound_qpc": mb.stream,
+               "pct_of_memory_bound": mb.pct_of_memory_bound(rate), "qdepth": self.build.qdepth,
+               "preset": self.knobs.preset, "cycles": self.cycles, "perf": self.perf}
+        self.logger.info(f"RATE {rate:.5f} queries/cycle = {out['pct_of_memory_bound']:.1f}% of the memory "
+                         f"bound {mb.memory:.5f} (stream bound {mb.stream:.5f}), QDEPTH {self.build.qdepth}, "
+                         f"preset {self.knobs.preset}")
+        with open(run_dir() / "rate.json", "w") as fh:
+            json.dump(out, fh)
