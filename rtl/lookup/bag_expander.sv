@@ -139,7 +139,9 @@ module bag_expander
     assign idx_take    = s_idx_valid && s_idx_ready;
     assign grp_last    = |(s_idx_mask & s_idx_last_query);
     assign grp_abort   = |(s_idx_mask & s_idx_last_query & s_idx_abort);
-    assign s_err_ready = !f_active && room && s_err_seq == next_seq;
+    // a headed packet's error record (it aborted) can be valid while its header still waits
+    // for a buffer: the header and its entries go first, so the error record waits for them
+    assign s_err_ready = !f_active && room && s_err_seq == next_seq && !(s_hdr_valid && s_hdr_seq == next_seq);
     assign err_take    = s_err_valid && s_err_ready;
 
     // one record per packet: a headed query that completed, or an error record
@@ -284,6 +286,14 @@ module bag_expander
     end
 
     assign busy = f_active || (|full);
+`ifdef MH_DEBUG
+    always_ff @(posedge clk) begin
+        if (s_hdr_valid || s_idx_valid || s_err_valid)
+        $display("%t EXP hdr v%0d r%0d seq%0d | idx v%0d r%0d m%b lq%b ab%b | err v%0d r%0d seq%0d | next%0d fa%0d full%b fp%0d xp%0d room%0d",
+            $time, s_hdr_valid, s_hdr_ready, s_hdr_seq, s_idx_valid, s_idx_ready, s_idx_mask, s_idx_last_query, s_idx_abort,
+            s_err_valid, s_err_ready, s_err_seq, next_seq, f_active, full, fp, xp, room);
+    end
+`endif
 
     // assertions hold from the first reset on (see emb_lookup_top)
     /* verilator lint_off PROCASSINIT */

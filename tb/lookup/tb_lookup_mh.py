@@ -207,7 +207,19 @@ class LookupMultihotTest(BenchTest):
         dut.cfg_bag_max.value = bag_max
         dut.cfg_pool_shift.value = shift
         dut.cfg_num_dense.value = cfg.dense
+        await self.commit()
+
+    async def commit(self):
+        """program_lookup, then wait for the rebuild itself (cfg_ready is still high from an
+        earlier commit for the cycles before the scan starts)."""
+        dut = cocotb.top
         await program_lookup(dut, self.layout, self.knobs.timeout)
+        await ClockCycles(dut.clk, 3)
+        for _ in range(self.build.p_max + 16):
+            if int(dut.cfg_ready.value):
+                return
+            await RisingEdge(dut.clk)
+        raise AssertionError("lookup config never became ready after commit")
 
     async def run_phase(self):
         self.raise_objection()
@@ -417,7 +429,7 @@ class LookupMultihotBadConfigTest(LookupMultihotTest):
             dut.cfg_bag_max.value = sum(v << (16 * t) for t, v in enumerate(bm))
             dut.cfg_pool_shift.value = sum(tab.pool_shift << (4 * t) for t, tab in enumerate(cfg.tables))
             dut.cfg_num_dense.value = cfg.dense if dense is None else dense
-            await program_lookup(dut, self.layout, self.knobs.timeout)
+            await self.commit()
             got = (int(dut.cfg_bad.value), int(dut.cfg_err_code.value), int(dut.cfg_err_table.value))
             assert got == (1, 13, table), f"{what}: cfg (bad, code, table) = {got}, expected (1, 13, {table})"
             if what == "bag_max > L_MAX":
