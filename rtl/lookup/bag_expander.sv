@@ -286,14 +286,6 @@ module bag_expander
     end
 
     assign busy = f_active || (|full);
-`ifdef MH_DEBUG
-    always_ff @(posedge clk) begin
-        if (s_hdr_valid || s_idx_valid || s_err_valid)
-        $display("%t EXP hdr v%0d r%0d seq%0d | idx v%0d r%0d m%b lq%b ab%b | err v%0d r%0d seq%0d | next%0d fa%0d full%b fp%0d xp%0d room%0d",
-            $time, s_hdr_valid, s_hdr_ready, s_hdr_seq, s_idx_valid, s_idx_ready, s_idx_mask, s_idx_last_query, s_idx_abort,
-            s_err_valid, s_err_ready, s_err_seq, next_seq, f_active, full, fp, xp, room);
-    end
-`endif
 
     // assertions hold from the first reset on (see emb_lookup_top)
     /* verilator lint_off PROCASSINIT */

@@ -299,9 +299,10 @@ class LookupMultihotTest(BenchTest):
             for m in bad[:3]:
                 problems.append(f"MISMATCH query #{i} (id {e['qid']:#x}) dense feature {int(m)}: expected "
                                 f"{int(e['dense'][m])} got {int(g['dense'][m])}")
-        # dense leaves ahead of (or with) the query's own vector
+        # dense is offered as soon as the query's record is known, before its lookups: with
+        # the dense consumer never stalling, each beat is taken before the query's vector
         late = [i for i, g in enumerate(denses) if g["n_feat"] > i]
-        if late:
+        if late and self.out_stall == 0:
             problems.append(f"MISMATCH dense beat of query #{late[0]} left after its feature vector")
         return problems
 
