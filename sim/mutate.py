@@ -225,9 +225,9 @@ MUTATIONS = [
     # multi-hot lookup: sub-query expansion and pooling (issue 16, contracts s.9.9)
     Mutation("mhx_void_off_by_one", "lookup/bag_expander.sv", "m_sq_void[t]          = j >= b_len[xp][t];",
              "m_sq_void[t]          = j > b_len[xp][t];", MHL),
-    Mutation("mhx_err_overtakes", "lookup/bag_expander.sv",
-             "s_err_seq == next_seq && !(s_hdr_valid && s_hdr_seq == next_seq);",
-             "!(s_hdr_valid && s_hdr_seq == next_seq);", MHL),
+    # an aborted query's error record taken while its header still waits for a buffer (a hang)
+    Mutation("mhx_err_before_hdr", "lookup/bag_expander.sv",
+             "s_err_seq == next_seq && !(s_hdr_valid && s_hdr_seq == next_seq);", "s_err_seq == next_seq;", MHL),
     Mutation("mha_shift_of_table0", "lookup/bag_accum.sv",
              "pool_elem(sum[k], cfg_pool_shift[4 * 32'(elem_lt[k]) +: 4]);", "pool_elem(sum[k], cfg_pool_shift[3:0]);",
              MHL),
