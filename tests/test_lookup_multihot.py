@@ -12,7 +12,8 @@ from tb.lookup.layout import LookupBuild
 MH_MODULE = "tb.lookup.tb_lookup_mh"     # the multi-hot tests' cocotb module
 
 MH_TESTS = ["LookupMultihotTest", "LookupMultihotEdgeTest", "LookupMultihotSaturationTest",
-            "LookupMultihotBackpressureTest", "LookupMultihotAxiErrorTest", "LookupMultihotBadConfigTest"]
+            "LookupMultihotBackpressureTest", "LookupMultihotAxiErrorTest", "LookupMultihotBadConfigTest",
+            "LookupMultihotCommitTest"]
 
 
 @pytest.mark.rtl

@@ -179,6 +179,15 @@ class LookupMultihotTest(BenchTest):
             exp.append(e)
         return exp, pred
 
+    def reached(self, exp) -> list[str]:
+        """What the variant is about must be in its stimulus (a test that never made a case
+        proves nothing about it): the answers each variant needs."""
+        codes = {ERR_NAMES.get(e["code"]) for e in exp}
+        missing = [c for c in self.must_answer if c not in codes]
+        return [f"STIMULUS the run made no {c} answer (raise queries or change the mix)" for c in missing]
+
+    must_answer = ("none",)
+
     def fault_hit(self, bags):
         if self.fault_table is None:
             return None
@@ -231,7 +240,8 @@ class LookupMultihotTest(BenchTest):
                                            f"table {int(dut.cfg_err_table.value)}")
         pkts = self.packets()
         exp, pred = self.expectation(pkts)
-        problems = await self.drive_and_check(pkts, exp)
+        problems = self.reached(exp)
+        problems += await self.drive_and_check(pkts, exp)
         problems += await self.check_counters(pred)
         for msg in problems[:40]:
             self.logger.error(msg)
@@ -354,6 +364,7 @@ class LookupMultihotEdgeTest(LookupMultihotTest):
     bags one past bag_max and past L_MAX (ERR_BAG_LEN), bad indices (ERR_IDX_RANGE, lowest
     table), malformed packets (T, D, N wrong, short, long, garbage, ERR_PACKET)."""
 
+    must_answer = ("none", "idx_range", "bag_len", "packet")
     mix = {"good": 4, "corner": 3, "bad_index": 1, "bad_index_multi": 1, "bag_len": 1, "bag_len_and_index": 1,
            "bag_len_short": 1, "bag_len_long": 1, "t_mismatch": 1, "d_mismatch": 1, "n_mismatch": 1,
            "short_header": 1, "short": 1, "long": 1, "long_swallow": 1, "garbage": 1}
@@ -366,6 +377,16 @@ class LookupMultihotSaturationTest(LookupMultihotTest):
 
     emb_shift = 0
     mix = {"saturate": 3, "corner": 1, "good": 1}
+
+    def reached(self, exp) -> list[str]:
+        out = super().reached(exp)
+        feats = np.stack([e["feat"] for e in exp])
+        offs = self.cfg.feature_offsets
+        for t, tab in enumerate(self.cfg.tables):
+            f = feats[:, offs[t]:offs[t] + tab.dim]
+            if tab.bag_max > 1 and not ((f == 32767).any() and (f == -32768).any()):
+                out.append(f"STIMULUS table {t} ({tab.name}) never saturated both ways")
+        return out
 
 
 @pyuvm.test(timeout_time=80, timeout_unit="ms")
@@ -386,6 +407,7 @@ class LookupMultihotAxiErrorTest(LookupMultihotTest):
 
     fault_table = 0
     mix = {"uniform": 3, "fixed": 1, "good": 1}
+    must_answer = ("none", "slverr")
 
     def build_phase(self):
         super().build_phase()
@@ -483,3 +505,38 @@ class LookupMultihotRateTest(LookupMultihotTest):
                          f"preset {self.knobs.preset}")
         with open(run_dir() / "rate.json", "w") as fh:
             json.dump(out, fh)
+
+
+@pyuvm.test(timeout_time=60, timeout_unit="ms")
+class LookupMultihotCommitTest(LookupMultihotTest):
+    """Commits (same configuration) in the middle of multi-hot traffic: each waits until every
+    query already admitted (packet begun, buffered, expanded, in the ring or pooling) has
+    left, rebuilds the lists, and packets flow again; every answer exact."""
+
+    mix = {"uniform": 3, "lognormal": 2, "corner": 1, "bad_index": 1}
+
+    async def drive_and_check(self, pkts, exp):
+        dut = cocotb.top
+        self.commits = 0
+
+        async def pulse():
+            for _ in range(4):
+                await ClockCycles(dut.clk, 200 + self.rnd.randrange(200))
+                dut.cfg_commit.value = 1
+                await RisingEdge(dut.clk)
+                dut.cfg_commit.value = 0
+                # the commit waits for the in-flight queries: then cfg_ready falls for the rebuild
+                for _ in range(5000):
+                    await RisingEdge(dut.clk)
+                    if not int(dut.cfg_ready.value):
+                        break
+                assert not int(dut.cfg_ready.value), "a commit never started its rebuild (in-flight queries stuck)"
+                self.commits += 1
+
+        task = cocotb.start_soon(pulse())
+        problems = await super().drive_and_check(pkts, exp)
+        task.cancel()
+        if self.commits < 2:
+            problems.append(f"STIMULUS only {self.commits} commits happened during the traffic")
+        self.logger.info(f"{self.commits} commits in the middle of the traffic")
+        return problems
