@@ -49,7 +49,7 @@ def test_lookup_multihot_injected_bug_is_caught(seed):
 # Throughput (reporting): dlrm_kaggle's 26 dim-16 tables, one per HBM channel (rows capped at
 # 2^22), bags of 20: 20 beats per query on every channel, the memory bound 1/20 query/cycle.
 # Measured (seed 1, 200 queries, steady rate from query 50 on): ideal QDEPTH 64: 0.0500 (100%);
-# u280 QDEPTH 64: 0.0415 (83.0%), 128: 0.0464 (92.7%). At most QDEPTH sub-queries are in flight,
+# u280 QDEPTH 32: 0.0284 (56.8%), 64: 0.0415 (83.0%), 128: 0.0464 (92.7%). At most QDEPTH sub-queries are in flight,
 # one read each per channel: the ring depth covers the HBM latency.
 KAGGLE_CONFIG = str(TB_DIR / "lookup" / "configs" / "dlrm_kaggle_hbm26.json")
 
