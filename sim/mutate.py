@@ -86,6 +86,7 @@ TOPDLRM = "test_top_dlrm and (TopDlrmTest or TopDlrmIllegalTest) and not injecte
 DLRM = "test_dlrm_ingress and (Random or Error or Corner or Saturation or Mean) and not injected and not wide"
 DLRMW = "test_dlrm_ingress_wide and (Random or Error or Corner or BackToBack or MultiBad) and not injected"
 VEC = "test_mlp_engine_vec_out"
+MHL = "test_lookup_multihot and not rate and not u280 and not one_hot and not injected"
 
 MUTATIONS = [
     # MAC processing element
@@ -222,6 +223,15 @@ MUTATIONS = [
     Mutation("pool_empty_bag_open", "lookup/bag_pool.sv", "bopen[bag_ctx] <= s_bag_len != 16'd0;",
              "bopen[bag_ctx] <= 1'b1;", DLRM),
     Mutation("pool_drop_ignored", "lookup/bag_pool.sv", "if (drop_fire)", "if (1'b0)", DLRM),
+    # multi-hot lookup: sub-query expansion and pooling (issue 16, contracts s.9.9)
+    Mutation("mhx_void_off_by_one", "lookup/bag_expander.sv", "m_sq_void[t]          = j >= b_len[xp][t];",
+             "m_sq_void[t]          = j > b_len[xp][t];", MHL),
+    # an aborted query's error record taken while its header still waits for a buffer (a hang)
+    Mutation("mhx_err_before_hdr", "lookup/bag_expander.sv",
+             "s_err_seq == next_seq && !(s_hdr_valid && s_hdr_seq == next_seq);", "s_err_seq == next_seq;", MHL),
+    Mutation("mha_shift_of_table0", "lookup/bag_accum.sv",
+             "pool_elem(sum[k], cfg_pool_shift[4 * 32'(elem_lt[k]) +: 4]);", "pool_elem(sum[k], cfg_pool_shift[3:0]);",
+             MHL),
     # mlp_engine vector output (issue 16, contracts s.6 / s.9.3)
     Mutation("vec_beat_not_pushed", "mlp/mlp_engine.sv",
              "assign vpush = out_push && (s4.job_end || int'(vlane) + P == VEC_LANES);",

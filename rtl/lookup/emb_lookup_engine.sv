@@ -5,6 +5,9 @@
 // outstanding read. Responses may return in any order across IDs: each ID
 // owns an entry that remembers where its row goes, so no reorder buffer is
 // needed. Completed rows (or error results) go to the feature gather.
+// A void lookup (a multi-hot sub-query past the end of its bag, contracts
+// s.9.9) issues no read: it leaves as a zero row with ERR_NONE through the
+// same parked-result path as an index error.
 module emb_lookup_engine
     import lookup_pkg::*;
 #(
@@ -16,6 +19,9 @@ module emb_lookup_engine
     parameter int DATA_W   = 256,
     parameter int ADDR_W   = 34,
     parameter int ID_W     = 5,
+    // 1: a parked result may be replaced in the cycle it leaves (one void lookup per
+    // cycle; multi-hot builds); 0: one parked result per two cycles (one-hot builds)
+    parameter bit PARK_REFILL = 1'b0,
     // derived
     parameter int SLOT_W   = $clog2(QDEPTH),
     parameter int QSEQ_W   = SLOT_W + 1,
@@ -41,6 +47,7 @@ module emb_lookup_engine
     output logic [TID_W-1:0]              idx_tb,
     input  logic [31:0]                   idx_a,
     input  logic [31:0]                   idx_b,
+    input  logic                          idx_void_a,    // lookup lt_a of this slot is void (no read)
     // AXI4 read address / data
     output logic                          m_arvalid,
     input  logic                          m_arready,
@@ -66,7 +73,8 @@ module emb_lookup_engine
     output logic [15:0]                   res_off_a,
     output logic [15:0]                   res_off_b,
     // statistics and status
-    output logic                          st_issue,      // a lookup left the engine
+    output logic                          st_issue,      // a lookup left the engine (void ones excepted)
+    output logic                          st_void,       // a void lookup left the engine
     output logic                          st_beat,       // an R beat arrived
     output logic                          st_ar_stall,   // AR valid, not ready
     output logic [ID_W:0]                 st_outstanding,
@@ -240,11 +248,14 @@ module emb_lookup_engine
     logic fire_err;
 
     assign ar_free   = !m_arvalid || m_arready;
-    assign fire_read = have_work && idx_ok && !dead && ar_free && free_any;
-    assign fire_err  = have_work && (!idx_ok || dead) && (!xerr_valid);
+    logic park_free;
+    assign park_free = !xerr_valid || (PARK_REFILL && !r_done && !flush_emit);
+    assign fire_read = have_work && !idx_void_a && idx_ok && !dead && ar_free && free_any;
+    assign fire_err  = have_work && (idx_void_a || !idx_ok || dead) && park_free;
     assign flush_emit = dead && flush_any && !r_done;
     assign fire      = fire_read || fire_err;
-    assign st_issue  = fire;
+    assign st_issue  = fire && !idx_void_a;
+    assign st_void   = fire_err && idx_void_a;
     assign st_ar_stall = m_arvalid && !m_arready;
 
     always_ff @(posedge clk) begin
@@ -343,7 +354,7 @@ module emb_lookup_engine
 
     always_ff @(posedge clk) begin
         if (fire_err) begin
-            xerr_code  <= idx_ok ? ERR_TIMEOUT : ERR_IDX_RANGE;
+            xerr_code  <= idx_void_a ? ERR_NONE : idx_ok ? ERR_TIMEOUT : ERR_IDX_RANGE;
             xerr_slot  <= idx_slot;
             xerr_p     <= desc_p;
             xerr_dim   <= desc.dim;

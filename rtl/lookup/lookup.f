@@ -1,9 +1,14 @@
-// embedding lookup subsystem: engines per channel/bank, config, gather, and the
-// hot-row caches in front of the memory channels (built when CACHE = 1)
+// embedding lookup subsystem: engines per channel/bank, config, gather, the multi-hot
+// front end (MH = 1), and the hot-row caches in front of the memory channels (CACHE = 1)
 -f ../cache/cache.f
+// waiver: the accelerator top does not wire the multi-hot ports yet (see the file)
+emb_lookup_top_mh.vlt
 lookup_pkg.sv
 emb_lookup_engine.sv
 onchip_table_ram.sv
 lookup_config.sv
 feature_gather.sv
+query_packet_ingress_wide.sv
+bag_expander.sv
+bag_accum.sv
 emb_lookup_top.sv

@@ -4,6 +4,11 @@
 // tables it serves (so engines never scan descriptors per query). An illegal
 // descriptor sets cfg_bad with the reason and table; queries are then still
 // answered, each with an ERR_BAD_CONFIG record, so nothing waits forever.
+// For multi-hot queries (contracts s.9.9) the scan also records the rows of
+// every logical table (for the ingress's index check) and the logical table
+// owning every feature element (for the per-table pool_shift); the checks of
+// the multi-hot registers (mh_bad, computed by the top) are latched at the
+// scan's start and a product descriptor is refused while multihot is set.
 module lookup_config
     import lookup_pkg::*;
 #(
@@ -19,7 +24,8 @@ module lookup_config
     parameter int NUM_ENG   = NUM_CH + NUM_BANKS,
     parameter int PID_W     = $clog2(P_MAX),
     parameter int K_W       = $clog2(LIST_MAX),
-    parameter int ENG_W     = (NUM_ENG > 1) ? $clog2(NUM_ENG) : 1
+    parameter int ENG_W     = (NUM_ENG > 1) ? $clog2(NUM_ENG) : 1,
+    parameter int TID_W     = $clog2(T_MAX)
 ) (
     input  logic                                       clk,
     input  logic                                       rst_n,
@@ -29,6 +35,12 @@ module lookup_config
     input  logic [7:0]                                 num_logical,  // tables per query
     input  logic                                       commit,
     input  logic                                       ring_empty,
+    // multi-hot: the mode, and the top's check of its registers (CFG_BAD_MULTIHOT, table)
+    input  logic                                       multihot,
+    input  logic                                       mh_bad,
+    input  logic [PID_W-1:0]                           mh_bad_t,
+    output logic [T_MAX-1:0][31:0]                     lt_rows,   // rows of each logical table ('1: none)
+    output logic [FEAT_MAX-1:0][TID_W-1:0]             elem_lt,   // logical table of each feature element
     // per-engine descriptor read ports
     input  logic [NUM_ENG-1:0][PID_W-1:0]              rd_p,
     output desc_t [NUM_ENG-1:0]                        rd_desc,
@@ -100,6 +112,8 @@ module lookup_config
             check = CFG_BAD_EXTENT;
         end else if (32'(list_count[eng_i]) >= LIST_MAX) begin
             check = CFG_LIST_OVERFLOW;
+        end else if (multihot && d.is_product) begin
+            check = CFG_BAD_MULTIHOT;   // a bag of product rows is not the product of the sums (s.9.1)
         end
     end
 
@@ -128,9 +142,9 @@ module lookup_config
                     // queries in flight finish under the old lists first
                     state        <= S_SCAN;
                     cfg_ready    <= 1'b0;
-                    cfg_bad      <= 1'b0;
-                    cfg_err_code <= CFG_OK;
-                    cfg_err_p    <= '0;
+                    cfg_bad      <= mh_bad;
+                    cfg_err_code <= mh_bad ? CFG_BAD_MULTIHOT : CFG_OK;
+                    cfg_err_p    <= mh_bad ? mh_bad_t : '0;
                     n_lookups    <= '0;
                     scan_p       <= '0;
                     list_count   <= '0;
@@ -162,6 +176,21 @@ module lookup_config
             endcase
         end
     end
+    // multi-hot maps, rebuilt by the same scan
+    always_ff @(posedge clk) begin
+        if (state == S_WAIT && ring_empty) begin
+            for (int t = 0; t < T_MAX; t++) lt_rows[t] <= '1;
+            for (int k = 0; k < FEAT_MAX; k++) elem_lt[k] <= '0;
+        end else if (state == S_SCAN && 32'(scan_p) != P_MAX && d.valid && check == CFG_OK && !d.is_product) begin
+            lt_rows[d.lt_a[TID_W-1:0]] <= d.rows;
+            for (int kk = 0; kk < DIM_MAX; kk++) begin
+                if (9'(kk) < d.dim && 32'(d.feat_off_a) + kk < FEAT_MAX) begin
+                    elem_lt[32'(d.feat_off_a) + kk] <= d.lt_a[TID_W-1:0];
+                end
+            end
+        end
+    end
+
     a_state_legal: assert property (@(posedge clk) disable iff (!rst_n || !sva_armed) state inside {S_IDLE, S_WAIT, S_SCAN})
         else $error("lookup_config: illegal state encoding %0d", state);
 endmodule

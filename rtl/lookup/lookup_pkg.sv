@@ -46,7 +46,10 @@ package lookup_pkg;
         CFG_BAD_SLOT      = 4'd9,  // a descriptor written to a slot >= P_MAX (top level)
         CFG_BAD_EXTENT    = 4'd10, // the table runs past its bank / the address space
         CFG_DMA_FAILED    = 4'd11, // a DMA lost words (error response); until soft reset (top level)
-        CFG_BAD_QUANT     = 4'd12  // an illegal MLP precision / 2:4 combination (MLP_QUANT, top level)
+        CFG_BAD_QUANT     = 4'd12, // an illegal MLP precision / 2:4 combination (MLP_QUANT, top level)
+        CFG_BAD_MULTIHOT  = 4'd13, // multi-hot mode not built, a bag_max outside 1..L_MAX, a product
+                                   // while multi-hot, or too many tables / dense features (s.9.9)
+        CFG_BAD_DLRM      = 4'd14  // an illegal DLRM back-half configuration (top level, s.7.2)
     } cfg_err_e;
 
 endpackage

@@ -125,7 +125,6 @@ module microrec_top
     localparam int BVL    = ((XD_MAX + BP - 1) / BP) * BP;
     localparam int BWA_W_E = (BWDEPTH > 1) ? $clog2(BWDEPTH) : 1;
     localparam int DWA_W  = (DLRM && BWA_W_E > WA_W) ? BWA_W_E : WA_W;   // DMA word address
-    localparam logic [3:0] CFG_BAD_DLRM = 4'd14;   // lookup_pkg cfg code 14 (13: multi-hot)
 
     // ---------------------------------------------------------------------
     // CSRs

@@ -40,7 +40,8 @@ BENCHES = (
           "test_dlrm_ingress and (Random or Error or Corner or Saturation or Mean or BackToBack) and not injected"),
     Bench("lookup", "lookup/lookup.f",
           "test_lookup_tiny or test_lookup_bank_full or test_lookup_products or test_lookup_wide_rows "
-          "or test_lookup_id_pool_saturated"),
+          "or test_lookup_id_pool_saturated "
+          "or (test_lookup_multihot and not rate and not u280 and not one_hot and not injected)"),
     Bench("top", "top/top.f", "test_top_tiny or test_top_reconfigure"),
 )
 

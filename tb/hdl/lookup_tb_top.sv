@@ -27,6 +27,10 @@ module lookup_tb_top
     parameter int ID_W       = 5,
     parameter int NREG       = 8,
     parameter int BQ_DEPTH   = 1024,      // queries per batch load (lookup_query_src)
+    parameter int MH         = 0,         // multi-hot front end (contracts s.9.9)
+    parameter int PKT_W      = 32,
+    parameter int L_MAX      = 64,
+    parameter int DENSE_MAX  = 16,
     parameter int CACHE            = 0,   // hot-row caches (contracts s.11)
     parameter int CACHE_LINES      = 64,
     parameter int CACHE_WAYS       = 4,
@@ -53,6 +57,20 @@ module lookup_tb_top
     input  logic [BSEL_W-1:0]        bank_sel,
     input  logic [BWA_W-1:0]         bank_waddr,
     input  logic [DATA_W-1:0]        bank_wdata,
+    // multi-hot configuration and streams (driven by Python only)
+    input  logic                     cfg_multihot,
+    input  logic [T_MAX*16-1:0]      cfg_bag_max,
+    input  logic [T_MAX*4-1:0]       cfg_pool_shift,
+    input  logic [7:0]               cfg_num_dense,
+    input  logic                     s_pkt_tvalid,
+    output logic                     s_pkt_tready,
+    input  logic [PKT_W*32-1:0]      s_pkt_tdata,
+    input  logic                     s_pkt_tlast,
+    output logic                     m_dense_valid,
+    input  logic                     m_dense_ready,
+    output logic [31:0]              m_dense_id,
+    output logic [DENSE_MAX*16-1:0]  m_dense_data,
+    output logic [63:0]              perf_void,
     // streams
     input  logic                     s_query_valid,
     output logic                     s_query_ready,
@@ -137,6 +155,7 @@ module lookup_tb_top
         .NUM_CH(NUM_CH), .NUM_BANKS(NUM_BANKS), .BANK_WORDS(BANK_WORDS), .QDEPTH(QDEPTH),
         .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX), .DIM_MAX(DIM_MAX),
         .FEAT_MAX(FEAT_MAX), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .QID_W(32),
+        .MH(MH), .PKT_W(PKT_W), .L_MAX(L_MAX), .DENSE_MAX(DENSE_MAX),
         .CACHE(CACHE), .CACHE_LINES(CACHE_LINES), .CACHE_WAYS(CACHE_WAYS), .CACHE_LINE_BEATS(CACHE_LINE_BEATS)
     ) u_dut (
         .clk, .rst_n(core_rst_n),
@@ -144,6 +163,9 @@ module lookup_tb_top
         .cfg_num_logical, .cfg_commit, .cfg_timeout, .cfg_ready, .cfg_bad, .cfg_err_code, .cfg_err_table,
         .bank_we, .bank_sel, .bank_waddr, .bank_wdata,
         .s_query_valid(q_valid), .s_query_ready(q_ready), .s_query_id(q_id), .s_query_idx(q_idx),
+        .cfg_multihot, .cfg_bag_max, .cfg_pool_shift, .cfg_num_dense,
+        .s_pkt_tvalid, .s_pkt_tready, .s_pkt_tdata, .s_pkt_tlast,
+        .m_dense_valid, .m_dense_ready, .m_dense_id, .m_dense_data, .perf_lookups_void(perf_void),
         .m_feat_valid, .m_feat_ready(f_ready), .m_feat_id, .m_feat_data, .m_feat_err,
         .m_feat_err_table, .m_feat_err_engine,
         .m_axi_arvalid(arvalid), .m_axi_arready(arready), .m_axi_araddr(araddr),
@@ -174,7 +196,8 @@ module lookup_tb_top
         .arvalid(u_dut.arvalid), .arready(u_dut.arready), .araddr(u_dut.araddr), .arlen(u_dut.arlen),
         .arid(u_dut.arid), .rvalid(u_dut.rvalid), .rready(u_dut.rready), .rlast(u_dut.rlast),
         .rid(u_dut.rid), .rresp(u_dut.rresp),
-        .in_valid(q_valid), .in_ready(q_ready),
+        // the DUT's in_stall counts a stalled query or packet input: so does the monitor
+        .in_valid((q_valid && !q_ready) || (s_pkt_tvalid && !s_pkt_tready)), .in_ready(1'b0),
         .out_valid(m_feat_valid), .out_ready(f_ready),
         .mon_ar_stall_mem, .mon_ar_stall_bank, .mon_in_stall, .mon_out_stall, .mon_mem_beats
     );

@@ -15,6 +15,9 @@ from tb.lookup.layout import LookupBuild
 # a small build for tiny-shaped models: fast to compile and to simulate
 TINY_BUILD = LookupBuild(num_ch=4, num_banks=2, bank_words=512, qdepth=16, p_max=8, list_max=8,
                          t_max=8, dim_max=16, feat_max=64, id_w=5)
+# the same with the multi-hot front end (contracts s.9.9): dlrm_tiny's packets, 4 words a beat
+# (so a header and a long bag span several beats), bags up to L_MAX = 64, 16 dense features
+TINY_MH_BUILD = dataclasses.replace(TINY_BUILD, mh=1, pkt_w=4, l_max=64, dense_max=16)
 # bank 0 exactly full: tiny's 100-row x 16 B on-chip table ends on the last word of a
 # 50-word bank (not a power of two); LIST_MAX 4 < P_MAX 8, so list overflow can fire too
 BANK_FULL_BUILD = dataclasses.replace(TINY_BUILD, bank_words=50, list_max=4)

@@ -37,6 +37,11 @@ class LookupBuild:
     addr_w: int = 34
     id_w: int = 5
     nreg: int = 8      # bench harness only: the memory model's table regions per channel (NREG)
+    # multi-hot front end (contracts s.9.9)
+    mh: int = 0
+    pkt_w: int = 32
+    l_max: int = 64
+    dense_max: int = 16
     # hot-row caches in front of the memory channels (contracts s.11); 0 = none built
     cache: int = 0
     cache_lines: int = 64
@@ -44,13 +49,18 @@ class LookupBuild:
     cache_line_beats: int = 1
 
     def sv_parameters(self) -> dict:
-        """The RTL's parameters (emb_lookup_top and the accelerator top)."""
-        return {"NUM_CH": self.num_ch, "NUM_BANKS": self.num_banks, "BANK_WORDS": self.bank_words,
-                "QDEPTH": self.qdepth, "P_MAX": self.p_max, "LIST_MAX": self.list_max,
-                "T_MAX": self.t_max, "DIM_MAX": self.dim_max, "FEAT_MAX": self.feat_max,
-                "DATA_W": self.data_w, "ADDR_W": self.addr_w, "ID_W": self.id_w,
-                **({"CACHE": 1, "CACHE_LINES": self.cache_lines, "CACHE_WAYS": self.cache_ways,
-                    "CACHE_LINE_BEATS": self.cache_line_beats} if self.cache else {})}
+        """The RTL's parameters (emb_lookup_top and the accelerator top; the multi-hot and
+        cache ones only on builds that have them, so other builds keep their parameter sets)."""
+        out = {"NUM_CH": self.num_ch, "NUM_BANKS": self.num_banks, "BANK_WORDS": self.bank_words,
+               "QDEPTH": self.qdepth, "P_MAX": self.p_max, "LIST_MAX": self.list_max,
+               "T_MAX": self.t_max, "DIM_MAX": self.dim_max, "FEAT_MAX": self.feat_max,
+               "DATA_W": self.data_w, "ADDR_W": self.addr_w, "ID_W": self.id_w}
+        if self.mh:
+            out.update({"MH": 1, "PKT_W": self.pkt_w, "L_MAX": self.l_max, "DENSE_MAX": self.dense_max})
+        if self.cache:
+            out.update({"CACHE": 1, "CACHE_LINES": self.cache_lines, "CACHE_WAYS": self.cache_ways,
+                        "CACHE_LINE_BEATS": self.cache_line_beats})
+        return out
 
     @property
     def word_bytes(self) -> int:

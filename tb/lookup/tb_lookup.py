@@ -167,7 +167,8 @@ class LookupUniformTest(BenchTest):
         """Inputs idle, clock and reset, the memory model started (no regions yet)."""
         dut = cocotb.top
         for sig in ("desc_we", "cfg_commit", "bank_we", "s_query_valid", "m_feat_ready", "hbm_cmd_valid",
-                    "bq_mode", "bq_load", "cache_flush"):
+                    "bq_mode", "bq_load", "cfg_multihot", "cfg_bag_max", "cfg_pool_shift", "cfg_num_dense",
+                    "s_pkt_tvalid", "s_pkt_tdata", "s_pkt_tlast", "m_dense_ready", "cache_flush"):
             getattr(dut, sig).value = 0
         dut.cfg_cache_enable.value = int(self.cache is not None)
         dut.cfg_cache_policy.value = int(self.knobs.cache_policy == "freq")
@@ -741,3 +742,4 @@ class LookupBadConfigTest(LookupUniformTest):
             if int(dut.cfg_ready.value):
                 return
         raise AssertionError("lookup config never became ready after commit")
+

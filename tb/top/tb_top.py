@@ -992,7 +992,7 @@ class TopDlrmIllegalTest(TopIllegalCsrTest):
     (bypassing the back half and the MLP), and the legal configuration afterwards gives
     exact logits again. On a DLRM = 0 build: DLRM_CTRL.enable alone (reason 1)."""
 
-    CFG_BAD_DLRM = 14
+    CFG_BAD_DLRM = {v: k for k, v in cfg_err_names().items()}["bad_dlrm"]   # lookup_pkg, the one source
 
     async def dlrm_round(self, what: str, regs: dict, why: int, good: dict):
         csr = self.csr
