@@ -22,6 +22,8 @@ PES        ?= 128
 LANES      ?= 24
 PRECISION  ?= int16
 ZERO_SKIP  ?= 1
+BAG_LENGTH ?= 20
+BAG_LENGTHS ?= fixed
 TEST       ?=
 K          ?=
 SEED       ?= 1
@@ -72,7 +74,7 @@ sim: $(STAMP) ## the main job: run the most complete system that exists, print a
 	@$(CHECK_ENV) build
 	MICROREC_CALLER_DIR="$(PWD)" $(VPY) -m apps.microrec_sim --config "$(CONFIG)" --queries $(QUERIES) \
 	  --preset $(PRESET) --clock-mhz $(CLOCK_MHZ) --zipf $(ZIPF) --seed $(SEED) --pes $(PES) --lanes $(LANES) \
-	  --precision $(PRECISION) --zero-skip $(ZERO_SKIP)
+	  --precision $(PRECISION) --zero-skip $(ZERO_SKIP) --bag-length $(BAG_LENGTH) --bag-lengths $(BAG_LENGTHS)
 
 test: $(STAMP) ## what CI runs: lint, model unit tests, RTL smoke tests; then each testplan feature's status
 	@$(CHECK_ENV) build

@@ -82,8 +82,43 @@ def check_args(args) -> None:
         raise UsageError(f"ZIPF={args.zipf}: 0 (uniform) or a Zipf exponent > 0")
     if args.precision not in PRECISIONS:
         raise UsageError(f"PRECISION={args.precision}: one of {', '.join(PRECISIONS)}")
+    if args.bag_length < 0:
+        raise UsageError(f"BAG_LENGTH={args.bag_length}: at least 0")
+    if args.bag_lengths not in ("fixed", "uniform", "lognormal"):
+        raise UsageError(f"BAG_LENGTHS={args.bag_lengths}: one of fixed, uniform, lognormal")
     if args.zero_skip not in ("0", "1"):
         raise UsageError(f"ZERO_SKIP={args.zero_skip}: 0 (dense) or 1 (skip zero activations)")
+
+
+def is_dlrm(config: str) -> bool:
+    from models.config import load_config
+    return bool(load_config(config).bottom_mlp)
+
+
+def golden_dlrm_part(config: str, seed: int, length: int) -> dict:
+    """A DLRM model's golden side (models/dlrm_report.py): CPU speed of dlrm_infer at batch 1
+    and 2048 with bags of ``length`` (the CPU baseline of the same run), fixed vs float, and
+    the memory bound of the placement (contracts s.9.8)."""
+    from models.config import check_fit, load_config
+    from models.dlrm_report import cpu_speed, fixed_vs_float
+    from models.memory_bound import memory_bound
+    from models.placement import place
+
+    cfg = load_config(config)
+    check_fit(cfg)
+    length = min(length, max(t.bag_max for t in cfg.tables))
+    step(f"config {cfg.name}: {cfg.num_tables} tables (bags of {length}), {cfg.dense} dense features, bottom MLP "
+         f"{'-'.join(str(n) for n in [cfg.dense] + list(cfg.bottom_mlp))}, {cfg.interaction} interaction, top MLP "
+         f"{'-'.join(str(n) for n in [cfg.top_in] + list(cfg.mlp))}, {cfg.total_bytes / 2**30:.2f} GiB of tables")
+    step(f"golden model speed: dlrm_infer at batch 1 (30 runs) and batch 2048, bags of {length} ...")
+    sp = cpu_speed(cfg, length, seed=seed)
+    fe = fixed_vs_float(cfg, 512, length, seed=seed)
+    mb = memory_bound(place(cfg), [min(length, t.bag_max) for t in cfg.tables], words_per_beat=32).summary()
+    return {"config": cfg.name, "tables": cfg.num_tables, "feature_len": cfg.top_in, "mlp": list(cfg.mlp),
+            "table_bytes": cfg.total_bytes, "batch2048_items_per_s": sp["batch_items_per_s"],
+            "batch1_median_ms": sp["batch1_median_ms"], "fixed_vs_float_max_abs": fe["max_abs"],
+            "fixed_vs_float_mean_abs": fe["mean_abs"], "bag_length": length, "memory": mb,
+            "float_backend": __import__("models.dlrm", fromlist=["float_backend"]).float_backend()}
 
 
 def golden_part(config: str, seed: int) -> dict:
@@ -169,7 +204,8 @@ def rtl_part(args) -> dict:
         res = BENCH.run(build, "TopSimTest", args.seed, name=RUN_NAME, configs=[args.config],
                         queries=args.queries, lat_queries=args.lat_queries, preset=args.preset,
                         mhz=args.clock_mhz, zipf=args.zipf, precision=args.precision,
-                        zero_skip=args.zero_skip == "1")
+                        zero_skip=args.zero_skip == "1", bag_length=args.bag_length,
+                        bag_lengths=args.bag_lengths)
     out = json.loads((res.test_dir / "sim_result.json").read_text())
     out.update(wall_s=time.perf_counter() - t0, log=str(res.log), progress=tail.lines,
                fcov=[str(p) for p in sorted(res.test_dir.glob("fcov_*.json"))])
@@ -187,7 +223,7 @@ def summary(out: dict, clock_mhz: float) -> None:
     if r:
         print(f"MLP numbers       : {out['precision']} (contracts s.8), {out['sparsity']}")
         print(f"queries           : {r['queries']} checked against "
-              f"{'golden_infer()' if out['precision'] == 'int16' else 'golden_infer_q()'}, "
+              f"{'models.dlrm.dlrm_infer()' if r.get('dlrm') else 'golden_infer()' if out['precision'] == 'int16' else 'golden_infer_q()'}, "
               f"mismatches {r['mismatches']}")
         print(f"latency (unloaded): min {r['latency_min']}, median {r['latency_median']}, p99 {r['latency_p99']} "
               f"cycles = {us(r['latency_median']):.2f} us median at {clock_mhz:g} MHz "
@@ -202,6 +238,12 @@ def summary(out: dict, clock_mhz: float) -> None:
             print(f"memory channels   : {len(util)} in use, R-channel utilization mean {np.mean(util):.1%}, "
                   f"max {max(util):.1%}")
         print(f"MLP               : {r['mlp_lanes']} MAC lanes, {r['mlp_utilization']:.1%} busy-cycle utilization")
+        if r.get("multihot"):
+            mb = (g or {}).get("memory") or {}
+            print(f"HBM               : {r['hbm_bytes_per_query']:.0f} bytes/query read from HBM/DDR "
+                  f"({r['dram_lookups_per_query']:.1f} memory lookups/query); lookup-stage bounds (contracts "
+                  f"s.9.8): HBM {mb.get('memory_bound_qpc', 0):.4f}, on-chip banks {mb.get('onchip_bound_qpc', 0):.4f} "
+                  f"q/cycle ({mb.get('limiter', '?')} limits the lookup; the end-to-end rate is the slowest stage)")
         ref = MICROREC.get(r["config"])
         if ref:
             ref_cycles = ref["latency_us"] * clock_mhz
@@ -240,6 +282,8 @@ def parse_args(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--precision", default="int16", help="MLP precision: int16 | int8 | mixed (contracts s.8)")
     ap.add_argument("--zero-skip", default="1", help="1: skip zero activations (default), 0: dense")
+    ap.add_argument("--bag-length", type=int, default=20, help="DLRM: rows per bag (clipped to bag_max)")
+    ap.add_argument("--bag-lengths", default="fixed", help="DLRM: fixed | uniform | lognormal bag lengths")
     ap.add_argument("--cwd", default=os.environ.get("MICROREC_CALLER_DIR", os.getcwd()),
                     help="directory a relative CONFIG path is resolved from (the caller's)")
     return ap.parse_args(argv)
@@ -253,10 +297,17 @@ def main(argv=None) -> int:
     except UsageError as e:
         print(f"make sim: {e}", file=sys.stderr)
         return 2
+    dlrm = is_dlrm(args.config)
+    if dlrm:
+        if args.precision != "int16":
+            print(f"make sim: PRECISION={args.precision}: DLRM configs run int16 (contracts s.9)", file=sys.stderr)
+            return 2
+        args.zero_skip = "0"       # the DLRM back half feeds the top MLP its R vector, dense
     out = {"ok": False, "clock_mhz": args.clock_mhz, "preset": args.preset, "zipf": args.zipf,
            "precision": args.precision, "sparsity": "zero-skip" if args.zero_skip == "1" else "dense"}
     try:
-        out["golden"] = golden_part(args.config, args.seed)
+        out["golden"] = (golden_dlrm_part(args.config, args.seed, args.bag_length) if dlrm
+                         else golden_part(args.config, args.seed))
         out["rtl"] = rtl_part(args)
         out["ok"] = out["rtl"]["mismatches"] == 0
     except SimFailure as exc:

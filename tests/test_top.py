@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tb.top.dut import BENCH, DEEP_CONFIG, DLRM_TOP, SAT_CONFIG, SMALL_TOP, TINY_TOP, WIDE_CONFIG
+from tb.top.dut import BENCH, DEEP_CONFIG, DLRM_MH_TOP, DLRM_TOP, SAT_CONFIG, SMALL_TOP, TINY_TOP, WIDE_CONFIG
 
 
 @pytest.mark.rtl
@@ -106,3 +106,21 @@ DLRM_BUGS = ["TOP_BUG_DLRM_JOIN", "DOT_BUG_PAIR_ORDER"]
 def test_top_dlrm_injected_bug_is_caught(bug, seed):
     BENCH.run(DLRM_TOP, "TopDlrmTest", seed, defines={bug: 1}, configs=DLRM_MODELS[:1], queries=40,
               expect_fail=True, expect_in_log="MISMATCH")
+
+
+# ---- multi-hot DLRM end to end (contracts s.9.7-9.9 + s.7.2) on an MH + DLRM build -------------
+@pytest.mark.rtl
+@pytest.mark.parametrize("lengths", ["fixed", "lognormal"])
+def test_top_dlrm_multihot(lengths, seed):
+    """dlrm_tiny as packets: bags through the lookup's front end, pooled, then the bottom MLP,
+    the dot interaction and the top MLP; logits and counters exact."""
+    BENCH.run(DLRM_MH_TOP, "TopDlrmMultihotTest", seed, configs=["dlrm_tiny"], queries=100, bag_length=6,
+              bag_lengths=lengths)
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+def test_top_dlrm_multihot_injected_bug_is_caught(seed):
+    """The last row of every bag dropped by the pooling: the end-to-end logits must show it."""
+    BENCH.run(DLRM_MH_TOP, "TopDlrmMultihotTest", seed, defines={"LOOKUP_BUG_BAG_DROP_LAST": 1},
+              configs=["dlrm_tiny"], queries=30, bag_length=6, expect_fail=True, expect_in_log="MISMATCH")

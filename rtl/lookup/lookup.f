@@ -1,8 +1,6 @@
 // embedding lookup subsystem: engines per channel/bank, config, gather, the multi-hot
 // front end (MH = 1), and the hot-row caches in front of the memory channels (CACHE = 1)
 -f ../cache/cache.f
-// waiver: the accelerator top does not wire the multi-hot ports yet (see the file)
-emb_lookup_top_mh.vlt
 lookup_pkg.sv
 emb_lookup_engine.sv
 onchip_table_ram.sv

@@ -48,6 +48,10 @@ module microrec_top
     // DLRM back half (contracts s.7.2, s.9.3, s.9.4)
     parameter bit DLRM        = 1'b0,       // 1: build the bottom MLP and the interaction
     parameter int DENSE_MAX   = 16,         // dense features per query
+    // multi-hot queries (contracts s.9.7, s.9.9): the packet port and the lookup's front end
+    parameter bit MH          = 1'b0,       // 1: build the lookup's multi-hot front end
+    parameter int PKT_W       = 32,         // 32-bit words per packet beat
+    parameter int L_MAX       = 64,         // longest bag of the build
     parameter int BP          = (P / 2 > 0) ? P / 2 : 1,   // bottom engine PEs
     parameter int BU          = U,          // bottom engine MAC lanes
     parameter int BMAX_LAYERS = 4,
@@ -88,6 +92,11 @@ module microrec_top
     input  logic [31:0]                   s_query_id,
     input  logic [T_MAX*32-1:0]           s_query_idx,
     input  logic [DENSE_MAX*16-1:0]       s_query_dense,   // DLRM: dense feature k in [16k +: 16]
+    // multi-hot queries as packets (MULTIHOT.enable on an MH build; s_query is then unused)
+    input  logic                          s_pkt_tvalid,
+    output logic                          s_pkt_tready,
+    input  logic [PKT_W*32-1:0]           s_pkt_tdata,
+    input  logic                          s_pkt_tlast,
     // results, in query order: the int32 logit or an error record
     output logic                          m_result_valid,
     input  logic                          m_result_ready,
@@ -282,11 +291,37 @@ module microrec_top
 
     logic [7:0][63:0] lk_cache_cnt;
     logic             unused_cache;
+    // the lookup's early dense stream (multi-hot): one beat per query, in result order
+    logic                          lk_dense_valid, lk_dense_ready;
+    logic [31:0]                   lk_dense_id;
+    logic [DENSE_MAX*16-1:0]       lk_dense_data;
+    logic [63:0]                   lk_lookups_void;
+
+    // the multi-hot settings of the lookup (contracts s.9.9): per logical table, from TBL_POOL
+    logic [T_MAX*16-1:0] mh_bag_max;
+    logic [T_MAX*4-1:0]  mh_pool_shift;
+    always_ff @(posedge clk) begin
+        if (!rst_n) begin
+            for (int t = 0; t < T_MAX; t++) begin
+                mh_bag_max[16*t +: 16]  <= 16'd1;
+                mh_pool_shift[4*t +: 4] <= 4'd0;
+            end
+        end else if (tbl_we) begin
+            for (int t = 0; t < T_MAX; t++) begin
+                if (32'(tbl_idx) == t) begin
+                    mh_bag_max[16*t +: 16]  <= tbl_pool[15:0];
+                    mh_pool_shift[4*t +: 4] <= tbl_pool[19:16];
+                end
+            end
+        end
+    end
+
 
     emb_lookup_top #(
         .NUM_CH(NUM_CH), .NUM_BANKS(NUM_BANKS), .BANK_WORDS(BANK_WORDS), .QDEPTH(QDEPTH),
         .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX), .DIM_MAX(DIM_MAX),
-        .FEAT_MAX(FEAT_MAX), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .QID_W(32)
+        .FEAT_MAX(FEAT_MAX), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .QID_W(32),
+        .MH(MH ? 1 : 0), .PKT_W(PKT_W), .L_MAX(L_MAX), .DENSE_MAX(DENSE_MAX)
     ) u_lookup (
         .clk, .rst_n(dp_rst_n),
         .desc_we(desc_we && 32'(desc_idx) < P_MAX), .desc_waddr(PID_W'(desc_idx)),
@@ -296,6 +331,11 @@ module microrec_top
         .cfg_err_table(lk_cfg_err_table),
         .bank_we, .bank_sel, .bank_waddr, .bank_wdata,
         .s_query_valid(lk_query_valid), .s_query_ready(lk_query_ready), .s_query_id, .s_query_idx,
+        .cfg_multihot(multihot_en), .cfg_bag_max(mh_bag_max), .cfg_pool_shift(mh_pool_shift),
+        .cfg_num_dense(dlrm_num_dense),
+        .s_pkt_tvalid, .s_pkt_tready, .s_pkt_tdata, .s_pkt_tlast,
+        .m_dense_valid(lk_dense_valid), .m_dense_ready(lk_dense_ready), .m_dense_id(lk_dense_id),
+        .m_dense_data(lk_dense_data), .perf_lookups_void(lk_lookups_void),
         .m_feat_valid(feat_valid), .m_feat_ready(feat_ready), .m_feat_id(feat_id),
         .m_feat_data(feat_data), .m_feat_err(feat_err), .m_feat_err_table(feat_err_table),
         .m_feat_err_engine(feat_err_engine),
@@ -590,25 +630,8 @@ module microrec_top
     // the lookup takes a query only while its dense features have room
     assign lk_query_valid = s_query_valid && !(dlrm_on && dn_full);
     assign s_query_ready  = lk_query_ready && !(dlrm_on && dn_full);
-
-    // the multi-hot settings, kept for the lookup side (contracts s.9.9; not wired yet)
-    logic [T_MAX*16-1:0] mh_bag_max;
-    logic [T_MAX*4-1:0]  mh_pool_shift;
-    always_ff @(posedge clk) begin
-        if (!rst_n) begin
-            for (int t = 0; t < T_MAX; t++) begin
-                mh_bag_max[16*t +: 16]  <= 16'd1;
-                mh_pool_shift[4*t +: 4] <= 4'd0;
-            end
-        end else if (tbl_we) begin
-            for (int t = 0; t < T_MAX; t++) begin
-                if (32'(tbl_idx) == t) begin
-                    mh_bag_max[16*t +: 16]  <= tbl_pool[15:0];
-                    mh_pool_shift[4*t +: 4] <= tbl_pool[19:16];
-                end
-            end
-        end
-    end
+    // the lookup's dense beats: into the dense FIFO on the DLRM path, else dropped
+    assign lk_dense_ready = !dlrm_on || !dn_full;
 
     if (DLRM) begin : g_dlrm
         localparam int BDIM_W = $clog2(BMAX_DIM + 1);
@@ -658,7 +681,10 @@ module microrec_top
         logic [$clog2(QDEPTH + 1)-1:0] dn_count;
         mlp_fifo #(.WIDTH(DENSE_MAX*16), .DEPTH(QDEPTH)) u_dense (
             .clk, .rst_n(dp_rst_n),
-            .push(s_query_valid && s_query_ready && dlrm_on), .push_data(s_query_dense),
+            // one-hot queries carry their dense features on s_query_dense; multi-hot ones
+            // in the packet, which the lookup hands over early on m_dense (one per query)
+            .push(dlrm_on && (multihot_en ? lk_dense_valid && lk_dense_ready : s_query_valid && s_query_ready)),
+            .push_data(multihot_en ? lk_dense_data : s_query_dense),
             .pop(dn_valid && dn_ready), .head(dn_data), .empty(dn_empty), .count(dn_count)
         );
         assign dn_full  = 32'(dn_count) == QDEPTH;
@@ -767,7 +793,7 @@ module microrec_top
         assign ia_m_tag     = '0;
         assign dlrm_busy    = 1'b0;
         logic unused_no_dlrm;
-        assign unused_no_dlrm = ^{s_query_dense, ia_m_ready, dlrm_ctrl, dlrm_n, dlrm_d, dlrm_flen, dlrm_num_dense,
+        assign unused_no_dlrm = ^{s_query_dense, lk_dense_valid, lk_dense_data, ia_m_ready, dlrm_ctrl, dlrm_n, dlrm_d, dlrm_flen, dlrm_num_dense,
                                   bot_num_layers, bot_in_dim, bot_out_dims, bot_shift, dma_bot};
     end
 
@@ -840,7 +866,9 @@ module microrec_top
             cnt_results   <= '0;
             cnt_out_stall <= '0;
         end else begin
-            cnt_queries   <= cnt_queries + 64'(s_query_valid && s_query_ready);
+            // a query is a s_query handshake, or a packet's last beat (multi-hot)
+            cnt_queries   <= cnt_queries + 64'(s_query_valid && s_query_ready)
+                                         + 64'(s_pkt_tvalid && s_pkt_tready && s_pkt_tlast);
             cnt_results   <= cnt_results + 64'(pend_pop);
 `ifdef INJECT_BUGS
             // injected bug (+TOP_BUG_OUT_STALL): counts every cycle with a result offered, taken or not
@@ -867,5 +895,5 @@ module microrec_top
     logic unused_top;
     assign unused_top = ^{lk_dead, lk_queries, lk_out_stall, lk_outstanding, mlp_perf_cycles, mlp_perf_out_stall,
                           mlp_perf_stall_dst, mlp_perf_stall_arr, mlp_perf_sat, mlp_perf_relu0,
-                          mlp_out_vec, mlp_out_last, multihot_en, mh_bag_max, mh_pool_shift};
+                          mlp_out_vec, mlp_out_last, lk_dense_id, lk_lookups_void};
 endmodule

@@ -30,12 +30,16 @@ module microrec_tb_top
     // DLRM back half (microrec_top: contracts s.7.2); DLRM = 0 builds none of it
     parameter bit DLRM        = 1'b0,
     parameter int DENSE_MAX   = 16,
+    parameter bit MH          = 1'b0,
+    parameter int PKT_W       = 32,
+    parameter int L_MAX       = 64,
     parameter int BP          = (P / 2 > 0) ? P / 2 : 1,
     parameter int BU          = U,
     parameter int BMAX_LAYERS = 4,
     parameter int BMAX_DIM    = 512,
     parameter int BWDEPTH     = 1024,
     parameter int BBDEPTH     = 64,
+    parameter int DOT_LANES   = 4,
     localparam int CSR_AW    = microrec_csr_regs_pkg::MICROREC_CSR_REGS_MIN_ADDR_WIDTH
 ) (
     input  logic                     clk,
@@ -64,6 +68,10 @@ module microrec_tb_top
     input  logic [31:0]              s_query_id,
     input  logic [T_MAX*32-1:0]      s_query_idx,
     input  logic [DENSE_MAX*16-1:0]  s_query_dense,
+    input  logic                     s_pkt_tvalid,
+    output logic                     s_pkt_tready,
+    input  logic [PKT_W*32-1:0]      s_pkt_tdata,
+    input  logic                     s_pkt_tlast,
     output logic                     m_result_valid,
     input  logic                     m_result_ready,
     output logic [31:0]              m_result_id,
@@ -97,8 +105,8 @@ module microrec_tb_top
         .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX), .DIM_MAX(DIM_MAX), .FEAT_MAX(FEAT_MAX),
         .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .P(P), .U(U), .MAX_LAYERS(MAX_LAYERS),
         .MAX_DIM(MAX_DIM), .WDEPTH(WDEPTH), .BDEPTH(BDEPTH), .FEAT_LANES(FEAT_LANES),
-        .DLRM(DLRM), .DENSE_MAX(DENSE_MAX), .BP(BP), .BU(BU), .BMAX_LAYERS(BMAX_LAYERS),
-        .BMAX_DIM(BMAX_DIM), .BWDEPTH(BWDEPTH), .BBDEPTH(BBDEPTH)
+        .DLRM(DLRM), .DENSE_MAX(DENSE_MAX), .MH(MH), .PKT_W(PKT_W), .L_MAX(L_MAX), .BP(BP), .BU(BU), .BMAX_LAYERS(BMAX_LAYERS),
+        .BMAX_DIM(BMAX_DIM), .BWDEPTH(BWDEPTH), .BBDEPTH(BBDEPTH), .DOT_LANES(DOT_LANES)
     ) u_dut (
         .clk, .rst_n(core_rst_n),
         .s_axil_awvalid, .s_axil_awready, .s_axil_awaddr, .s_axil_awprot,
@@ -107,6 +115,7 @@ module microrec_tb_top
         .s_axil_arvalid, .s_axil_arready, .s_axil_araddr, .s_axil_arprot,
         .s_axil_rvalid, .s_axil_rready, .s_axil_rdata, .s_axil_rresp,
         .s_query_valid, .s_query_ready, .s_query_id, .s_query_idx, .s_query_dense,
+        .s_pkt_tvalid, .s_pkt_tready, .s_pkt_tdata, .s_pkt_tlast,
         .m_result_valid, .m_result_ready, .m_result_id, .m_result_logit, .m_result_err,
         .m_result_err_table, .m_result_err_engine,
         .m_axi_arvalid(arvalid), .m_axi_arready(arready), .m_axi_araddr(araddr),
@@ -127,7 +136,8 @@ module microrec_tb_top
         .arlen(u_dut.u_lookup.arlen), .arid(u_dut.u_lookup.arid), .rvalid(u_dut.u_lookup.rvalid),
         .rready(u_dut.u_lookup.rready), .rlast(u_dut.u_lookup.rlast), .rid(u_dut.u_lookup.rid),
         .rresp(u_dut.u_lookup.rresp),
-        .in_valid(s_query_valid), .in_ready(s_query_ready),
+        // the query input is s_query or, multi-hot, the packet stream (one of the two is idle)
+        .in_valid(s_query_valid || s_pkt_tvalid), .in_ready(s_query_valid ? s_query_ready : s_pkt_tready),
         .out_valid(m_result_valid), .out_ready(m_result_ready),
         .mon_ar_stall_mem, .mon_ar_stall_bank, .mon_in_stall, .mon_out_stall, .mon_mem_beats
     );

@@ -42,6 +42,7 @@ class DlrmBuild:
     bmax_dim: int = 512
     bwdepth: int = 256
     bbdepth: int = 64
+    dot_lanes: int = 4      # DOT_LANES: the interaction's products per cycle (s.9.4)
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class TopBuild:
             p.update({"DLRM": 1, "DENSE_MAX": self.dlrm.dense_max, "BP": b.P, "BU": b.U,
                       "BMAX_LAYERS": b.MAX_LAYERS, "BMAX_DIM": b.MAX_DIM, "BWDEPTH": b.WDEPTH,
                       "BBDEPTH": b.BDEPTH})
+            if self.dlrm.dot_lanes != 4:   # builds at the RTL default keep their parameter set
+                p["DOT_LANES"] = self.dlrm.dot_lanes
         return p
 
 
@@ -233,6 +236,7 @@ class MicrorecHost:
         await self.csr.write("NUM_TABLES", cfg.num_tables)
         await self.program_mlp(cfg)
         await self.program_dlrm(cfg)
+        await self.program_multihot(cfg)
         for target, bank, src, words, nbanks in plan:
             await self.dma(src, target, words, nbanks, bank)
         await self.csr.write_fields("CTRL", commit=1)
@@ -296,6 +300,28 @@ class MicrorecHost:
             if value != self.written.get(name, 0):
                 await self.csr.write(name, value)
                 self.written[name] = value
+
+    @staticmethod
+    def is_multihot(cfg: ModelConfig) -> bool:
+        """A model whose queries are packets (contracts s.9.7): some table takes bags longer
+        than one or pools with a shift. One-hot models, DLRM ones included, keep s_query."""
+        return any(t.bag_max > 1 or t.pool_shift for t in cfg.tables)
+
+    async def program_multihot(self, cfg: ModelConfig) -> None:
+        """MULTIHOT and every table's TBL_POOL (bag_max, pool_shift) on an MH build; a
+        one-hot model leaves MULTIHOT 0, so it programs exactly the registers of before."""
+        mh = self.is_multihot(cfg)
+        if mh and not self.build.lookup.mh:
+            raise HostError(f"{cfg.name}: multi-hot tables need an MH build (LookupBuild.mh)")
+        if int(mh) != self.written.get("MULTIHOT", 0):
+            await self.csr.write("MULTIHOT", int(mh))
+            self.written["MULTIHOT"] = int(mh)
+        if not mh:
+            return
+        for t, tab in enumerate(cfg.tables):
+            await self.csr.write("TBL_IDX", t)
+            await self.csr.write_fields("TBL_POOL", bag_max=tab.bag_max, pool_shift=tab.pool_shift)
+            await self.csr.write_fields("TBL_WRITE", go=1)
 
     QUANT_RESET = {"int8": 0, "sparse24": 0, "input_shift": 0, "zero_skip": 0, "lshift": 0}
 

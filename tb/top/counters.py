@@ -33,22 +33,26 @@ class CounterModel:
         self.first_error = None
 
     def result(self, layout, shapes, failing: dict | None, *, lookups: bool, mlp: bool,
-               lookup_error: bool, got: dict, mlp_inputs=None, precisions=None, zero_skip: bool = False) -> None:
+               lookup_error: bool, got: dict, mlp_inputs=None, precisions=None, zero_skip: bool = False,
+               bag_lengths=None) -> None:
         """One result left: ``failing`` {physical table: error code} of its lookups;
         ``lookups``: the engines read for it (the lookup's configuration was legal);
         ``mlp_inputs``: per layer the values stored as its input (needed with zero-skipping,
         whose beats and MACs depend on them; contracts s.8.7), ``precisions`` per layer;
         ``mlp``: its features went through the MLP (no bypass under an illegal
-        configuration of the top); ``lookup_error``: its error record came from the lookup."""
+        configuration of the top); ``lookup_error``: its error record came from the lookup;
+        ``bag_lengths`` (multi-hot): per logical table the query's bag length, each entry one
+        lookup of its table (void sub-query slots are not lookups, s.5.1)."""
         p = self.pred
         p["queries"] += 1
         p["results"] += 1
         p["lookup_errors"] += int(lookup_error)
         if lookups:
             for t, d in enumerate(layout.descs):
-                p["lookups_onchip" if d.onchip else "lookups_mem"] += 1
+                n = 1 if bag_lengths is None else int(bag_lengths[d.lt_a])
+                p["lookups_onchip" if d.onchip else "lookups_mem"] += n
                 if not d.onchip and (failing or {}).get(t, 0) not in (1, 4):   # index range, timeout: no beats
-                    p["mem_beats"] += max(1, d.stride // layout.build.word_bytes)
+                    p["mem_beats"] += n * max(1, d.stride // layout.build.word_bytes)
         if mlp and zero_skip:
             precs = precisions or ["int16"] * len(shapes)
             for beats, macs in engine_counts(self.build.mlp, precs, shapes, mlp_inputs, zero_skip):

@@ -2,6 +2,7 @@
 named builds, the build `make sim` sizes for a model, bench knobs and DUT."""
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from models.config import ModelConfig, load_config
@@ -9,7 +10,7 @@ from sim.filelist import read_filelist
 from sim.runner import Dut
 from sim.toolchain import RTL_DIR, TB_DIR
 from tb.common.bench_def import BenchDef, defines_tag
-from tb.host.microrec_host import DlrmBuild, TopBuild
+from tb.host.microrec_host import DlrmBuild, MicrorecHost, TopBuild
 from tb.lookup.dut import DEEP_CONFIG, SAT_CONFIG, WIDE_CONFIG  # noqa: F401 - configs the top tests run
 from tb.lookup.layout import LookupBuild
 from tb.mlp.mlp_layout import EngineBuild, bank_plan
@@ -28,7 +29,11 @@ SMALL_TOP = TopBuild(LookupBuild(num_ch=34, num_banks=4, bank_words=16384, qdept
 DLRM_TOP = TopBuild(TINY_TOP.lookup, TINY_TOP.mlp, DlrmBuild(dense_max=16, bmax_layers=4, bmax_dim=512,
                                                             bwdepth=256, bbdepth=64))
 
-# DLRM configs the top runs today: the lookup is one-hot (one index per table, pooled =
+# DLRM_TOP with the lookup's multi-hot front end (contracts s.9.9): packets of 4 words per
+# beat, so dlrm_tiny's 7-word header and its bags span several beats
+DLRM_MH_TOP = TopBuild(dataclasses.replace(TINY_TOP.lookup, mh=1, pkt_w=4), TINY_TOP.mlp, DLRM_TOP.dlrm)
+
+# DLRM configs the top runs one-hot: the lookup is one-hot (one index per table, pooled =
 # the row), so dlrm_tiny's tables become bags of one, sum pooling; layout without products
 DLRM_CONFIGS = {"dlrm_tiny_dot": "dot", "dlrm_tiny_concat": "concat"}
 
@@ -50,17 +55,29 @@ def bench_config(name: str) -> ModelConfig:
 def build_for_model(cfg: ModelConfig | str, pes: int, lanes: int) -> TopBuild:
     """The platform `make sim` builds for a model: 32 HBM + 2 DDR channels, 4 on-chip
     banks and a P x U MLP, every maximum rounded up to a power of two so similar models
-    share one Verilator build."""
+    share one Verilator build. A DLRM model (a bottom MLP) adds the back half: a bottom
+    engine of P/2 x U (contracts s.9.3) and an interaction of 16 products per cycle (one
+    pair of d = 16 per cycle); a multi-hot one the lookup's packet front end (32 words per
+    beat, bags up to 64)."""
     cfg = load_config(cfg) if isinstance(cfg, str) else cfg
     pow2 = lambda n: 1 << max(0, int(n) - 1).bit_length()  # noqa: E731
     t_max = max(64, pow2(cfg.num_tables))
     plan = bank_plan(EngineBuild(P=pes, U=lanes), list(cfg.layer_shapes))
     wdepth = max(512, pow2(plan[-1]["wbase"] + plan[-1]["cycles"]))
     bdepth = max(16, pow2(plan[-1]["bbase"] + plan[-1]["rounds"]))
-    return TopBuild(LookupBuild(num_ch=34, num_banks=4, bank_words=16384, qdepth=64, p_max=t_max,
-                                list_max=8, t_max=t_max, dim_max=max(16, pow2(max(t.dim for t in cfg.tables))),
-                                feat_max=max(352, cfg.feature_len), id_w=6),
-                    EngineBuild(P=pes, U=lanes, MAX_LAYERS=4, MAX_DIM=1024, WDEPTH=wdepth, BDEPTH=bdepth))
+    mh = MicrorecHost.is_multihot(cfg)
+    lookup = LookupBuild(num_ch=34, num_banks=4, bank_words=16384, qdepth=64, p_max=t_max,
+                         list_max=8, t_max=t_max, dim_max=max(16, pow2(max(t.dim for t in cfg.tables))),
+                         feat_max=max(352, cfg.feature_len), id_w=6, mh=int(mh), pkt_w=32, l_max=64)
+    dlrm = None
+    if cfg.bottom_mlp:
+        bp = max(1, pes // 2)
+        bplan = bank_plan(EngineBuild(P=bp, U=lanes), list(cfg.bottom_layer_shapes))
+        dlrm = DlrmBuild(dense_max=16, bp=bp, bu=lanes, bmax_layers=4, bmax_dim=512,
+                         bwdepth=max(256, pow2(bplan[-1]["wbase"] + bplan[-1]["cycles"])),
+                         bbdepth=max(16, pow2(bplan[-1]["bbase"] + bplan[-1]["rounds"])), dot_lanes=16)
+    return TopBuild(lookup, EngineBuild(P=pes, U=lanes, MAX_LAYERS=4, MAX_DIM=1024, WDEPTH=wdepth, BDEPTH=bdepth),
+                    dlrm)
 
 
 @dataclass(frozen=True)
@@ -76,6 +93,8 @@ class TopKnobs:
     out_stall: float | None = None  # probability of a stalled output cycle (None: the test's own)
     precision: str = "int16"        # MLP precisions the host loads: int16 | int8 | mixed (contracts s.8)
     zero_skip: bool = False         # MLP_QUANT.zero_skip: skip zero activations
+    bag_length: int = 20            # multi-hot models: rows per bag (clipped to each table's bag_max)
+    bag_lengths: str = "fixed"      # multi-hot models: fixed | uniform | lognormal (models.multihot)
 
     def __post_init__(self):
         if isinstance(self.configs, str):

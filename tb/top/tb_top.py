@@ -24,6 +24,7 @@ from tb.common.bench_test import BenchTest
 from tb.common.clock_reset import pass_cycles, start_clock_and_reset
 from tb.common.seeding import test_seed
 from tb.common.spec import run_dir
+from tb.common.sv_source import cfg_err_names
 from tb.common.watchdog import Watchdog
 from tb.csr.csr_agent import CsrBus, CsrRegs
 from tb.hbm.memory import HbmMemory
@@ -33,6 +34,7 @@ from tb.lookup.port_monitor import PortAnalysis, PortLog, read_monitor
 from tb.top.counters import CounterModel, counter_problems
 from tb.top.dut import TopKnobs
 from tb.top.dut import bench_config as load_config  # dlrm_tiny one-hot variants by name, else models.config
+from tb.agents.packet_driver import MultihotQuerySeq, use_packet_driver
 from tb.top.top_env import DlrmQueryDriver, TopEnv
 
 TIMEOUT_MS = 200
@@ -51,12 +53,18 @@ class TopRandomTest(BenchTest):
 
     def build_phase(self):
         super().build_phase()
-        if self.build.dlrm is not None:
-            # a DLRM build takes dense features with every query (s_query_dense)
-            uvm_factory().set_type_override_by_type(QueryDriver, DlrmQueryDriver)
         k = self.knobs
         self.configs = list(k.configs)
         self.cfg = load_config(self.configs[0])
+        if MicrorecHost.is_multihot(self.cfg):
+            # multi-hot models take packets (contracts s.9.7): bags and dense features in one
+            use_packet_driver()
+            ConfigDB().set(None, "*", "pkt_words", self.build.lookup.pkt_w)
+            ConfigDB().set(None, "*", "bag_length", k.bag_length)
+            ConfigDB().set(None, "*", "bag_lengths", k.bag_lengths)
+        elif self.build.dlrm is not None:
+            # a DLRM build takes dense features with every query (s_query_dense)
+            uvm_factory().set_type_override_by_type(QueryDriver, DlrmQueryDriver)
         cdb = ConfigDB()
         cdb.set(None, "*", "model_cfg", self.cfg)
         cdb.set(None, "*", "num_queries", k.queries)
@@ -488,10 +496,11 @@ class TopSimTest(TopRandomTest):
                          f"{layout.placement.dram_rounds} DRAM rounds)")
         sb = self.env.scoreboard
         n_lat = self.knobs.lat_queries
+        mh = MicrorecHost.is_multihot(self.cfg)
         ConfigDB().set(None, "*", "num_queries", 1)
         lat = []
         for i in range(n_lat):
-            await self.traffic(UniformQuerySeq.create(f"lat{i}"))
+            await self.traffic((MultihotQuerySeq if mh else UniformQuerySeq).create(f"lat{i}"))
             lat.append(sb.latencies[-1])
         self.logger.info(f"[progress] latency phase: {n_lat} queries one at a time, median "
                          f"{sorted(lat)[len(lat) // 2]} cycles")
@@ -501,8 +510,11 @@ class TopSimTest(TopRandomTest):
         c0 = await self.host.counters()
         sb.first_sent, sb.last_out = 1 << 64, 0
         ConfigDB().set(None, "*", "zipf_alpha", self.knobs.zipf)
-        await self.traffic(ZipfQuerySeq.create("throughput") if self.knobs.zipf else
-                           UniformQuerySeq.create("throughput"), progress_every=max(1, n // 10))
+        if mh:       # bags of the knob's length; Zipf indices when the knob zipf > 0
+            seq = MultihotQuerySeq.create("throughput")
+        else:
+            seq = ZipfQuerySeq.create("throughput") if self.knobs.zipf else UniformQuerySeq.create("throughput")
+        await self.traffic(seq, progress_every=max(1, n // 10))
         span = sb.last_out - sb.first_sent
         c1 = await self.host.counters()
         stats = [st.as_dict() for st in await self.mem.stats()]
@@ -517,9 +529,15 @@ class TopSimTest(TopRandomTest):
             "latency_queries": n_lat, "latency_min": lat[0], "latency_median": pick(0.5),
             "latency_p99": pick(0.99), "latency_max": lat[-1],
             "throughput_queries": n, "throughput_cycles": span, "items_per_cycle": n / max(1, span),
-            "physical_tables": len(layout.descs), "lookups_per_query": len(layout.descs),
+            "physical_tables": len(layout.descs),
+            # one-hot: one lookup per physical table; multi-hot: one per bag entry (the counters)
+            "lookups_per_query": ((delta["lookups_mem"] + delta["lookups_onchip"]) / max(1, n) if mh
+                                  else len(layout.descs)),
+            "hbm_bytes_per_query": delta["mem_beats"] * self.build.lookup.word_bytes / max(1, n),
+            "multihot": mh, "dlrm": bool(self.cfg.bottom_mlp),
             "dram_rounds": layout.placement.dram_rounds,
-            "dram_lookups_per_query": sum(1 for d in layout.descs if not d.onchip),
+            "dram_lookups_per_query": (delta["lookups_mem"] / max(1, n) if mh
+                                       else sum(1 for d in layout.descs if not d.onchip)),
             "channel_utilization": util, "counters": delta,
             "mlp_lanes": self.build.mlp.P * self.build.mlp.U,
             # MAC slots: U per PE per beat for int16 layers, 2U for int8 ones
@@ -915,7 +933,6 @@ class TopQuantCfgErrorTest(TopIllegalCsrTest):
     zero-skip runs exactly after the host rewrites MLP_QUANT (no reset)."""
 
     async def run_phase(self):
-        from tb.common.sv_source import cfg_err_names
         self.raise_objection()
         await self.bring_up()
         host, csr = self.host, self.csr
@@ -959,6 +976,8 @@ class TopDlrmTest(TopRandomTest):
     against models.dlrm.dlrm_infer (bags of one, the query's dense features, one in five
     extreme so bottom layers saturate). Logs the cycles between results of each model."""
 
+    seq_type = UniformQuerySeq
+
     async def run_phase(self):
         self.raise_objection()
         await self.bring_up()
@@ -970,7 +989,7 @@ class TopDlrmTest(TopRandomTest):
             self.env.coverage.current = os.path.basename(name).removesuffix(".json")
             await self.host.load_model(cfg)
             start = len(mon.cycles)
-            await self.traffic(UniformQuerySeq.create(f"seq_{cfg.name}"))
+            await self.traffic(self.seq_type.create(f"seq_{cfg.name}"))
             cyc = mon.cycles[start:]
             if len(cyc) > 1:
                 self.rates[cfg.name] = (cyc[-1] - cyc[0]) / (len(cyc) - 1)
@@ -983,6 +1002,17 @@ class TopDlrmTest(TopRandomTest):
         with open(run_dir() / "perf.json", "w") as fh:
             json.dump({"counters": getattr(self, "counters", {}), "cycles_per_result": getattr(self, "rates", {})},
                       fh)
+
+
+@pyuvm.test(timeout_time=4 * TIMEOUT_MS, timeout_unit="ms")
+class TopDlrmMultihotTest(TopDlrmTest):
+    """Multi-hot DLRM end to end (an MH + DLRM build): queries as packets (bags of
+    knob bag_length, kind bag_lengths, and dense features) through the lookup's multi-hot
+    front end, the bottom MLP, the interaction and the top MLP; every logit bit-exact
+    against models.dlrm.dlrm_infer on the same bags, every counter exact (lookups = bag
+    entries)."""
+
+    seq_type = MultihotQuerySeq
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")

@@ -142,6 +142,15 @@ class TopScoreboard(QueryScoreboard):
             if it.bad_table is not None:
                 it.golden_logit = 0          # an index out of range: answered with an error record
         todo = [it for it in todo if it.bad_table is None]
+        packets = [it for it in todo if getattr(it, "bags", None) is not None]
+        if packets:                       # multi-hot queries: their bags, pooled (s.9.2)
+            from models.dlrm import DlrmWeights, dlrm_infer
+            from tb.agents.packet_driver import batch_of
+            logits = dlrm_infer(host.cfg, batch_of(packets),
+                                DlrmWeights(host.bottom_weights, host.weights)).logits
+            for it, v in zip(packets, logits):
+                it.golden_logit = int(v)
+            todo = [it for it in todo if getattr(it, "bags", None) is None]
         if todo:
             idx = np.stack([it.indices for it in todo])
             if host.cfg.bottom_mlp:
@@ -182,8 +191,9 @@ class TopScoreboard(QueryScoreboard):
                       got=got, mlp_inputs=ins, **q)
         else:
             ins = host.mlp_inputs(item.indices, failing) if needs_inputs else None
+            bags = getattr(item, "bags", None)
             cm.result(host.layout, shapes, failing, lookups=True, mlp=True, lookup_error=bool(failing), got=got,
-                      mlp_inputs=ins, **q)
+                      mlp_inputs=ins, bag_lengths=None if bags is None else [len(b) for b in bags], **q)
 
     def compare(self, item, got) -> tuple[list[str], tuple]:
         exp_logit, exp_errs, failing = self.expected(item)
