@@ -114,6 +114,23 @@ def test_make_sim_int8_tiny():
     assert r["rtl"]["mismatches"] == 0 and r["rtl"]["queries"] == 20 + 50
 
 
+def test_make_sim_dlrm_tiny():
+    """`make sim CONFIG=dlrm_tiny`: multi-hot packets through the whole DLRM top, every logit
+    exact against dlrm_infer; the summary reports HBM bytes per query and the memory bound."""
+    out = make("sim", "CONFIG=dlrm_tiny", "BAG_LENGTH=6", *SIM_TINY).stdout
+    assert "result            : PASS" in out and "models.dlrm.dlrm_infer()" in out
+    assert "bytes/query read from HBM/DDR" in out
+    r = sim_result()["rtl"]
+    assert r["mismatches"] == 0 and r["queries"] == 20 + 50 and r["multihot"] and r["dlrm"]
+    assert r["lookups_per_query"] > r["physical_tables"], "bags of several rows: more lookups than tables"
+
+
+def test_make_bench_dlrm_tiny():
+    out = make("bench-dlrm", "BENCH_ARGS=--config dlrm_tiny --pes 8 --lanes 8 --queries 20 --lat-queries 4 "
+                             "--bag-length 6").stdout
+    assert "CPU dlrm_infer" in out and "0 mismatches" in out and "wrote" in out
+
+
 def test_make_bench_quant_tiny():
     out = make("bench-quant", "BENCH_ARGS=--config tiny --pes 8 --lanes 8 --queries 12 --lat-queries 4 "
                               "--fidelity-queries 50").stdout

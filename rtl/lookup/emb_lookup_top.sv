@@ -563,7 +563,14 @@ module emb_lookup_top
         assign st_cache_enabled = &cache_on;
     end else begin : g_no_cache
         assign cache_on               = '0;
-        assign {c_hits, c_misses, c_fills, c_evictions, c_bypasses, c_uncached, c_saved} = '0;
+        // one by one: joined, they pass Verilator's replication limit at 34 channels
+        assign c_hits      = '0;
+        assign c_misses    = '0;
+        assign c_fills     = '0;
+        assign c_evictions = '0;
+        assign c_bypasses  = '0;
+        assign c_uncached  = '0;
+        assign c_saved     = '0;
         assign perf_cache_hits        = '0;
         assign perf_cache_misses      = '0;
         assign perf_cache_fills       = '0;
