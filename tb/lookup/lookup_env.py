@@ -162,6 +162,10 @@ class LookupScoreboard(QueryScoreboard):
         if not exp_errs and got["err"] != 0:
             problems.append(f"error record: expected none got {ERR_NAMES.get(got['err'], got['err'])} "
                             f"at physical table {got['err_table']}")
+        elif not exp_errs and (got["err_table"], got["err_engine"]) != (0, 0):
+            # s.5: an error-free record names table 0, engine 0 (found by make mutate)
+            problems.append(f"error-free record names table {got['err_table']} engine {got['err_engine']}, "
+                            f"expected 0 and 0")
         elif exp_errs and (got["err"], got["err_table"]) not in exp_errs:
             problems.append(f"error record: expected {want} got {ERR_NAMES.get(got['err'], got['err'])} "
                             f"at physical table {got['err_table']}")
@@ -218,6 +222,7 @@ class LookupScoreboard(QueryScoreboard):
                 may_fail |= (rows >= lo) & (rows < hi)
         feats = res.feats[:n]
         flag = (may_fail | forced | (res.qid[:n] != (batch.qids[:n] & 0xFFFFFFFF)) | (res.err[:n] != 0)
+                | (res.err_table[:n] != 0) | (res.err_engine[:n] != 0)
                 | np.any(feats[:, :flen] != exp, axis=1) | np.any(feats[:, flen:] != 0, axis=1))
         base = self.checked                    # query #base + i is row i (the messages' numbering)
         for i in np.nonzero(flag)[0]:
