@@ -62,6 +62,7 @@ class QueryDriver(uvm_driver):
                 await RisingEdge(dut.clk)
             dut.s_query_id.value = item.qid
             dut.s_query_idx.value = pack_indices(item.indices)
+            self.drive_payload(item)
             dut.s_query_valid.value = 1
             while True:
                 await RisingEdge(dut.clk)
@@ -74,6 +75,9 @@ class QueryDriver(uvm_driver):
             dut.s_query_valid.value = 0
             self.ap.write(item)
             self.seq_item_port.item_done()
+
+    def drive_payload(self, item) -> None:
+        """Hook: fields a DUT takes with the query beyond id and indices (none here)."""
 
 
 class QueryAgent(uvm_agent):

@@ -13,9 +13,7 @@ from pyuvm import uvm_analysis_port, uvm_component, uvm_env, uvm_subscriber
 
 from models.golden import golden_infer
 from models.quant import golden_infer_q
-from cocotb.triggers import RisingEdge
-
-from tb.agents.query_agent import QueryAgent, QueryDriver, pack_indices
+from tb.agents.query_agent import QueryAgent, QueryDriver
 from tb.agents.query_scoreboard import QueryScoreboard
 from tb.common.config_db import knob
 from tb.common.fcov import Covergroup
@@ -57,29 +55,10 @@ class DlrmQueryDriver(QueryDriver):
         super().build_phase()
         self.dense_rnd = py_random(23)
 
-    async def run_phase(self):
-        dut = self.dut
-        dut.s_query_valid.value = 0
-        while True:
-            item = await self.seq_item_port.get_next_item()
-            cfg = knob("model_cfg", None)
-            item.dense = draw_dense(self.dense_rnd, cfg) if cfg is not None and cfg.dense else None
-            while self.rnd.random() < self.idle_prob:
-                dut.s_query_valid.value = 0
-                await RisingEdge(dut.clk)
-            dut.s_query_id.value = item.qid
-            dut.s_query_idx.value = pack_indices(item.indices)
-            dut.s_query_dense.value = pack_dense(item.dense if item.dense is not None else [])
-            dut.s_query_valid.value = 1
-            while True:
-                await RisingEdge(dut.clk)
-                if int(dut.s_query_ready.value):
-                    break
-                await RisingEdge(dut.s_query_ready)
-            item.t_sent = int(dut.hbm_cycle.value)
-            dut.s_query_valid.value = 0
-            self.ap.write(item)
-            self.seq_item_port.item_done()
+    def drive_payload(self, item) -> None:
+        cfg = knob("model_cfg", None)
+        item.dense = draw_dense(self.dense_rnd, cfg) if cfg is not None and cfg.dense else None
+        self.dut.s_query_dense.value = pack_dense(item.dense if item.dense is not None else [])
 
 
 class ResultMonitor(uvm_component):
