@@ -117,7 +117,8 @@ def golden_dlrm_part(config: str, seed: int, length: int) -> dict:
     return {"config": cfg.name, "tables": cfg.num_tables, "feature_len": cfg.top_in, "mlp": list(cfg.mlp),
             "table_bytes": cfg.total_bytes, "batch2048_items_per_s": sp["batch_items_per_s"],
             "batch1_median_ms": sp["batch1_median_ms"], "fixed_vs_float_max_abs": fe["max_abs"],
-            "fixed_vs_float_mean_abs": fe["mean_abs"], "bag_length": length, "memory": mb,
+            "fixed_vs_float_mean_abs": fe["mean_abs"], "fixed_vs_float_queries": fe["queries"],
+            "bag_length": length, "memory": mb,
             "float_backend": __import__("models.dlrm", fromlist=["float_backend"]).float_backend()}
 
 
@@ -262,7 +263,7 @@ def summary(out: dict, clock_mhz: float) -> None:
         print(f"| NumPy golden, batch 1    | {g['batch1_median_ms']:.3f} ms median (this machine) | |")
         print(f"| NumPy golden, batch 2048 | {g['batch2048_items_per_s']:.3g} items/s (this machine) | |")
         print(f"\nfixed vs float    : max |err| {g['fixed_vs_float_max_abs']:.4f}, "
-              f"mean {g['fixed_vs_float_mean_abs']:.4f} (logit units, 2048 queries)")
+              f"mean {g['fixed_vs_float_mean_abs']:.4f} (logit units, {g.get('fixed_vs_float_queries', 2048)} queries)")
     if r:
         print(f"simulation        : throughput phase {r['counters']['cycles']} cycles; whole run {r['wall_s']:.0f} s "
               f"wall incl. build and model load; log {r['log']}")
