@@ -73,6 +73,10 @@ class PacketQueryDriver(QueryDriver):
                     await RisingEdge(dut.clk)
                     if taken:
                         break
+                    if not int(dut.s_pkt_tready.value):
+                        # a full lookup can hold a packet for thousands of cycles: sleep until
+                        # tready rises (as QueryDriver does) instead of waking every cycle
+                        await RisingEdge(dut.s_pkt_tready)
                 if i == 0:
                     item.t_sent = int(dut.hbm_cycle.value)   # as QueryDriver stamps it
             dut.s_pkt_tvalid.value = 0

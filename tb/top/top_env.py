@@ -93,9 +93,10 @@ class ResultMonitor(uvm_component):
 
 
 class TopScoreboard(QueryScoreboard):
-    """Every result against golden_infer(); error records against the cause injected."""
+    """Every result against the golden model (golden_infer, golden_infer_q for int8, dlrm_infer for
+    DLRM models); error records against the cause injected."""
 
-    WHAT = "results (golden_infer())"
+    WHAT = "results (golden model: golden_infer, golden_infer_q or dlrm_infer)"
 
     def expected(self, item):
         """(logit or None, acceptable error records {(code, physical table)}, failing
