@@ -70,6 +70,9 @@ def test_make_sim_tiny_then_another_config(tmp_path):
     (("PRESET=hbm9",), "PRESET=hbm9"),
     (("PRECISION=int4",), "PRECISION=int4"),
     (("ZERO_SKIP=2",), "ZERO_SKIP=2"),
+    (("BAG_LENGTH=-1",), "BAG_LENGTH=-1"),
+    (("BAG_LENGTHS=zipf",), "BAG_LENGTHS=zipf"),
+    (("CONFIG=dlrm_tiny", "PRECISION=int8"), "PRECISION=int8"),
 ])
 def test_make_sim_bad_input_is_one_line(args, why):
     env = dict(os.environ)
