@@ -36,6 +36,7 @@ from tb.hbm.memory import HbmMemory
 from tb.lookup.dut import LookupKnobs
 from tb.lookup.layout import LookupBuild, LookupLayout, memory_config
 from tb.lookup.lookup_env import ERR_CODES, ERR_NAMES
+from tb.lookup.multihot_coverage import MultihotCoverage
 from tb.lookup.port_monitor import read_monitor
 from tb.lookup.tb_lookup import program_lookup, read_perf
 
@@ -109,6 +110,20 @@ class LookupMultihotTest(BenchTest):
         self.in_idle = self.in_idle if k.in_idle is None else k.in_idle
         self.out_stall = self.out_stall if k.out_stall is None else k.out_stall
         self.rnd = py_random(31)
+        self.fcov = MultihotCoverage(cfg, b.l_max, ERR_NAMES) if self.sample_coverage else None
+
+    sample_coverage = True   # functional coverage of this variant (off where the config is not dlrm_tiny's kind)
+
+    def report_phase(self):
+        if self.fcov is not None:
+            self.fcov.report(self.logger)
+
+    def fault_position(self, bags):
+        j = self.fault_hit(bags)
+        if j is None:
+            return None
+        n = len(bags[self.fault_table])
+        return "only" if n == 1 else "first" if j == 0 else "last" if j == n - 1 else "middle"
 
     def qid(self, q: int) -> int:
         return (self.rnd.getrandbits(12) << 20) | q
@@ -302,6 +317,8 @@ class LookupMultihotTest(BenchTest):
                             f"{len(feats)} feature vectors and {len(denses)} dense beats came back")
         for i, (e, g) in enumerate(zip(exp, feats)):
             problems += self.compare(i, e, g)
+        if self.fcov is not None:
+            self.fcov.sample_answers(exp, feats, self.fault_position)
         for i, (e, g) in enumerate(zip(exp, denses)):
             if g["qid"] != e["qid"]:
                 problems.append(f"MISMATCH query #{i} dense: id expected {e['qid']:#x} got {g['qid']:#x}")
@@ -354,6 +371,8 @@ class LookupMultihotTest(BenchTest):
         if void != pred["void"]:
             out.append(f"MISMATCH counter lookups_void: expected {pred['void']} got {void}")
         self.perf = dict(perf, lookups_void=void)
+        if self.fcov is not None:
+            self.fcov.sample_run(self.perf)
         self.logger.info(f"counters: {self.perf}; {self.cycles} cycles for {pred['queries']} queries")
         return out
 
@@ -420,6 +439,24 @@ class LookupMultihotAxiErrorTest(LookupMultihotTest):
         self.fault_rows = (lo, hi)
         self.fault_p = p
 
+    def packets(self):
+        """The random packets, then one directed packet per place a failing row can sit in
+        its bag (alone, first, middle, last): random Zipf bags reach some of them only by luck."""
+        pkts = super().packets()
+        lo, hi = self.fault_rows
+        bad = lo + (hi - lo) // 2
+        good = 0 if lo > 0 else hi          # a row outside the band
+        shapes = [[bad], [bad, good, good], [good, bad, good], [good, good, bad]]
+        base = len(pkts)
+        for k, bag0 in enumerate(shapes):
+            blist, dense = multihot_queries(self.cfg, 1, lengths="fixed", length=1, seed=base + k).query(0)
+            blist = [list(bg) for bg in blist]
+            blist[self.fault_table] = bag0
+            qid = self.qid(base + k)
+            beats = pack_query(qid, blist, dense, self.build.pkt_w)
+            pkts.append(Pkt("fault_directed", qid, [(bt, int(i == len(beats) - 1)) for i, bt in enumerate(beats)]))
+        return pkts
+
     async def setup_memory(self, mem):
         d = self.layout.descs[self.fault_p]
         lo, hi = self.fault_rows
@@ -485,6 +522,7 @@ class LookupMultihotRateTest(LookupMultihotTest):
     mix = {"fixed": 1}
     bag_length = 20
     index_kind = "uniform"
+    sample_coverage = False   # dlrm_kaggle_hbm26's bins are not dlrm_tiny's; a reporting run
 
     async def run_phase(self):
         await super().run_phase()
