@@ -412,8 +412,11 @@ class TopDmaErrorTest(TopRandomTest):
                 pass
             st = await host.status()
             assert st["dma_err"] and st["cfg_bad"], f"{resp} DMA: STATUS {st}"
-            code = (await csr.read_fields("CFG_ERR"))["code"]
-            assert code == 11, f"{resp} DMA: CFG_ERR.code {code}, expected 11 (DMA lost words)"
+            cfg_err = await csr.read_fields("CFG_ERR")
+            assert cfg_err["code"] == 11, f"{resp} DMA: CFG_ERR.code {cfg_err['code']}, expected 11 (DMA lost words)"
+            # contracts s.7: code 11 names no slot, table_id 0 (not a stale slot index)
+            assert cfg_err["table_id"] == 0, (
+                f"MISMATCH {resp} DMA: CFG_ERR.table_id {cfg_err['table_id']}, expected 0 with code 11")
             await self.mem.clear_faults()
             ConfigDB().set(None, "*", "forced_error", "bad_config")
             ConfigDB().set(None, "*", "num_queries", 20)
