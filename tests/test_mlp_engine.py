@@ -8,7 +8,7 @@ from tb.mlp.dut import BENCH, TEST_BUILD, VEC_BUILD
 TESTS = ["MlpRandomTest", "MlpBackpressureTest", "MlpOddShapeTest", "MlpExtremeTest",
          "MlpReluTest", "MlpReconfigTest", "MlpModelTest", "MlpCfgErrorTest", "MlpLayerCountersTest",
          "MlpInt8Test", "MlpInt8EdgeTest", "MlpSkipPatternTest", "MlpPrecisionSwitchTest",
-         "MlpQuantCfgErrorTest"]
+         "MlpQuantCfgErrorTest", "MlpStreamRateTest"]
 
 
 @pytest.mark.rtl

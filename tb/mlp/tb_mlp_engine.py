@@ -236,6 +236,81 @@ class MlpVecTest(MlpRandomTest):
         dut.out_ready.value = 0
 
 
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class MlpStreamRateTest(MlpRandomTest):
+    """Back-to-back inferences into an idle engine right after reset, input never idle,
+    output always ready: for a 2-layer model whose every job (rounds x beats) is at least 5
+    cycles the array never idles from the first job to the last, each layer boundary's
+    write-back hidden behind the other inference's job (contracts s.6, streaming), so the
+    N-th logit (N even) is valid exactly in cycle N x sum_l(rounds_l x beats_l) + 5 counted
+    from the edge that took the first inference's last feature beat; logits in input order.
+    Then the base test's random traffic."""
+
+    # (shapes, inferences) on P = 6, U = 20: 16-100-1 (17 + 5 cycles), 10-120-1 (20 + 6) and
+    # 30-110-1 (38 + 6, two feature beats an inference)
+    STREAMS = (([(16, 100), (100, 1)], 8), ([(10, 120), (120, 1)], 6), ([(30, 110), (110, 1)], 4))
+
+    async def run_phase(self):
+        self.raise_objection()
+        dut = cocotb.top
+        await start_clock_and_reset(dut.clk, dut.rst_n)
+        for shapes, n in self.STREAMS:
+            await self.stream_rate(shapes, n)
+        ConfigDB().get(self, "", "reset_done").set()
+        await super().run_phase_body()
+
+    async def stream_rate(self, shapes, n):
+        from cocotb.triggers import FallingEdge
+
+        from tb.mlp.mlp_layout import bank_plan, feature_beats, weight_writes
+        dut, b = cocotb.top, self.build
+        plan = bank_plan(b, shapes)
+        assert len(shapes) == 2 and all(l["cycles"] >= 5 for l in plan), f"stream {shapes}: outside the rule"
+        g = __import__("numpy").random.default_rng(11)
+        weights = [(g.integers(-300, 301, size=(o, i)).astype("int16"), g.integers(-999, 999, size=o).astype("int32"))
+                   for i, o in shapes]
+        for k, v in config_ports(b, shapes, 8).items():
+            getattr(dut, k).value = v
+        dut.out_ready.value = 1
+        dut.feat_valid.value = 0
+        for bias, pe, addr, data in weight_writes(b, weights):
+            dut.w_bias.value, dut.w_pe.value, dut.w_addr.value, dut.w_data.value = bias, pe, addr, data
+            dut.w_we.value = 1
+            await FallingEdge(dut.clk)
+        dut.w_we.value = 0
+        for _ in range(3):
+            await FallingEdge(dut.clk)
+        assert int(dut.idle.value) and not int(dut.cfg_err.value), f"engine not ready for {shapes}"
+        beats = [(i, w, k == len(ws) - 1) for i in range(n)
+                 for ws in [feature_beats(b, g.integers(-300, 301, size=shapes[0][0]))] for k, w in enumerate(ws)]
+        want = n * sum(l["cycles"] for l in plan) + 5
+        tags, cycle = [], None
+        dut.feat_tag.value, dut.feat_data.value, dut.feat_valid.value = beats[0][0], beats[0][1], 1
+        while len(tags) < n:
+            taken = bool(beats) and int(dut.feat_ready.value)   # feat_ready does not look at feat_valid
+            await FallingEdge(dut.clk)
+            if cycle is not None:
+                cycle += 1
+            elif taken and beats[0][0] == 0 and beats[0][2]:
+                cycle = 0           # this edge took inference 0's last feature beat: cycle 0 starts
+            if taken:
+                beats.pop(0)
+                if beats:
+                    dut.feat_tag.value, dut.feat_data.value = beats[0][0], beats[0][1]
+                else:
+                    dut.feat_valid.value = 0
+            if int(dut.out_valid.value):
+                tags.append(int(dut.out_tag.value))
+            assert cycle is None or cycle <= 10 * want, f"MISMATCH stream {shapes}: {len(tags)} of {n} logits " \
+                                                         f"after {cycle} cycles"
+        self.logger.info(f"stream {shapes} x {n}: last logit valid in cycle {cycle} (contract {want})")
+        assert tags == list(range(n)), f"MISMATCH stream {shapes}: logit tags {tags}, expected input order"
+        assert cycle == want, (f"MISMATCH stream rate {shapes} x {n}: last logit expected valid in cycle {want} "
+                               f"(N x sum rounds x beats + 5: no idle array cycle), got {cycle}")
+        await FallingEdge(dut.clk)
+        dut.out_ready.value = 0
+
+
 @pyuvm.test(timeout_time=10 * TIMEOUT_MS, timeout_unit="ms")
 class MlpAllTest(MlpRandomTest):
     """Every stimulus class in one run, with light backpressure."""
