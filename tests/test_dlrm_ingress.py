@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from tb.dlrm_ingress.dut import BENCH, BUILD_W2, BUILD_W3, BUILD_W3_WIDE, BUILD_W4, BUILD_W4_WIDE, BUILD_W32_WIDE
+from tb.dlrm_ingress.dut import (BENCH, BUILD_W2, BUILD_W3, BUILD_W3_WIDE, BUILD_W4, BUILD_W4_WIDE, BUILD_W7,
+                                 BUILD_W7_WIDE, BUILD_W32_WIDE)
 
 TESTS = ["DlrmIngressRandomTest", "DlrmIngressCornerTest", "DlrmIngressErrorTest", "DlrmIngressSaturationTest",
          "DlrmIngressMeanTest", "DlrmIngressFullShapeTest", "DlrmIngressBackpressureTest", "DlrmIngressBackToBackTest",
@@ -28,6 +29,14 @@ def test_dlrm_ingress(testcase, seed):
 @pytest.mark.parametrize("build", [BUILD_W2, BUILD_W3], ids=["w2", "w3"])
 def test_dlrm_ingress_widths(build, seed):
     BENCH.run(build, "DlrmIngressAllTest", seed)
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("build", [BUILD_W7, BUILD_W7_WIDE], ids=["narrow", "wide"])
+def test_dlrm_ingress_full_header_w7(build, seed):
+    """T = T_MAX, D = D_MAX at W = 7: the largest header (8 words, HW_MAX) spills one word (dense
+    features 2 and 3) into a second beat; both ingresses must size their header buffer for it."""
+    BENCH.run(build, "DlrmIngressFullShapeTest", seed)
 
 
 # Each define breaks one block in one way; the bench must notice every one.

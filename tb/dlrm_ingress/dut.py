@@ -55,6 +55,10 @@ BUILD_W2 = DlrmIngressBuild(W=2)     # the narrowest legal beat: id and counts f
 BUILD_W3 = DlrmIngressBuild(W=3)     # not a power of two: HB and IB are real divisions
 BUILD_W4_WIDE = DlrmIngressBuild(WIDE=1)            # the wide index output (contracts s.9.9)
 BUILD_W3_WIDE = DlrmIngressBuild(W=3, WIDE=1)       # ... with a beat that is not a power of two
+# W = 7: the largest header (T_MAX = 8, D_MAX = 4: 2 + 4 + 2 = 8 words, HW_MAX) is one word more than
+# a beat, so HB_MAX = 2 beats hold it only if HW_MAX is computed right; the full-shape model fills it
+BUILD_W7 = DlrmIngressBuild(W=7)
+BUILD_W7_WIDE = DlrmIngressBuild(W=7, WIDE=1)
 BUILD_W32_WIDE = DlrmIngressBuild(W=32, T_MAX=32, D_MAX=16, WIDE=1)   # dlrm_kaggle-shaped packets (26 x 13)
 
 

@@ -147,6 +147,7 @@ class RowFetch(uvm_component):
         self.aborted = 0
         self.discarded = 0                 # pooled vectors of aborted queries
         self.on_good = None                # (qid, {table: data}) -> None, the scoreboard's
+        self.on_bad = None                 # (message) -> None: the scoreboard's MISMATCH
 
     def _query(self, k: int) -> Query:
         while len(self.queries) <= k:
@@ -165,10 +166,20 @@ class RowFetch(uvm_component):
             q.closed, q.aborted = True, bool(e[5])
             self.n_closed += 1
 
-    def pooled(self, slot: int, table: int, data: list[int]) -> None:
-        q = self.owner[slot]
-        assert table not in q.pooled, f"slot {slot} table {table}: a second pooled vector for query #{q.k}"
-        q.pooled[table] = data
+    def pooled(self, slot: int, table: int, word: int) -> None:
+        """A pooled vector out of bag_pool (its data word): to its slot's query, or a MISMATCH
+        naming what came out and what was expected (on_bad, the scoreboard's) when no open bag
+        of a query can have produced it."""
+        q = self.owner.get(slot)
+        if table >= self.cfg.num_tables or q is None or table in q.pooled:
+            want = ("nothing (slot free)" if q is None else
+                    f"query #{q.k} (qid {q.hdr['qid']:#x}): tables 0 .. {self.cfg.num_tables - 1} once each, "
+                    f"{sorted(q.pooled)} already in")
+            self.on_bad(f"pooled vector slot {slot} table {table} data {word:#x} unexpected: expected for "
+                        f"slot {slot} {want}")
+            return
+        dim = self.cfg.tables[table].dim
+        q.pooled[table] = [as_int16((word >> (16 * k)) & 0xFFFF) for k in range(dim)]
         self._maybe_finish(q)
 
     def _maybe_finish(self, q: Query) -> None:
@@ -481,9 +492,10 @@ class DlrmIngressEnv(uvm_env):
             slot, t = int(dut.m_pool_slot.value), int(dut.m_pool_table.value)
             word = int(dut.m_pool_data.value)
             sb.kick()
-            fetch.pooled(slot, t, [as_int16((word >> (16 * k)) & 0xFFFF) for k in range(cfg.tables[t].dim)])
+            fetch.pooled(slot, t, word)
 
         fetch.on_good = sb.on_query_pooled
+        fetch.on_bad = sb._bad
         sb.fetch_state = fetch.outstanding
 
         for name, take, seed in (("hdr", take_hdr, 31), ("idx", take_idx, 32), ("err", take_err, 33),

@@ -25,10 +25,13 @@ from models.query_stream import header_words, pack_query, parse_stream
 
 M32 = 0xFFFFFFFF
 
-KINDS = ("good", "corner", "saturate", "bad_index", "bag_len", "bag_len_and_index", "bag_len_short",
+KINDS = ("good", "corner", "saturate", "padded", "bad_index", "bag_len", "bag_len_and_index", "bag_len_short",
          "bag_len_long", "t_mismatch", "d_mismatch", "n_mismatch", "short_header", "short", "long",
          "long_swallow", "garbage")
-ERROR_KINDS = KINDS[3:]
+ERROR_KINDS = KINDS[4:]
+# padded: a good packet whose padding is not zero (s.9.7: ignored, the packer writes 0): the free
+# half of the last bag-length word (odd T) and of the last dense word (odd D), the header beat's
+# words past the header and the unused words of the last index beat
 # kinds outside the all-kinds mix (KINDS): bag20, every bag 20 long (bag_max if shorter), the s.9.7
 # rate example; bad_index_multi, 2 to 4 indices out of range in tables drawn at random (often in one
 # index beat of the wide ingress: the lowest table must still be the one reported)
@@ -128,6 +131,25 @@ def _word(beats: list[int], word: int, w: int) -> int:
     return (beats[b] >> (32 * k)) & M32
 
 
+def _fill_padding(beats: list[int], t_n: int, d_n: int, n: int, w: int, rnd: random.Random) -> list[int]:
+    """beats with every padding half and word (s.9.7) set to random nonzero values."""
+    def noise16():
+        return rnd.choice([0xFFFF, 0x8000, 1, rnd.randint(1, 0xFFFF)])
+    hw = header_words(t_n, d_n)
+    hb = -(-hw // w)
+    halves = []
+    if t_n % 2:
+        halves.append(2 + t_n // 2)                       # lengths: table T would sit in [31:16]
+    if d_n % 2:
+        halves.append(2 + (t_n + 1) // 2 + d_n // 2)       # dense: feature D would sit in [31:16]
+    for word in halves:
+        beats = _set_word(beats, word, (_word(beats, word, w) & 0xFFFF) | (noise16() << 16), w)
+    last = hb * w + -(-n // w) * w                         # words in the packet
+    for word in list(range(hw, hb * w)) + list(range(hb * w + n, last)):
+        beats = _set_word(beats, word, (noise16() << 16) | noise16(), w)
+    return beats
+
+
 def make_packet(cfg: ModelConfig, kind: str, qid: int, w: int, l_max: int, rnd: random.Random) -> Pkt:
     """One packet of ``kind`` (the tlast flags included; long_swallow has none)."""
     mode = kind if kind in ("corner", "saturate", "bag20") else "good"
@@ -165,6 +187,8 @@ def make_packet(cfg: ModelConfig, kind: str, qid: int, w: int, l_max: int, rnd: 
         return Pkt(kind, qid, [(b, int(i == n - 1)) for i, b in enumerate(beats)])
     beats = pack_query(qid, bags, dense, w)
     hb = -(-header_words(t_n, cfg.dense) // w)
+    if kind == "padded":
+        beats = _fill_padding(beats, t_n, cfg.dense, sum(map(len, bags)), w, rnd)
     w1 = _word(beats, 1, w)
     if kind == "t_mismatch":
         beats = _set_word(beats, 1, (w1 & ~0xFF0000) | ((((w1 >> 16) + rnd.choice([1, 255])) & 0xFF) << 16), w)

@@ -26,7 +26,7 @@ from tb.dlrm_ingress.stimulus import ERROR_KINDS, KINDS, bench_model, expected, 
 
 TIMEOUT_MS = 40   # simulated; the watchdog reports a hang long before
 
-MIX = {"good": 8.0, "corner": 2.0, **{k: 0.4 for k in ERROR_KINDS}}
+MIX = {"good": 8.0, "corner": 2.0, "padded": 1.0, **{k: 0.4 for k in ERROR_KINDS}}
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
@@ -156,7 +156,7 @@ class DlrmIngressFullShapeTest(DlrmIngressRandomTest):
     """T = T_MAX and D = D_MAX (no padding halves in the header), a one-row table, two L_MAX tables."""
 
     model = "full"
-    kinds = {"good": 4.0, "corner": 2.0, **{k: 0.5 for k in ERROR_KINDS}}
+    kinds = {"good": 4.0, "corner": 2.0, "padded": 1.0, **{k: 0.5 for k in ERROR_KINDS}}
     reach = {"code": ["none", "idx_range", "bag_len", "packet"], "bag_len": ["0", "1", "L_MAX"]}
 
 
@@ -205,7 +205,7 @@ class DlrmIngressBackToBackTest(DlrmIngressRandomTest):
             first, last = starts[i], starts[i + 1] - 1
             took = at[last] - at[first] + 1
             want = len(p.beats)
-            if p.kind in ("good", "corner", "saturate", "bag20"):   # well formed: HB + IB beats
+            if p.kind in ("good", "corner", "saturate", "padded", "bag20"):   # well formed: HB + IB beats
                 n = (p.beats[0][0] >> 32) & 0xFFFF          # word 1 [15:0]: N (s.9.7)
                 want_hb_ib = hb + -(-n // w)
                 assert want == want_hb_ib, f"bench: packet {i} has {want} beats, HB + IB = {want_hb_ib}"
