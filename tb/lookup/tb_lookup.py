@@ -427,6 +427,23 @@ class LookupBadIndexTest(LookupUniformTest):
         super().build_phase()
 
 
+@pyuvm.test(timeout_time=40, timeout_unit="ms")
+class LookupBadIndexLagTest(LookupBadIndexTest):
+    """Out-of-range indices while one memory channel (the first product table's, else
+    the first memory table's) accepts an AR only about one cycle in ten: its engine lags
+    the others by many queries, so its index errors are parked and reach the gather after
+    the query's other rows are written. The error result must write zeros to its own
+    table's elements only (a product's A and B halves at feat_off_a / feat_off_b, split
+    at dim_a) and leave the rows already gathered alone; the scoreboard checks every
+    element of every vector, error records included."""
+
+    async def setup_memory(self, mem):
+        mem_descs = [d for d in self.layout.descs if not d.onchip]
+        assert mem_descs, "the lag test needs a table in memory"
+        lag = next((d for d in mem_descs if d.is_product), mem_descs[0])
+        await mem.set_faults(lag.channel, ar_stall=0.9)
+
+
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
 class LookupAxiErrorTest(LookupUniformTest):
     """SLVERR on the lowest eighth of the rows, DECERR on the highest eighth, of (up to
