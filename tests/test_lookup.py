@@ -10,7 +10,7 @@ from tb.lookup.layout import LookupLayout
 
 TESTS = ["LookupUniformTest", "LookupZipfTest", "LookupEdgeTest", "LookupBackpressureTest",
          "LookupBadIndexTest", "LookupAxiErrorTest", "LookupStuckChannelTest", "LookupBadConfigTest", "LookupCapacityTest",
-         "LookupRandomConfigTest", "LookupSerialTest", "LookupUnexpectedRidTest"]
+         "LookupRandomConfigTest", "LookupSerialTest", "LookupUnexpectedRidTest", "LookupPaddedStrideTest"]
 
 
 @pytest.mark.rtl

@@ -417,6 +417,19 @@ class LookupBackpressureTest(LookupUniformTest):
 
 
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupPaddedStrideTest(LookupUniformTest):
+    """Every plain table stored with a stride 8 times wider than its row (the descriptor's
+    stride_log2 + 3, capped at 4 KiB; contracts s.5 asks only stride >= 2 * dim): each
+    lookup reads the whole stride, more beats than the widest row of the build needs
+    (2..8 beats on the tiny build, whose rows fit one), and must keep the row's first
+    2 * dim bytes; the padding holds other data (in memory the row's further procedural
+    elements, on chip zeros). Vectors, beats and the port monitor's burst shapes exact."""
+
+    def make_layout(self) -> LookupLayout:
+        return super().make_layout().padded(3)
+
+
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
 class LookupBadIndexTest(LookupUniformTest):
     """Out-of-range indices: an error record for that query, the others unharmed."""
 
