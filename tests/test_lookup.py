@@ -10,7 +10,7 @@ from tb.lookup.layout import LookupLayout
 
 TESTS = ["LookupUniformTest", "LookupZipfTest", "LookupEdgeTest", "LookupBackpressureTest",
          "LookupBadIndexTest", "LookupAxiErrorTest", "LookupStuckChannelTest", "LookupBadConfigTest", "LookupCapacityTest",
-         "LookupRandomConfigTest", "LookupSerialTest", "LookupUnexpectedRidTest"]
+         "LookupRandomConfigTest", "LookupSerialTest", "LookupUnexpectedRidTest", "LookupPaddedStrideTest"]
 
 
 @pytest.mark.rtl
@@ -76,7 +76,8 @@ PRODUCT_PAIRS = [(2, 4), (3, 0)]
 
 
 @pytest.mark.rtl
-@pytest.mark.parametrize("testcase", ["LookupUniformTest", "LookupEdgeTest", "LookupBadIndexTest"])
+@pytest.mark.parametrize("testcase", ["LookupUniformTest", "LookupEdgeTest", "LookupBadIndexTest",
+                                      "LookupBadIndexLagTest"])
 def test_lookup_products(testcase, seed):
     BENCH.run(TINY_BUILD, testcase, seed, pairs=PRODUCT_PAIRS, queries=150)
 

@@ -160,7 +160,11 @@ class RSink(uvm_component):
 
 class CacheMonitor(uvm_component):
     """Samples the settled handshakes of one cycle (ReadOnly) and publishes, in order:
-    ("ar", fields), ("flush",), ("dec", fields), ("resp", fields)."""
+    ("ar", fields), ("flush",), ("dec", fields), ("resp", fields). It also counts the
+    cycles the cache's ``stall_cycles`` must count (contracts s.11.8): enabled, a request
+    accepted on s_ar in an earlier cycle waits in the decision stage (not yet decided),
+    and no memory AR is presented for it (m_arvalid low: the decision waits for its victim
+    line); the cycle of a ``cnt_clear`` pulse restarts the count at 0."""
 
     def build_phase(self):
         self.ap = uvm_analysis_port("ap", self)
@@ -168,6 +172,8 @@ class CacheMonitor(uvm_component):
         self.beats: dict = {}
         self.cycle = 0
         self.trace = [] if knob("trace", False) else None
+        self.deciding = False         # a request accepted while enabled waits to be decided
+        self.stall_cycles = 0
 
     def sample(self, dut) -> bool:
         """Returns whether the AR handshake happened (the driver's read was taken)."""
@@ -187,6 +193,13 @@ class CacheMonitor(uvm_component):
             self.ap.write(("dec", {"id": int(dut.dec_id.value), "kind": int(dut.dec_kind.value),
                                    "way": int(dut.dec_way.value), "evict": int(dut.dec_evict.value),
                                    "pending": int(dut.dec_pending.value), "cycle": c}))
+        dec = bool(int(dut.dec_valid.value))
+        enabled = bool(int(dut.st_enabled.value))
+        if int(dut.cnt_clear.value):
+            self.stall_cycles = 0
+        elif enabled and self.deciding and not dec and not (int(dut.arvalid.value) & 1):
+            self.stall_cycles += 1
+        self.deciding = (self.deciding and not dec) or (took and enabled)
         if int(dut.s_rvalid.value) and int(dut.s_rready.value):
             rid, last = int(dut.s_rid.value), int(dut.s_rlast.value)
             data, resp = int(dut.s_rdata.value), int(dut.s_rresp.value)
@@ -322,12 +335,17 @@ class CacheScoreboard(uvm_subscriber):
                           f"{RESP_NAMES[exp_resp]} with zero data, got {[(RESP_NAMES[rs], d != 0) for d, rs in beats]}")
         self.checked_ap.write(("resp", out, exp_resp, ar))
 
-    def check_counters(self, got: dict) -> None:
-        """The RTL counters against the model's (exact), and the timing-only ones for sanity."""
+    def check_counters(self, got: dict, stall_cycles: int | None = None) -> None:
+        """The RTL counters against the model's (exact); the timing-only ones: hit_pending
+        no more than the hits, stall_cycles exactly the monitor's count (``stall_cycles``,
+        CacheMonitor) of cycles a request waited undecided with no memory AR."""
         exp = self.model.counters
         bad = [f"{n}: expected {exp[n]} got {got[n]}" for n in EXACT_COUNTERS if got[n] != exp[n]]
         if got["hit_pending"] > got["hits"]:
             bad.append(f"hit_pending {got['hit_pending']} > hits {got['hits']}")
+        if stall_cycles is not None and got["stall_cycles"] != stall_cycles:
+            bad.append(f"stall_cycles: expected {stall_cycles} (cycles a request waited in the decision "
+                       f"stage with m_arvalid low, seen at the ports) got {got['stall_cycles']}")
         if bad:
             self.fail("counters after request #" + str(self.requests - 1) + ": " + "; ".join(bad))
         self.checked_ap.write(("counters", got))

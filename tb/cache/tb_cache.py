@@ -161,7 +161,7 @@ class CacheRandomTest(BenchTest):
         sb = self.env.scoreboard
         got = read_counters(cocotb.top)
         if sb.enabled:
-            sb.check_counters(got)
+            sb.check_counters(got, self.env.monitor.stall_cycles)
         self.logger.info(f"counters: {got}")
 
     async def flush(self) -> None:

@@ -107,20 +107,54 @@ class LookupLayout:
     def words(self) -> list[int]:
         return [pack_desc(d) for d in self.descs]
 
+    def padded(self, extra_log2: int) -> "LookupLayout":
+        """The same tables with every plain table's stride 2^extra_log2 times wider (at
+        most 4 KiB): a legal descriptor (contracts s.5 asks only stride >= 2 * dim) whose
+        engine reads the whole stride, stride / bus bytes beats, and keeps the first
+        2 * dim bytes. Bases are laid out again per channel and bank, in the old order (a
+        memory table 4 KiB aligned, an on-chip one aligned to max(stride, bus word)). In
+        memory the padding holds the row's further procedural elements (the region is
+        described with dim = stride / 2; element k depends on (seed, table, row, k) only,
+        s.1), so a read that kept a later beat instead of the first shows; on chip it is
+        zero (the bank image's row bytes)."""
+        wb = self.build.word_bytes
+        out = LookupLayout.__new__(LookupLayout)
+        out.cfg, out.build, out.placement, out.num_ch = self.cfg, self.build, self.placement, self.num_ch
+        descs, cursor = [], {}
+        order = sorted(range(len(self.descs)), key=lambda p: (self.descs[p].onchip, self.descs[p].channel,
+                                                             self.descs[p].base))
+        new = {}
+        for p in order:
+            d = self.descs[p]
+            lg = d.stride_log2 if d.is_product else min(12, d.stride_log2 + extra_log2)
+            align = max(1 << lg, wb) if d.onchip else 4096
+            key = (d.onchip, d.channel)
+            base = -(-cursor.get(key, 0) // align) * align
+            cursor[key] = base + d.rows * (1 << lg)
+            if d.onchip and cursor[key] > self.build.bank_words * wb:
+                raise ValueError(f"padded layout: bank {d.channel} overflows ({cursor[key]} bytes)")
+            new[p] = dataclasses.replace(d, stride_log2=lg, base=base)
+        descs = [new[p] for p in range(len(self.descs))]
+        out.descs = descs
+        out.region_dim = {p: max(d.dim, d.stride // 2) for p, d in enumerate(descs)
+                          if not d.onchip and not d.is_product}
+        return out
+
     def engine_of(self, p: int) -> int:
         d = self.descs[p]
         return self.num_ch + d.channel if d.onchip else d.channel
 
     def hbm_regions(self) -> list[HbmRegion]:
         out = []
-        for d in self.descs:
+        for p, d in enumerate(self.descs):
             if d.onchip:
                 continue
             if d.is_product:
                 out.append(HbmRegion(ch=d.channel, base=d.base, rows=d.rows, dim=d.dim, table=d.lt_a,
                                      table_b=d.lt_b, rows_b=d.rows_b, dim_a=d.dim_a))
             else:
-                out.append(HbmRegion(ch=d.channel, base=d.base, rows=d.rows, dim=d.dim, table=d.lt_a))
+                dim = getattr(self, "region_dim", {}).get(p, d.dim)   # padded(): the stride's elements
+                out.append(HbmRegion(ch=d.channel, base=d.base, rows=d.rows, dim=dim, table=d.lt_a))
         return out
 
     def bank_images(self) -> dict[int, dict[int, int]]:

@@ -417,6 +417,19 @@ class LookupBackpressureTest(LookupUniformTest):
 
 
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupPaddedStrideTest(LookupUniformTest):
+    """Every plain table stored with a stride 8 times wider than its row (the descriptor's
+    stride_log2 + 3, capped at 4 KiB; contracts s.5 asks only stride >= 2 * dim): each
+    lookup reads the whole stride, more beats than the widest row of the build needs
+    (2..8 beats on the tiny build, whose rows fit one), and must keep the row's first
+    2 * dim bytes; the padding holds other data (in memory the row's further procedural
+    elements, on chip zeros). Vectors, beats and the port monitor's burst shapes exact."""
+
+    def make_layout(self) -> LookupLayout:
+        return super().make_layout().padded(3)
+
+
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
 class LookupBadIndexTest(LookupUniformTest):
     """Out-of-range indices: an error record for that query, the others unharmed."""
 
@@ -425,6 +438,23 @@ class LookupBadIndexTest(LookupUniformTest):
     def build_phase(self):
         uvm_factory().set_type_override_by_type(UniformQuerySeq, BadIndexSeq)
         super().build_phase()
+
+
+@pyuvm.test(timeout_time=40, timeout_unit="ms")
+class LookupBadIndexLagTest(LookupBadIndexTest):
+    """Out-of-range indices while one memory channel (the first product table's, else
+    the first memory table's) accepts an AR only about one cycle in ten: its engine lags
+    the others by many queries, so its index errors are parked and reach the gather after
+    the query's other rows are written. The error result must write zeros to its own
+    table's elements only (a product's A and B halves at feat_off_a / feat_off_b, split
+    at dim_a) and leave the rows already gathered alone; the scoreboard checks every
+    element of every vector, error records included."""
+
+    async def setup_memory(self, mem):
+        mem_descs = [d for d in self.layout.descs if not d.onchip]
+        assert mem_descs, "the lag test needs a table in memory"
+        lag = next((d for d in mem_descs if d.is_product), mem_descs[0])
+        await mem.set_faults(lag.channel, ar_stall=0.9)
 
 
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
