@@ -202,23 +202,9 @@ class MlpVecTest(MlpRandomTest):
         valid must be sum_l(rounds_l x beats_l) + 5 L (dense int16; contracts s.6)."""
         from cocotb.triggers import FallingEdge
 
-        from tb.mlp.mlp_layout import bank_plan, feature_beats, weight_writes
+        from tb.mlp.mlp_layout import bank_plan, feature_beats
         dut, b = cocotb.top, self.build
-        g = __import__("numpy").random.default_rng(5)
-        weights = [(g.integers(-300, 301, size=(o, i)).astype("int16"), g.integers(-999, 999, size=o).astype("int32"))
-                   for i, o in shapes]
-        for k, v in config_ports(b, shapes, 8).items():
-            getattr(dut, k).value = v
-        dut.out_ready.value = 1
-        dut.feat_valid.value = 0
-        for bias, pe, addr, data in weight_writes(b, weights):
-            dut.w_bias.value, dut.w_pe.value, dut.w_addr.value, dut.w_data.value = bias, pe, addr, data
-            dut.w_we.value = 1
-            await FallingEdge(dut.clk)
-        dut.w_we.value = 0
-        for _ in range(3):
-            await FallingEdge(dut.clk)
-        assert int(dut.idle.value) and not int(dut.cfg_err.value), f"engine not ready for {shapes}"
+        g = await load_idle_engine(dut, b, shapes, seed=5)
         (beat,) = feature_beats(b, g.integers(-300, 301, size=shapes[0][0]))
         dut.feat_data.value, dut.feat_tag.value, dut.feat_valid.value = beat, 7, 1
         await FallingEdge(dut.clk)          # the edge in between took it: cycle 0 starts there
@@ -235,6 +221,31 @@ class MlpVecTest(MlpRandomTest):
         await FallingEdge(dut.clk)
         dut.out_ready.value = 0
 
+
+
+async def load_idle_engine(dut, b, shapes, seed: int):
+    """Random int16 weights for ``shapes`` written into the idle engine, its shape ports set,
+    output ready, no input; returns the generator for the features."""
+    import numpy as np
+    from cocotb.triggers import FallingEdge
+
+    from tb.mlp.mlp_layout import weight_writes
+    g = np.random.default_rng(seed)
+    weights = [(g.integers(-300, 301, size=(o, i)).astype("int16"), g.integers(-999, 999, size=o).astype("int32"))
+               for i, o in shapes]
+    for k, v in config_ports(b, shapes, 8).items():
+        getattr(dut, k).value = v
+    dut.out_ready.value = 1
+    dut.feat_valid.value = 0
+    for bias, pe, addr, data in weight_writes(b, weights):
+        dut.w_bias.value, dut.w_pe.value, dut.w_addr.value, dut.w_data.value = bias, pe, addr, data
+        dut.w_we.value = 1
+        await FallingEdge(dut.clk)
+    dut.w_we.value = 0
+    for _ in range(3):
+        await FallingEdge(dut.clk)
+    assert int(dut.idle.value) and not int(dut.cfg_err.value), f"engine not ready for {shapes}"
+    return g
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class MlpStreamRateTest(MlpRandomTest):
@@ -262,25 +273,11 @@ class MlpStreamRateTest(MlpRandomTest):
     async def stream_rate(self, shapes, n):
         from cocotb.triggers import FallingEdge
 
-        from tb.mlp.mlp_layout import bank_plan, feature_beats, weight_writes
+        from tb.mlp.mlp_layout import bank_plan, feature_beats
         dut, b = cocotb.top, self.build
         plan = bank_plan(b, shapes)
         assert len(shapes) == 2 and all(l["cycles"] >= 5 for l in plan), f"stream {shapes}: outside the rule"
-        g = __import__("numpy").random.default_rng(11)
-        weights = [(g.integers(-300, 301, size=(o, i)).astype("int16"), g.integers(-999, 999, size=o).astype("int32"))
-                   for i, o in shapes]
-        for k, v in config_ports(b, shapes, 8).items():
-            getattr(dut, k).value = v
-        dut.out_ready.value = 1
-        dut.feat_valid.value = 0
-        for bias, pe, addr, data in weight_writes(b, weights):
-            dut.w_bias.value, dut.w_pe.value, dut.w_addr.value, dut.w_data.value = bias, pe, addr, data
-            dut.w_we.value = 1
-            await FallingEdge(dut.clk)
-        dut.w_we.value = 0
-        for _ in range(3):
-            await FallingEdge(dut.clk)
-        assert int(dut.idle.value) and not int(dut.cfg_err.value), f"engine not ready for {shapes}"
+        g = await load_idle_engine(dut, b, shapes, seed=11)
         beats = [(i, w, k == len(ws) - 1) for i in range(n)
                  for ws in [feature_beats(b, g.integers(-300, 301, size=shapes[0][0]))] for k, w in enumerate(ws)]
         want = n * sum(l["cycles"] for l in plan) + 5
