@@ -293,7 +293,7 @@ class Scoreboard(uvm_component):
         self.progress: Watchdog | None = None
         self.fetch_state = None
 
-    def _bad(self, msg: str) -> None:
+    def report_mismatch(self, msg: str) -> None:
         if len(self.mismatches) < 20:
             self.logger.error("MISMATCH " + msg)
         self.mismatches.append("MISMATCH " + msg)
@@ -310,29 +310,29 @@ class Scoreboard(uvm_component):
         def show(r):
             return f"query {r[0]:#x} (packet {r[3]}) {ERR_NAMES.get(r[1], r[1])} table {r[2]}"
         if i >= len(self.exp.errors):
-            self._bad(f"error record #{i} ({show(rec)}) beyond the {len(self.exp.errors)} expected")
+            self.report_mismatch(f"error record #{i} ({show(rec)}) beyond the {len(self.exp.errors)} expected")
         elif rec != self.exp.errors[i]:
-            self._bad(f"error record #{i}: expected {show(self.exp.errors[i])}, got {show(rec)}")
+            self.report_mismatch(f"error record #{i}: expected {show(self.exp.errors[i])}, got {show(rec)}")
 
     def on_header(self, h):
         self.kick()
         i = len(self.headers)
         self.headers.append(h)
         if i >= len(self.exp.headers):
-            self._bad(f"header record #{i} (query {h['qid']:#x}) beyond the {len(self.exp.headers)} expected")
+            self.report_mismatch(f"header record #{i} (query {h['qid']:#x}) beyond the {len(self.exp.headers)} expected")
             return
         e = self.exp.headers[i]
         for key in ("qid", "num", "seq"):
             if h[key] != e[key]:
-                self._bad(f"header #{i} query {e['qid']:#x}: {key} expected {e[key]:#x} got {h[key]:#x}")
+                self.report_mismatch(f"header #{i} query {e['qid']:#x}: {key} expected {e[key]:#x} got {h[key]:#x}")
         for name in ("lens", "dense"):
             for k, (a, b) in enumerate(zip(e[name], h[name])):
                 if a != b:
                     what = "table" if name == "lens" else "dense feature"
-                    self._bad(f"header #{i} query {e['qid']:#x} {what} {k}: {name} expected {a} got {b}")
+                    self.report_mismatch(f"header #{i} query {e['qid']:#x} {what} {k}: {name} expected {a} got {b}")
 
     def on_bad_group(self, mask: int, lanes: int):
-        self._bad(f"index group after entry #{len(self.entries)}: lane mask {mask:#x} of {lanes} lanes is not "
+        self.report_mismatch(f"index group after entry #{len(self.entries)}: lane mask {mask:#x} of {lanes} lanes is not "
                   f"lanes 0 .. n-1 (contracts s.9.9)")
 
     def on_group(self, n: int):
@@ -343,9 +343,9 @@ class Scoreboard(uvm_component):
         i = len(self.entries)
         self.entries.append(ent)
         if i >= len(self.exp.entries):
-            self._bad(f"index entry #{i} {ent} beyond the {len(self.exp.entries)} expected")
+            self.report_mismatch(f"index entry #{i} {ent} beyond the {len(self.exp.entries)} expected")
         elif ent != self.exp.entries[i]:
-            self._bad(f"index entry #{i} (query of header #{sum(e[4] for e in self.entries[:-1])}, table "
+            self.report_mismatch(f"index entry #{i} (query of header #{sum(e[4] for e in self.entries[:-1])}, table "
                       f"{self.exp.entries[i][0]}): expected (table, index, void, last_bag, last_query, abort) "
                       f"{self.exp.entries[i]} got {ent}")
 
@@ -358,15 +358,15 @@ class Scoreboard(uvm_component):
         self.kick()
         key = (qid, t)
         if key in self.pooled:
-            self._bad(f"query {qid:#x} table {t}: pooled twice")
+            self.report_mismatch(f"query {qid:#x} table {t}: pooled twice")
         self.pooled[key] = data
         want = self.exp.pooled.get(key)
         if want is None:
-            self._bad(f"query {qid:#x} table {t}: pooled vector for a query that has none")
+            self.report_mismatch(f"query {qid:#x} table {t}: pooled vector for a query that has none")
             return
         for k, (a, b) in enumerate(zip(want, data)):
             if a != b:
-                self._bad(f"query {qid:#x} table {t} element {k}: pooled expected {a} got {b} "
+                self.report_mismatch(f"query {qid:#x} table {t} element {k}: pooled expected {a} got {b} "
                           f"(exact sum {self.exp.sums[key][k]})")
 
     def done(self) -> bool:
@@ -389,7 +389,7 @@ class Scoreboard(uvm_component):
                                 ("index entries", len(self.entries), len(e.entries)),
                                 ("pooled vectors", len(self.pooled), len(e.pooled))):
             if got != want:
-                self._bad(f"{what}: expected {want} got {got}")
+                self.report_mismatch(f"{what}: expected {want} got {got}")
         assert not self.mismatches, f"{len(self.mismatches)} mismatches, first: {self.mismatches[0]}"
         assert e.packets and (e.errors or e.pooled), "scoreboard checked nothing"
         self.logger.info(f"scoreboard: {len(e.packets)} packets, {len(self.errors)} error records, "
@@ -495,7 +495,7 @@ class DlrmIngressEnv(uvm_env):
             fetch.pooled(slot, t, word)
 
         fetch.on_good = sb.on_query_pooled
-        fetch.on_bad = sb._bad
+        fetch.on_bad = sb.report_mismatch
         sb.fetch_state = fetch.outstanding
 
         for name, take, seed in (("hdr", take_hdr, 31), ("idx", take_idx, 32), ("err", take_err, 33),
