@@ -10,7 +10,8 @@ from tb.lookup.layout import LookupLayout
 
 TESTS = ["LookupUniformTest", "LookupZipfTest", "LookupEdgeTest", "LookupBackpressureTest",
          "LookupBadIndexTest", "LookupAxiErrorTest", "LookupStuckChannelTest", "LookupBadConfigTest", "LookupCapacityTest",
-         "LookupRandomConfigTest", "LookupSerialTest", "LookupUnexpectedRidTest", "LookupPaddedStrideTest"]
+         "LookupRandomConfigTest", "LookupSerialTest", "LookupUnexpectedRidTest", "LookupPaddedStrideTest",
+         "LookupArAfterValidTest"]
 
 
 @pytest.mark.rtl

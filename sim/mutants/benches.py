@@ -38,7 +38,7 @@ BENCHES = (
     Bench("cache", "cache/cache.f", "test_cache and not injected"),
     Bench("dlrm_ingress", "lookup/dlrm_ingress.f",
           "(test_dlrm_ingress and (Random or Error or Corner or Saturation or Mean or BackToBack) and not injected) "
-          "or test_dlrm_ingress_full_header"),
+          "or test_dlrm_ingress_full_header or test_dlrm_ingress_widths"),   # W = 3: an odd header beat count
     Bench("lookup", "lookup/lookup.f",
           "test_lookup_tiny or test_lookup_bank_full or test_lookup_products or test_lookup_wide_rows "
           "or test_lookup_id_pool_saturated "

@@ -343,13 +343,15 @@ class HbmMemory:
     async def set_faults(self, ch: int, *, ar_stall: float = 0.0, r_stall: float = 0.0,
                          w_stall: float = 0.0, err_rate: float = 0.0, err_resp: str = "SLVERR",
                          err_ranges=(), stuck: str | None = None, jitter: int | None = None,
-                         phantom: int = 0) -> None:
+                         phantom: int = 0, ar_after_valid: bool = False) -> None:
         """Fault injection on channel ``ch`` (255: all). Probabilities are per cycle/burst.
 
         ``err_ranges``: [(lo, hi_exclusive, "SLVERR"|"DECERR")], at most 4.
         ``stuck``: None, "no_response" (AR accepted, never answered) or "no_ready".
         ``phantom``: send this many R beats with an ID not in flight (RLAST, OKAY), each
         in an idle R cycle while reads are in flight (stat ``phantom`` counts those sent).
+        ``ar_after_valid``: ARREADY only in the cycle after ARVALID waited (AXI lets a slave
+        wait for VALID), so a master that waits for ARREADY first never gets a handshake.
         """
         p = lambda x: int(round(min(max(x, 0.0), 1.0) * 65536))  # noqa: E731
         if len(err_ranges) > R.N_ERR_RANGES:
@@ -366,6 +368,7 @@ class HbmMemory:
         await self.write_reg(ch, R.R_N_ERR_RNG, len(err_ranges))
         await self.write_reg(ch, R.R_STUCK, {None: 0, "no_response": 1, "no_ready": 2}[stuck])
         await self.write_reg(ch, R.R_PHANTOM, int(phantom))
+        await self.write_reg(ch, R.R_AR_AFTER_VALID, int(ar_after_valid))
         if jitter is not None:
             await self.write_reg(ch, R.R_JITTER, jitter)
 

@@ -20,6 +20,8 @@
 // data 0xBAD0_0000 + k) whose RID is the highest ID not in flight, and only
 // when at least two IDs are free: a master that allocates IDs from the lowest
 // (the lookup engine) cannot have just reused it. Such a beat answers no read.
+// Ready-after-valid (R_AR_AFTER_VALID = 1): ARREADY rises only in the cycle after
+// ARVALID was seen low-ready, one AR every two cycles at best.
 // Behavioural testbench model: int/longint arithmetic is mixed with port widths on purpose.
 /* verilator lint_off WIDTH */
 module hbm_channel
@@ -808,6 +810,10 @@ module hbm_channel
       // ---------------- ready signals for the next cycle
       ar_ok = regs[R_STUCK] != 2 && !chance(regs[R_P_AR_STALL]);
       if (regs[R_CTRL][2] && longint'(outstanding) >= regs[R_MAX_OUT]) ar_ok = 0;
+      // a slave that waits for ARVALID before raising ARREADY: ready only in the cycle
+      // after a request was seen waiting, so a master that waits for ARREADY before
+      // raising ARVALID (an AXI violation no other mode exposes) never gets a handshake
+      if (regs[R_AR_AFTER_VALID] != 0 && !(arvalid && !arready)) ar_ok = 0;
       arready <= ar_ok;
       awready <= regs[R_STUCK] != 2 && !chance(regs[R_P_W_STALL]) &&
                  !(regs[R_CTRL][2] && longint'(w_outstanding) >= regs[R_MAX_OUT]);

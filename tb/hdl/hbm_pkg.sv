@@ -105,6 +105,7 @@ package hbm_pkg;
   localparam int R_EMB_SHIFT  = 26;
   localparam int R_N_ERR_RNG  = 27;
   localparam int R_PHANTOM    = 28;  // fault: R beats still to send with an ID not in flight
+  localparam int R_AR_AFTER_VALID = 29;  // 1: ARREADY only after ARVALID waited a cycle (AXI A3.2.1 lets a slave wait)
   localparam int R_ERR_BASE   = 32;  // + 4*i: lo, hi (exclusive), resp
   localparam int N_ERR_RANGES = 4;
   localparam int R_REG_BASE   = 64;  // + 8*r: base, rows, stride_log2, dim, tA, tB, rows_B, dim_A

@@ -417,6 +417,17 @@ class LookupBackpressureTest(LookupUniformTest):
 
 
 @pyuvm.test(timeout_time=20, timeout_unit="ms")
+class LookupArAfterValidTest(LookupUniformTest):
+    """Memory that raises ARREADY only after ARVALID has waited a cycle (AXI lets a slave
+    wait for VALID; contracts s.5: the engines never wait for ARREADY before ARVALID).
+    An engine that did would never get a handshake: the watchdog names the stuck query.
+    Every vector and counter exact, the AR stall cycles as the memory model counts them."""
+
+    async def setup_memory(self, mem):
+        await mem.set_faults(255, ar_after_valid=True)
+
+
+@pyuvm.test(timeout_time=20, timeout_unit="ms")
 class LookupPaddedStrideTest(LookupUniformTest):
     """Every plain table stored with a stride 8 times wider than its row (the descriptor's
     stride_log2 + 3, capped at 4 KiB; contracts s.5 asks only stride >= 2 * dim): each
