@@ -457,8 +457,23 @@ class MlpInt8EdgeSeq(MlpBaseSeq):
                              size=(4, in_dim))
             feats = np.concatenate([feats, np.zeros((2, in_dim), dtype=np.int64)])
             await self.infer(ph, feats)
-        # hidden int8 outputs pinned at +127 feed a logit that saturates int32 high, then low
         from models.quant import LayerPrecision, QuantModel
+        # the layer-0 conversion alone: one int8 layer of weights 1, shift 0, so the logit is
+        # the plain sum of sat8(rshift(x, q)) and a clamp bound off by one moves it (the
+        # saturating phases above would hide that); q = 0, 1 and 3
+        for fa in (4, 3, 1):
+            q = 4 - fa
+            cfg = shape_config(16, [1], frac_bits=4)
+            qm = QuantModel(cfg, [LayerPrecision("int8", fa, 4 - fa, 0, 32, False)],
+                            [(np.ones((1, 16), np.int8), np.zeros(1, np.int32))], q)
+            ph = await self.phase(None, None, f"int8_input_q{q}", qmodel=qm, zero_skip=q == 1)
+            edge = [v << q for v in (-129, -128, -127, 126, 127, 128)]
+            if q:
+                edge += [(v << q) - (1 << (q - 1)) - 1 for v in (-127, 128)]
+            # one edge value per row (alone, so nothing else can mask it), then all mixed
+            rows = [np.full(16, e) for e in edge] + [g.choice(np.array(edge), size=16) for _ in range(2)]
+            await self.infer(ph, np.clip(np.array(rows), -32768, 32767).astype(np.int64))
+        # hidden int8 outputs pinned at +127 feed a logit that saturates int32 high, then low
         for sign in (1, -1):
             cfg = shape_config(9, [17, 1], frac_bits=4)
             layers = [LayerPrecision("int8", 4, 0, 0, 8, True), LayerPrecision("int8", 4, 0, 0, 32, False)]
