@@ -257,6 +257,9 @@ def cache_summary(c: dict) -> list[str]:
         f"{c['mem_bytes_per_query']:.0f} bytes/query from HBM/DDR (counters: fills {rtl['fills']}, "
         f"bypasses {rtl['bypasses']}, evictions {rtl['evictions']}, uncached {rtl['uncached']}; model "
         f"{'identical' if rtl == mod else mod})",
+        f"memory bound      : {c['model_mem_bound_qpc']:.4f} q/cycle with the caches, "
+        f"{c['model_mem_bound_qpc_uncached']:.4f} without (model: the busiest channel's beats per query "
+        f"over this run's queries)",
     ]
 
 

@@ -36,6 +36,7 @@ class CachePrediction:
         self.word_bytes = build.word_bytes
         self.caches = [RowCache(self.cfg, policy) for _ in range(build.num_ch)]
         self.enabled = True      # disabled caches are wires: no decisions, no counts (s.11.6)
+        self.beats = [0] * build.num_ch   # R beats the engines asked for per channel (while enabled)
 
     def flush(self) -> None:
         for c in self.caches:
@@ -70,7 +71,12 @@ class CachePrediction:
             addr, length = addr & ~(wb - 1), 0
         else:
             length = desc.stride // wb - 1
+        self.beats[channel] += length + 1
         self.caches[channel].access(addr, length)
+
+    def memory_beats(self) -> list[int]:
+        """Per channel, the beats memory sends: those asked for minus those the hits answered."""
+        return [b - c.counters["bytes_saved"] // self.word_bytes for b, c in zip(self.beats, self.caches)]
 
     def query_bags(self, layout, bags) -> None:
         """The reads of one multi-hot query (``bags[t]``: logical table t's indices):

@@ -516,6 +516,8 @@ class TopSimTest(TopRandomTest):
         await self.mem.clear_stats()
         c0 = await self.host.counters()
         m0 = self.cm.cache_pred()
+        cp = self.cm.cache
+        b0 = (list(cp.beats), cp.memory_beats()) if cp is not None else None
         sb.first_sent, sb.last_out = 1 << 64, 0
         ConfigDB().set(None, "*", "zipf_alpha", self.knobs.zipf)
         if mh:       # bags of the knob's length; Zipf indices when the knob zipf > 0
@@ -569,6 +571,12 @@ class TopSimTest(TopRandomTest):
                 "reads_per_query_uncached": delta["lookups_mem"] / max(1, n),
                 "mem_bytes_per_query": (delta["mem_beats"] * wb - rtl["bytes_saved"]) / max(1, n),
             }
+            # the memory stage's bound (one beat per cycle per channel, the busiest channel sets it),
+            # from the model's per-channel beats over this run: with the caches and without
+            asked = [b - a for a, b in zip(b0[0], cp.beats)]
+            sent = [b - a for a, b in zip(b0[1], cp.memory_beats())]
+            result["cache"]["model_mem_bound_qpc"] = n / max(1, max(sent))
+            result["cache"]["model_mem_bound_qpc_uncached"] = n / max(1, max(asked))
         with open(run_dir() / "sim_result.json", "w") as fh:
             json.dump(result, fh, indent=1)
         self.drop_objection()
