@@ -294,7 +294,11 @@ def summary(out: dict, clock_mhz: float) -> None:
                 print(line)
         if r.get("multihot"):
             mb = (g or {}).get("memory") or {}
-            print(f"HBM               : {r['hbm_bytes_per_query']:.0f} bytes/query read from HBM/DDR "
+            c = r.get("cache")
+            sent = (f"{c['mem_bytes_per_query']:.0f} bytes/query read from HBM/DDR through the caches, "
+                    f"{r['hbm_bytes_per_query']:.0f} asked for by the engines" if c else
+                    f"{r['hbm_bytes_per_query']:.0f} bytes/query read from HBM/DDR")
+            print(f"HBM               : {sent} "
                   f"({r['dram_lookups_per_query']:.1f} memory lookups/query); lookup-stage bounds (contracts "
                   f"s.9.8): HBM {mb.get('memory_bound_qpc', 0):.4f}, on-chip banks {mb.get('onchip_bound_qpc', 0):.4f} "
                   f"q/cycle ({mb.get('limiter', '?')} limits the lookup; the end-to-end rate is the slowest stage)")

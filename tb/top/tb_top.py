@@ -634,7 +634,7 @@ class TopSoftResetDrainTest(TopRandomTest):
         watcher.cancel()
         self.host.last_dma_err = 0
         if self.host.counter_model is not None:
-            self.host.counter_model.new_epoch()
+            self.host.counter_model.new_epoch(reset=True)   # a soft reset
         gaps = [b[1] - a[1] for a, b in zip(reads, reads[1:])] or [0]
         return {"start": start, "end": reads[-1][1], "reads": reads, "read_cycles": max(gaps),
                 "quiet": seen["quiet"], "inflight": inflight,
