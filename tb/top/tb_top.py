@@ -1112,8 +1112,9 @@ class TopDlrmIllegalTest(TopIllegalCsrTest):
 # ---- hot-row caches (contracts s.11.11) on CACHE builds ---------------------------------------
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class TopCacheTest(TopRandomTest):
-    """A CACHE build under Zipf traffic in four phases: the knob's policy; after a
-    CACHE_CTRL.flush; under the other policy; with the caches disabled (wires: the
+    """A CACHE build under Zipf traffic in phases: the knob's policy; after a
+    CACHE_CTRL.flush; after a perf_clear (counters restart, lines kept); after a soft
+    reset and reload; under the other policy; with the caches disabled (wires: the
     counters stop, STATUS.cache_on 0). Every logit exact, and after the run the seven
     PERF_CACHE_* counters exactly models/row_cache.py's for the engines' reads (with the
     flush, the policy switch and the disable in the model too)."""
@@ -1133,12 +1134,17 @@ class TopCacheTest(TopRandomTest):
         assert self.build.lookup.cache, "TopCacheTest runs on a CACHE build"
         host, k = self.host, self.knobs
         await host.load_model(self.cfg)
-        n = max(4, k.queries // 4)
+        n = max(4, k.queries // 6)
         await self.phase("warm", n)
         hits = self.cm.cache_pred()["hits"]
         assert hits > 0, "Zipf traffic on a cached build and no hit in the model: the test exercises nothing"
         await host.cache_flush()
         await self.phase("after_flush", n)
+        await host.perf_clear()           # the counters restart, the lines stay
+        await self.phase("after_perf_clear", n)
+        await host.soft_reset()           # the datapath reset: lines, sketch and counters to reset
+        await host.load_model(self.cfg)
+        await self.phase("after_soft_reset", n)
         other = "freq" if k.cache_policy == "lru" else "lru"
         await host.program_cache(True, other)
         await self.phase(f"policy_{other}", n)
