@@ -24,6 +24,10 @@ PRECISION  ?= int16
 ZERO_SKIP  ?= 1
 BAG_LENGTH ?= 20
 BAG_LENGTHS ?= fixed
+CACHE      ?= off
+CACHE_LINES ?= 1024
+CACHE_WAYS ?= 8
+CACHE_POLICY ?= lru
 TEST       ?=
 K          ?=
 SEED       ?= 1
@@ -74,7 +78,8 @@ sim: $(STAMP) ## the main job: run the most complete system that exists, print a
 	@$(CHECK_ENV) build
 	MICROREC_CALLER_DIR="$(PWD)" $(VPY) -m apps.microrec_sim --config "$(CONFIG)" --queries $(QUERIES) \
 	  --preset $(PRESET) --clock-mhz $(CLOCK_MHZ) --zipf $(ZIPF) --seed $(SEED) --pes $(PES) --lanes $(LANES) \
-	  --precision $(PRECISION) --zero-skip $(ZERO_SKIP) --bag-length $(BAG_LENGTH) --bag-lengths $(BAG_LENGTHS)
+	  --precision $(PRECISION) --zero-skip $(ZERO_SKIP) --bag-length $(BAG_LENGTH) --bag-lengths $(BAG_LENGTHS) \
+  --cache $(CACHE) --cache-lines $(CACHE_LINES) --cache-ways $(CACHE_WAYS) --cache-policy $(CACHE_POLICY)
 
 test: $(STAMP) ## what CI runs: lint, model unit tests, RTL smoke tests; then each testplan feature's status
 	@$(CHECK_ENV) build

@@ -7,7 +7,10 @@
    the host driver loads the model through the CSRs and DMA; unloaded
    latency is measured one query at a time, then throughput over QUERIES
    back-to-back queries; every logit is compared with golden_infer() bit
-   for bit.
+   for bit. ``CACHE=on`` builds a hot-row cache of CACHE_LINES lines (CACHE_WAYS
+   ways, policy CACHE_POLICY) in front of every memory channel (contracts s.11)
+   and reports its hit rate and the memory reads per query, measured by the
+   CSR counters and predicted by models/row_cache.py for the same queries.
 Prints a summary (next to MicroRec's published figures for the configs they
 were published for, docs/reference.md) and writes build/sim/result.json;
 exits non-zero on any mismatch or failure, and with one line naming the
@@ -88,6 +91,15 @@ def check_args(args) -> None:
         raise UsageError(f"BAG_LENGTHS={args.bag_lengths}: one of fixed, uniform, lognormal")
     if args.zero_skip not in ("0", "1"):
         raise UsageError(f"ZERO_SKIP={args.zero_skip}: 0 (dense) or 1 (skip zero activations)")
+    if args.cache not in ("on", "off"):
+        raise UsageError(f"CACHE={args.cache}: on or off")
+    pow2 = lambda n: n >= 1 and n & (n - 1) == 0  # noqa: E731
+    if not (pow2(args.cache_lines) and 16 <= args.cache_lines <= 65536):
+        raise UsageError(f"CACHE_LINES={args.cache_lines}: lines per memory channel, a power of two in 16..65536")
+    if not (pow2(args.cache_ways) and args.cache_ways <= min(16, args.cache_lines)):
+        raise UsageError(f"CACHE_WAYS={args.cache_ways}: a power of two in 1..16")
+    if args.cache_policy not in ("lru", "freq"):
+        raise UsageError(f"CACHE_POLICY={args.cache_policy}: lru or freq")
 
 
 def is_dlrm(config: str) -> bool:
@@ -196,6 +208,10 @@ def rtl_part(args) -> dict:
     from tb.top.dut import BENCH, build_for_model
 
     build = build_for_model(args.config, args.pes, args.lanes)
+    if args.cache == "on":
+        build = cached_build(build, args)
+        step(f"hot-row caches: {args.cache_lines} lines x {build.cache_line_beats} beat(s), {args.cache_ways} ways, "
+             f"policy {args.cache_policy}, in front of each of the {build.lookup.num_ch} memory channels")
     step(f"RTL: accelerator top, {build.lookup.num_ch} memory channels ({args.preset} timing at "
          f"{args.clock_mhz:g} MHz), MLP {args.pes} PEs x {args.lanes} lanes = {args.pes * args.lanes} MAC lanes, "
          f"{args.precision}, zero-skip {'on' if args.zero_skip == '1' else 'off'}")
@@ -206,11 +222,45 @@ def rtl_part(args) -> dict:
                         queries=args.queries, lat_queries=args.lat_queries, preset=args.preset,
                         mhz=args.clock_mhz, zipf=args.zipf, precision=args.precision,
                         zero_skip=args.zero_skip == "1", bag_length=args.bag_length,
-                        bag_lengths=args.bag_lengths)
+                        bag_lengths=args.bag_lengths, cache_policy=args.cache_policy)
     out = json.loads((res.test_dir / "sim_result.json").read_text())
     out.update(wall_s=time.perf_counter() - t0, log=str(res.log), progress=tail.lines,
                fcov=[str(p) for p in sorted(res.test_dir.glob("fcov_*.json"))])
     return out
+
+
+def cached_build(build, args):
+    """``build`` with a hot-row cache of ``args.cache_lines`` lines and ``args.cache_ways`` ways per
+    memory channel whose lines hold the model's widest memory row (a row wider than a beat is
+    one burst, s.11.1)."""
+    import dataclasses
+
+    from tb.lookup.layout import LookupLayout
+    from tb.top.dut import bench_config
+    layout = LookupLayout(bench_config(args.config), build.lookup)
+    wb = build.lookup.word_bytes
+    beats = max([1] + [d.stride // wb for d in layout.descs if not d.onchip])
+    beats = 1 << (beats - 1).bit_length()
+    return dataclasses.replace(build, cache=1, cache_lines=args.cache_lines, cache_ways=args.cache_ways,
+                               cache_line_beats=beats)
+
+
+def cache_summary(c: dict) -> list[str]:
+    """The cache lines of the summary: RTL counters of the throughput run and the model's."""
+    rtl, mod = c["rtl"], c["model"]
+    return [
+        f"hot-row caches    : {c['lines']} lines x {c['line_beats']} beat(s), {c['ways']} ways, {c['policy']}, "
+        f"per memory channel; hit rate {c['hit_rate']:.1%} (model {c['model_hit_rate']:.1%}) of "
+        f"{rtl['hits'] + rtl['misses']} cacheable reads",
+        f"memory reads/query: {c['mem_reads_per_query']:.2f} with the caches (model "
+        f"{c['model_mem_reads_per_query']:.2f}), {c['reads_per_query_uncached']:.2f} without; "
+        f"{c['mem_bytes_per_query']:.0f} bytes/query from HBM/DDR (counters: fills {rtl['fills']}, "
+        f"bypasses {rtl['bypasses']}, evictions {rtl['evictions']}, uncached {rtl['uncached']}; model "
+        f"{'identical' if rtl == mod else mod})",
+        f"memory bound      : {c['model_mem_bound_qpc']:.4f} q/cycle with the caches, "
+        f"{c['model_mem_bound_qpc_uncached']:.4f} without (model: the busiest channel's beats per query "
+        f"over this run's queries)",
+    ]
 
 
 def summary(out: dict, clock_mhz: float) -> None:
@@ -239,9 +289,16 @@ def summary(out: dict, clock_mhz: float) -> None:
             print(f"memory channels   : {len(util)} in use, R-channel utilization mean {np.mean(util):.1%}, "
                   f"max {max(util):.1%}")
         print(f"MLP               : {r['mlp_lanes']} MAC lanes, {r['mlp_utilization']:.1%} busy-cycle utilization")
+        if r.get("cache"):
+            for line in cache_summary(r["cache"]):
+                print(line)
         if r.get("multihot"):
             mb = (g or {}).get("memory") or {}
-            print(f"HBM               : {r['hbm_bytes_per_query']:.0f} bytes/query read from HBM/DDR "
+            c = r.get("cache")
+            sent = (f"{c['mem_bytes_per_query']:.0f} bytes/query read from HBM/DDR through the caches, "
+                    f"{r['hbm_bytes_per_query']:.0f} asked for by the engines" if c else
+                    f"{r['hbm_bytes_per_query']:.0f} bytes/query read from HBM/DDR")
+            print(f"HBM               : {sent} "
                   f"({r['dram_lookups_per_query']:.1f} memory lookups/query); lookup-stage bounds (contracts "
                   f"s.9.8): HBM {mb.get('memory_bound_qpc', 0):.4f}, on-chip banks {mb.get('onchip_bound_qpc', 0):.4f} "
                   f"q/cycle ({mb.get('limiter', '?')} limits the lookup; the end-to-end rate is the slowest stage)")
@@ -285,6 +342,10 @@ def parse_args(argv=None):
     ap.add_argument("--zero-skip", default="1", help="1: skip zero activations (default), 0: dense")
     ap.add_argument("--bag-length", type=int, default=20, help="DLRM: rows per bag (clipped to bag_max)")
     ap.add_argument("--bag-lengths", default="fixed", help="DLRM: fixed | uniform | lognormal bag lengths")
+    ap.add_argument("--cache", default="off", help="on: hot-row caches in front of the memory channels")
+    ap.add_argument("--cache-lines", type=int, default=1024, help="cache lines per memory channel (power of two)")
+    ap.add_argument("--cache-ways", type=int, default=8, help="cache ways (power of two, 1..16)")
+    ap.add_argument("--cache-policy", default="lru", help="cache admission: lru | freq (contracts s.11.3)")
     ap.add_argument("--cwd", default=os.environ.get("MICROREC_CALLER_DIR", os.getcwd()),
                     help="directory a relative CONFIG path is resolved from (the caller's)")
     return ap.parse_args(argv)

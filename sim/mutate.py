@@ -87,6 +87,7 @@ DLRM = "test_dlrm_ingress and (Random or Error or Corner or Saturation or Mean) 
 DLRMW = "test_dlrm_ingress_wide and (Random or Error or Corner or BackToBack or MultiBad) and not injected"
 VEC = "test_mlp_engine_vec_out"
 MHL = "test_lookup_multihot and not rate and not u280 and not one_hot and not injected"
+TOPCACHE = "(test_top_cache and lru) or test_top_cache_reload or test_top_cache_enable_on_plain_build"
 
 MUTATIONS = [
     # MAC processing element
@@ -249,6 +250,14 @@ MUTATIONS = [
              "if (bot_last != 16'(dlrm_d)) bot_bad = 1'b1;", "if (1'b0) bot_bad = 1'b1;", TOPDLRM),
     Mutation("top_dlrm_dense_not_dropped", "top/microrec_top.sv",
              "assign dn_ready = dlrm_run ? bot_feat_ready : 1'b1;", "assign dn_ready = bot_feat_ready;", TOPDLRM),
+    # hot-row caches at the top (issue 17, contracts s.11.11)
+    Mutation("top_cache_dma_no_flush", "top/microrec_top.sv",
+             "assign cache_flush = cache_flush_csr || dma_start;", "assign cache_flush = cache_flush_csr;", TOPCACHE),
+    Mutation("top_cache_enable_unchecked", "top/microrec_top.sv",
+             "assign cache_bad = CACHE == 0 && cache_enable;", "assign cache_bad = 1'b0;", TOPCACHE),
+    Mutation("top_cache_counters_swapped", "top/microrec_top.sv",
+             "lk_cache_cnt[1], lk_cache_cnt[0], 64'(lk_unexpected_r),",
+             "lk_cache_cnt[0], lk_cache_cnt[1], 64'(lk_unexpected_r),", TOPCACHE),
 ]
 
 

@@ -1,8 +1,11 @@
 """Runs the end-to-end pyuvm bench of the accelerator top (tb/top)."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from tb.host.microrec_host import TopBuild
 from tb.top.dut import BENCH, DEEP_CONFIG, DLRM_MH_TOP, DLRM_TOP, SAT_CONFIG, SMALL_TOP, TINY_TOP, WIDE_CONFIG
 
 
@@ -124,3 +127,51 @@ def test_top_dlrm_multihot_injected_bug_is_caught(seed):
     """The last row of every bag dropped by the pooling: the end-to-end logits must show it."""
     BENCH.run(DLRM_MH_TOP, "TopDlrmMultihotTest", seed, defines={"LOOKUP_BUG_BAG_DROP_LAST": 1},
               configs=["dlrm_tiny"], queries=30, bag_length=6, expect_fail=True, expect_in_log="MISMATCH")
+
+
+# ---- hot-row caches (contracts s.11.11) -----------------------------------------------------
+# TINY_TOP with a cache of 16 lines, 4 ways in front of each of its 4 channels (small enough
+# for tiny's hot rows to evict and, under freq, to bypass)
+CACHE_TOP = TopBuild(TINY_TOP.lookup, TINY_TOP.mlp, cache=1, cache_lines=16, cache_ways=4)
+# the multi-hot DLRM build with the same caches
+DLRM_MH_CACHE_TOP = dataclasses.replace(DLRM_MH_TOP, cache=1, cache_lines=16, cache_ways=4)
+
+
+@pytest.mark.rtl
+@pytest.mark.parametrize("policy", ["lru", "freq"])
+def test_top_cache(policy, seed):
+    """Zipf traffic through the caches: flush, policy switch, disable; logits and the
+    PERF_CACHE_* counters exact (models/row_cache.py)."""
+    BENCH.run(CACHE_TOP, "TopCacheTest", seed, queries=160, cache_policy=policy)
+
+
+@pytest.mark.rtl
+def test_top_cache_reload(seed):
+    """The same stream before and after a DMA reload of new table contents (no commit):
+    no stale row, the counters show the flush."""
+    BENCH.run(CACHE_TOP, "TopCacheReloadTest", seed, queries=60)
+
+
+@pytest.mark.rtl
+def test_top_cache_multihot(seed):
+    """dlrm_tiny as packets (Zipf bags) through the caches of an MH + DLRM + CACHE build."""
+    BENCH.run(DLRM_MH_CACHE_TOP, "TopCacheMultihotTest", seed, configs=["dlrm_tiny"], queries=60,
+              bag_length=6, cache_policy="freq")
+
+
+@pytest.mark.rtl
+def test_top_cache_enable_on_plain_build(seed):
+    """CACHE_CTRL.enable on a CACHE = 0 build: CFG_ERR 15, queries ERR_BAD_CONFIG."""
+    BENCH.run(TINY_TOP, "TopCacheIllegalTest", seed, queries=40)
+
+
+# a DMA that does not flush the caches: the reload test must see the stale rows
+CACHE_BUGS = {"TOP_BUG_CACHE_DMA_NO_FLUSH": ("TopCacheReloadTest", "MISMATCH")}
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+@pytest.mark.parametrize("bug", sorted(CACHE_BUGS))
+def test_top_cache_injected_bug_is_caught(bug, seed):
+    testcase, message = CACHE_BUGS[bug]
+    BENCH.run(CACHE_TOP, testcase, seed, defines={bug: 1}, queries=60, expect_fail=True, expect_in_log=message)

@@ -20,7 +20,7 @@ extern "C" {
 #define MICROREC_CSR_REGS__VERSION__VERSION_bm 0xffffffff
 #define MICROREC_CSR_REGS__VERSION__VERSION_bp 0
 #define MICROREC_CSR_REGS__VERSION__VERSION_bw 32
-#define MICROREC_CSR_REGS__VERSION__VERSION_reset 0x10001
+#define MICROREC_CSR_REGS__VERSION__VERSION_reset 0x10002
 
 // reg - microrec_csr_regs::CTRL
 #define MICROREC_CSR_REGS__CTRL__COMMIT_bm 0x1
@@ -66,6 +66,9 @@ extern "C" {
 #define MICROREC_CSR_REGS__STATUS__ERR_STICKY_bm 0x40
 #define MICROREC_CSR_REGS__STATUS__ERR_STICKY_bp 6
 #define MICROREC_CSR_REGS__STATUS__ERR_STICKY_bw 1
+#define MICROREC_CSR_REGS__STATUS__CACHE_ON_bm 0x80
+#define MICROREC_CSR_REGS__STATUS__CACHE_ON_bp 7
+#define MICROREC_CSR_REGS__STATUS__CACHE_ON_bw 1
 
 // reg - microrec_csr_regs::CFG_ERR
 #define MICROREC_CSR_REGS__CFG_ERR__CODE_bm 0xf
@@ -367,6 +370,20 @@ extern "C" {
 #define MICROREC_CSR_REGS__TBL_WRITE__GO_bw 1
 #define MICROREC_CSR_REGS__TBL_WRITE__GO_reset 0x0
 
+// reg - microrec_csr_regs::CACHE_CTRL
+#define MICROREC_CSR_REGS__CACHE_CTRL__ENABLE_bm 0x1
+#define MICROREC_CSR_REGS__CACHE_CTRL__ENABLE_bp 0
+#define MICROREC_CSR_REGS__CACHE_CTRL__ENABLE_bw 1
+#define MICROREC_CSR_REGS__CACHE_CTRL__ENABLE_reset 0x0
+#define MICROREC_CSR_REGS__CACHE_CTRL__POLICY_bm 0x2
+#define MICROREC_CSR_REGS__CACHE_CTRL__POLICY_bp 1
+#define MICROREC_CSR_REGS__CACHE_CTRL__POLICY_bw 1
+#define MICROREC_CSR_REGS__CACHE_CTRL__POLICY_reset 0x0
+#define MICROREC_CSR_REGS__CACHE_CTRL__FLUSH_bm 0x4
+#define MICROREC_CSR_REGS__CACHE_CTRL__FLUSH_bp 2
+#define MICROREC_CSR_REGS__CACHE_CTRL__FLUSH_bw 1
+#define MICROREC_CSR_REGS__CACHE_CTRL__FLUSH_reset 0x0
+
 // reg - microrec_csr_regs::perf_lo_r
 #define MICROREC_CSR_REGS__PERF_LO_R__VALUE_bm 0xffffffff
 #define MICROREC_CSR_REGS__PERF_LO_R__VALUE_bp 0
@@ -428,7 +445,8 @@ typedef struct __attribute__ ((__packed__)) {
     uint32_t TBL_IDX;
     uint32_t TBL_POOL;
     uint32_t TBL_WRITE;
-    uint8_t RESERVED_c4_ff[0x3c];
+    uint32_t CACHE_CTRL;
+    uint8_t RESERVED_c8_ff[0x38];
     uint32_t PERF_CYCLES_LO;
     uint32_t PERF_CYCLES_HI;
     uint32_t PERF_QUERIES_LO;
@@ -461,10 +479,24 @@ typedef struct __attribute__ ((__packed__)) {
     uint32_t PERF_DMA_WORDS_HI;
     uint32_t PERF_UNEXPECTED_R_LO;
     uint32_t PERF_UNEXPECTED_R_HI;
+    uint32_t PERF_CACHE_HITS_LO;
+    uint32_t PERF_CACHE_HITS_HI;
+    uint32_t PERF_CACHE_MISSES_LO;
+    uint32_t PERF_CACHE_MISSES_HI;
+    uint32_t PERF_CACHE_FILLS_LO;
+    uint32_t PERF_CACHE_FILLS_HI;
+    uint32_t PERF_CACHE_EVICTIONS_LO;
+    uint32_t PERF_CACHE_EVICTIONS_HI;
+    uint32_t PERF_CACHE_BYPASSES_LO;
+    uint32_t PERF_CACHE_BYPASSES_HI;
+    uint32_t PERF_CACHE_UNCACHED_LO;
+    uint32_t PERF_CACHE_UNCACHED_HI;
+    uint32_t PERF_CACHE_BYTES_SAVED_LO;
+    uint32_t PERF_CACHE_BYTES_SAVED_HI;
 } microrec_csr_regs_t;
 
 
-static_assert(sizeof(microrec_csr_regs_t) == 0x180, "Packing error");
+static_assert(sizeof(microrec_csr_regs_t) == 0x1b8, "Packing error");
 
 #ifdef __cplusplus
 }

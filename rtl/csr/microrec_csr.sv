@@ -21,7 +21,8 @@
 //    perf[x][63:32] in the same cycle into the value PERF_x_HI returns, so an
 //    LO-then-HI read pair is consistent.
 module microrec_csr #(
-    localparam int ADDR_W = microrec_csr_regs_pkg::MICROREC_CSR_REGS_MIN_ADDR_WIDTH
+    localparam int ADDR_W = microrec_csr_regs_pkg::MICROREC_CSR_REGS_MIN_ADDR_WIDTH,
+    localparam int NUM_PERF = 23     // the PERF_*_LO/HI pairs of the map
 ) (
     input  logic              clk,
     input  logic              rst_n,
@@ -88,6 +89,10 @@ module microrec_csr #(
     output logic [7:0]        tbl_idx,
     output logic [19:0]       tbl_pool,
     output logic              tbl_we,
+    // hot-row caches (contracts s.11.11): CACHE_CTRL {flush (pulse), policy, enable}
+    output logic              cache_enable,
+    output logic              cache_policy,
+    output logic              cache_flush,
 
     // status
     input  logic              cfg_ready,
@@ -98,6 +103,7 @@ module microrec_csr #(
     input  logic              dma_busy,
     input  logic              dma_err,
     input  logic              mlp_cfg_err,
+    input  logic              cache_on,
 
     // query error records (err_valid: one left this cycle)
     input  logic              err_valid,
@@ -106,10 +112,9 @@ module microrec_csr #(
     input  logic [7:0]        err_engine,
     input  logic [31:0]       err_qid,
 
-    // performance counters: counter i at [64*i +: 64]
-    input  logic [16*64-1:0]  perf
+    // performance counters: counter i at [64*i +: 64] (PERF_i_LO at 0x100 + 8*i)
+    input  logic [NUM_PERF*64-1:0] perf
 );
-    localparam int NUM_PERF = 16;
 
     microrec_csr_regs_pkg::microrec_csr_regs__in_t  hwif_in;
     microrec_csr_regs_pkg::microrec_csr_regs__out_t hwif_out;
@@ -198,6 +203,10 @@ module microrec_csr #(
     assign tbl_pool       = {hwif_out.TBL_POOL.pool_shift.value, hwif_out.TBL_POOL.bag_max.value};
     assign tbl_we         = hwif_out.TBL_WRITE.go.value;
 
+    assign cache_enable   = hwif_out.CACHE_CTRL.enable.value;
+    assign cache_policy   = hwif_out.CACHE_CTRL.policy.value;
+    assign cache_flush    = hwif_out.CACHE_CTRL.flush.value;
+
     // ------------------------------------------------------- error record
     logic        err_sticky_q;
     logic [3:0]  err_code_q;
@@ -262,6 +271,7 @@ module microrec_csr #(
         hwif_in.STATUS.dma_err.next     = dma_err;
         hwif_in.STATUS.mlp_cfg_err.next = mlp_cfg_err;
         hwif_in.STATUS.err_sticky.next  = err_sticky_q;
+        hwif_in.STATUS.cache_on.next    = cache_on;
         hwif_in.CFG_ERR.code.next       = cfg_err_code;
         hwif_in.CFG_ERR.table_id.next   = cfg_err_table;
         hwif_in.ERR.code.next           = err_code_q;
@@ -284,6 +294,13 @@ module microrec_csr #(
         `MICROREC_CSR_PERF(13, MLP_IDLE)
         `MICROREC_CSR_PERF(14, DMA_WORDS)
         `MICROREC_CSR_PERF(15, UNEXPECTED_R)
+        `MICROREC_CSR_PERF(16, CACHE_HITS)
+        `MICROREC_CSR_PERF(17, CACHE_MISSES)
+        `MICROREC_CSR_PERF(18, CACHE_FILLS)
+        `MICROREC_CSR_PERF(19, CACHE_EVICTIONS)
+        `MICROREC_CSR_PERF(20, CACHE_BYPASSES)
+        `MICROREC_CSR_PERF(21, CACHE_UNCACHED)
+        `MICROREC_CSR_PERF(22, CACHE_BYTES_SAVED)
     end
 `undef MICROREC_CSR_PERF
 

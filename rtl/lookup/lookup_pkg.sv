@@ -49,7 +49,8 @@ package lookup_pkg;
         CFG_BAD_QUANT     = 4'd12, // an illegal MLP precision / 2:4 combination (MLP_QUANT, top level)
         CFG_BAD_MULTIHOT  = 4'd13, // multi-hot mode not built, a bag_max outside 1..L_MAX, a product
                                    // while multi-hot, or too many tables / dense features (s.9.9)
-        CFG_BAD_DLRM      = 4'd14  // an illegal DLRM back-half configuration (top level, s.7.2)
+        CFG_BAD_DLRM      = 4'd14, // an illegal DLRM back-half configuration (top level, s.7.2)
+        CFG_BAD_CACHE     = 4'd15  // CACHE_CTRL.enable on a build without hot-row caches (top level, s.11.11)
     } cfg_err_e;
 
 endpackage

@@ -18,6 +18,13 @@
 // order, with the lookup's pooled feature vector in dot_interaction, whose R
 // beats feed the top MLP instead of the feature serializer. With DLRM = 0 none
 // of this is built and the top is cycle for cycle the MicroRec top.
+//
+// Hot-row caches (build parameter CACHE = 1, runtime CACHE_CTRL; contracts
+// s.11.11): the lookup puts one emb_row_cache in front of each memory channel;
+// the DMA's reads do not pass them. They are flushed by CTRL.commit (inside the
+// lookup), CTRL.dma_start, CACHE_CTRL.flush and a soft reset (the datapath
+// reset); their counters are PERF_CACHE_*. CACHE_CTRL.enable on a CACHE = 0
+// build is an illegal configuration (CFG_ERR 15).
 module microrec_top
     import lookup_pkg::*;
 #(
@@ -59,6 +66,12 @@ module microrec_top
     parameter int BWDEPTH     = 1024,
     parameter int BBDEPTH     = 64,
     parameter int DOT_LANES   = 4,
+    // hot-row caches (contracts s.11, s.11.11): one emb_row_cache of CACHE_LINES lines,
+    // CACHE_WAYS ways, bursts up to CACHE_LINE_BEATS beats, in front of each memory channel
+    parameter int CACHE            = 0,   // 0: none built (every existing build, cycle for cycle)
+    parameter int CACHE_LINES      = 64,
+    parameter int CACHE_WAYS       = 4,
+    parameter int CACHE_LINE_BEATS = 1,
     localparam int CSR_AW    = microrec_csr_regs_pkg::MICROREC_CSR_REGS_MIN_ADDR_WIDTH,
     localparam int PID_W     = $clog2(P_MAX),
     localparam int BSEL_W    = (NUM_BANKS > 1) ? $clog2(NUM_BANKS) : 1,
@@ -160,7 +173,7 @@ module microrec_top
     logic [PID_W-1:0]  lk_cfg_err_table;
     logic              busy, dma_busy, dma_err, mlp_cfg_bad;
     logic              err_valid;
-    logic [16*64-1:0]  perf;
+    logic [23*64-1:0]  perf;
     logic [1:0]        dlrm_ctrl;
     logic [7:0]        dlrm_n, dlrm_d, dlrm_num_dense;
     logic [15:0]       dlrm_flen, bot_in_dim;
@@ -171,6 +184,8 @@ module microrec_top
     logic [19:0]       tbl_pool;
     logic              dlrm_bad;
     logic [7:0]        dlrm_bad_why;
+    logic              cache_enable, cache_policy, cache_flush_csr, cache_flush, cache_on;
+    logic              cache_bad;     // CACHE_CTRL.enable on a build without caches (CFG_ERR 15)
 
     microrec_csr u_csr (
         .clk, .rst_n,
@@ -186,12 +201,14 @@ module microrec_top
         .dma_src, .dma_ch, .dma_target, .dma_bank, .dma_words, .dma_nbanks, .lookup_timeout,
         .dlrm_ctrl, .dlrm_n, .dlrm_d, .dlrm_flen, .dlrm_num_dense, .bot_num_layers, .bot_in_dim,
         .bot_out_dims, .bot_shift, .multihot_en, .tbl_idx, .tbl_pool, .tbl_we,
-        .cfg_ready(lk_cfg_ready), .cfg_bad(lk_cfg_bad || slot_bad || dma_bad || quant_bad || dlrm_bad),
+        .cache_enable, .cache_policy, .cache_flush(cache_flush_csr),
+        .cfg_ready(lk_cfg_ready),
+        .cfg_bad(lk_cfg_bad || slot_bad || dma_bad || quant_bad || dlrm_bad || cache_bad),
         .cfg_err_code(slot_bad ? CFG_BAD_SLOT : dma_bad ? CFG_DMA_FAILED : quant_bad ? CFG_BAD_QUANT
-                      : dlrm_bad ? CFG_BAD_DLRM : lk_cfg_err_code),
+                      : dlrm_bad ? CFG_BAD_DLRM : cache_bad ? CFG_BAD_CACHE : lk_cfg_err_code),
         .cfg_err_table((slot_bad || dma_bad) ? slot_bad_idx : quant_bad ? quant_layer
-                       : dlrm_bad ? dlrm_bad_why : 8'(lk_cfg_err_table)),
-        .busy, .dma_busy, .dma_err, .mlp_cfg_err(mlp_cfg_bad),
+                       : dlrm_bad ? dlrm_bad_why : cache_bad ? 8'd1 : 8'(lk_cfg_err_table)),
+        .busy, .dma_busy, .dma_err, .mlp_cfg_err(mlp_cfg_bad), .cache_on,
         .err_valid, .err_code(m_result_err), .err_table(m_result_err_table),
         .err_engine(m_result_err_engine), .err_qid(m_result_id),
         .perf
@@ -289,8 +306,18 @@ module microrec_top
     logic [NUM_CH+NUM_BANKS-1:0][ID_W:0] lk_outstanding;
     logic [NUM_CH+NUM_BANKS-1:0]         lk_dead;   // visible as ERR_TIMEOUT records naming the engine
 
-    logic [7:0][63:0] lk_cache_cnt;
-    logic             unused_cache;
+    logic [6:0][63:0] lk_cache_cnt;   // hits, misses, fills, evictions, bypasses, uncached, bytes_saved
+
+    // the caches: illegal without a build (CFG_ERR 15, s.11.11); flushed by CACHE_CTRL.flush
+    // and by every CTRL.dma_start (a configuration load, s.11.7; refused requests included),
+    // by CTRL.commit inside the lookup, and by a soft reset (the lookup's reset)
+    assign cache_bad = CACHE == 0 && cache_enable;
+`ifdef INJECT_BUGS
+    // injected bug (+TOP_BUG_CACHE_DMA_NO_FLUSH): a DMA leaves the cached lines valid
+    assign cache_flush = cache_flush_csr || (dma_start && !$test$plusargs("TOP_BUG_CACHE_DMA_NO_FLUSH"));
+`else
+    assign cache_flush = cache_flush_csr || dma_start;
+`endif
     // the lookup's early dense stream (multi-hot): one beat per query, in result order
     logic                          lk_dense_valid, lk_dense_ready;
     logic [31:0]                   lk_dense_id;
@@ -321,7 +348,8 @@ module microrec_top
         .NUM_CH(NUM_CH), .NUM_BANKS(NUM_BANKS), .BANK_WORDS(BANK_WORDS), .QDEPTH(QDEPTH),
         .P_MAX(P_MAX), .LIST_MAX(LIST_MAX), .T_MAX(T_MAX), .DIM_MAX(DIM_MAX),
         .FEAT_MAX(FEAT_MAX), .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .QID_W(32),
-        .MH(MH ? 1 : 0), .PKT_W(PKT_W), .L_MAX(L_MAX), .DENSE_MAX(DENSE_MAX)
+        .MH(MH ? 1 : 0), .PKT_W(PKT_W), .L_MAX(L_MAX), .DENSE_MAX(DENSE_MAX),
+        .CACHE(CACHE), .CACHE_LINES(CACHE_LINES), .CACHE_WAYS(CACHE_WAYS), .CACHE_LINE_BEATS(CACHE_LINE_BEATS)
     ) u_lookup (
         .clk, .rst_n(dp_rst_n),
         .desc_we(desc_we && 32'(desc_idx) < P_MAX), .desc_waddr(PID_W'(desc_idx)),
@@ -349,16 +377,14 @@ module microrec_top
         .perf_in_stall(lk_in_stall), .perf_out_stall(lk_out_stall), .perf_errors(lk_errors),
         .perf_ooo(lk_ooo), .st_outstanding(lk_outstanding), .st_unexpected_r(lk_unexpected_r),
         .st_dead(lk_dead),
-        // this top builds no hot-row caches yet (CACHE = 0, contracts s.11): off, counters unused
-        .cfg_cache_enable(1'b0), .cfg_cache_policy(1'b0), .cache_flush(1'b0),
-        .st_cache_enabled(lk_cache_cnt[7][0]),
+        // hot-row caches (contracts s.11.11); a CACHE = 0 lookup ignores the controls
+        .cfg_cache_enable(CACHE != 0 && cache_enable), .cfg_cache_policy(cache_policy), .cache_flush,
+        .st_cache_enabled(cache_on),
         .perf_cache_hits(lk_cache_cnt[0]), .perf_cache_misses(lk_cache_cnt[1]),
         .perf_cache_fills(lk_cache_cnt[2]), .perf_cache_evictions(lk_cache_cnt[3]),
         .perf_cache_bypasses(lk_cache_cnt[4]), .perf_cache_uncached(lk_cache_cnt[5]),
         .perf_cache_bytes_saved(lk_cache_cnt[6])
     );
-    assign lk_cache_cnt[7][63:1] = '0;
-    assign unused_cache = ^lk_cache_cnt;
 
     // ---------------------------------------------------------------------
     // configuration DMA, sharing one channel with the lookup engines
@@ -508,7 +534,7 @@ module microrec_top
     end
     assign mlp_cfg_bad = shape_bad || mlp_engine_err || quant_bad;
     logic  cfg_bypass;   // no query can be answered correctly: answer each with ERR_BAD_CONFIG
-    assign cfg_bypass  = mlp_cfg_bad || slot_bad || dma_bad || dlrm_bad;
+    assign cfg_bypass  = mlp_cfg_bad || slot_bad || dma_bad || dlrm_bad || cache_bad;
 
     // ---------------------------------------------------------------------
     // feature serializer: a whole vector in, FEAT_LANES elements a beat out;
@@ -887,7 +913,8 @@ module microrec_top
         else if (perf_clear) dma_words_base <= dma_words_done;
     end
 
-    assign perf = {64'(lk_unexpected_r), dma_words_done - dma_words_base, 64'(mlp_perf_idle), mlp_macs_sum,
+    assign perf = {lk_cache_cnt[6], lk_cache_cnt[5], lk_cache_cnt[4], lk_cache_cnt[3], lk_cache_cnt[2],
+                   lk_cache_cnt[1], lk_cache_cnt[0], 64'(lk_unexpected_r), dma_words_done - dma_words_base, 64'(mlp_perf_idle), mlp_macs_sum,
                    mlp_busy_sum, lk_ooo, lk_errors, cnt_out_stall, lk_in_stall, lk_ar_stall,
                    lk_beats, lk_lookups_onchip, lk_lookups_mem, cnt_results, cnt_queries, lk_cycles};
 

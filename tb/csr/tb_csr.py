@@ -38,7 +38,12 @@ PULSES = {  # CSR field -> wrapper output
     ("CTRL", "perf_clear"): "perf_clear",
     ("DESC_WRITE", "go"): "desc_we",
     ("TBL_WRITE", "go"): "tbl_we",
+    ("CACHE_CTRL", "flush"): "cache_flush",
 }
+# registers that are pulses only (rw registers are checked by CsrRwTest)
+PULSE_REGS = ("CTRL", "DESC_WRITE", "TBL_WRITE")
+# CACHE_CTRL mixes rw fields and a pulse: field -> output port (CsrRwTest checks it on its own)
+CACHE_CTRL_PORTS = {"enable": "cache_enable", "policy": "cache_policy"}
 PULSE_PORTS = sorted(set(PULSES.values()))
 
 # rw register -> (output port, lsb within it)
@@ -76,10 +81,10 @@ RW_PORTS = {
 
 STATUS_INPUTS = {  # STATUS field -> input port (err_sticky is internal)
     "cfg_ready": "cfg_ready", "cfg_bad": "cfg_bad", "busy": "busy",
-    "dma_busy": "dma_busy", "dma_err": "dma_err", "mlp_cfg_err": "mlp_cfg_err",
+    "dma_busy": "dma_busy", "dma_err": "dma_err", "mlp_cfg_err": "mlp_cfg_err", "cache_on": "cache_on",
 }
 INPUTS = ["cfg_ready", "cfg_bad", "cfg_err_code", "cfg_err_table", "busy", "dma_busy",
-          "dma_err", "mlp_cfg_err", "err_valid", "err_code", "err_table", "err_engine",
+          "dma_err", "mlp_cfg_err", "cache_on", "err_valid", "err_code", "err_table", "err_engine",
           "err_qid", "perf", "s_axil_awprot", "s_axil_arprot"]
 
 
@@ -180,7 +185,12 @@ class CsrIdTest(CsrBaseTest):
 
     async def check(self, dut):
         check("ID", await self.csr.read("ID"), 0x4D524543)
-        check("VERSION", await self.csr.read("VERSION"), 0x00010001)
+        # the map version is the SystemRDL's (through the generated model), major 1: a map
+        # that grows registers bumps the minor (1.2: CACHE_CTRL, STATUS.cache_on, PERF_CACHE_*)
+        version = await self.csr.read("VERSION")
+        check("VERSION", version, int(self.csr.reg("VERSION").get_reset()))
+        check("VERSION major", version >> 16, 1)
+        check("VERSION minor >= 2 (CACHE_CTRL exists)", int((version & 0xFFFF) >= 2), 1)
         for name in self.csr.names():
             reg = self.csr.reg(name)
             got = await self.csr.read(name)
@@ -195,7 +205,7 @@ class CsrRwTest(CsrBaseTest):
     async def check(self, dut):
         assert set(RW_PORTS) == {n for n in self.csr.names()
                                  if self.csr.reg(n).get_rights() == "RW"
-                                 and n not in ("CTRL", "DESC_WRITE", "TBL_WRITE")}, "RW_PORTS out of date"
+                                 and n not in PULSE_REGS + ("CACHE_CTRL",)}, "RW_PORTS out of date"
         for rnd_round in range(4):
             written = {}
             for name in self.rnd.sample(sorted(RW_PORTS), len(RW_PORTS)):
@@ -211,6 +221,22 @@ class CsrRwTest(CsrBaseTest):
                 check(f"{name} -> {port}[{lsb}+:{self.width(name)}]", got, exp)
         pulses, _ = self.env.mon.take()
         check("pulses during rw writes", pulses, [])
+        # CACHE_CTRL: enable and policy are rw (read back, on their ports); flush reads 0
+        lsb = {f: self.csr.field_mask("CACHE_CTRL", f)[0] for f in ("enable", "policy", "flush")}
+        for value in (0x3, 0x1, 0x2, 0x0, 0x3):
+            await self.csr.write_fields("CACHE_CTRL", enable=value & 1, policy=value >> 1)
+            await self.settle()
+            exp = sum(((value >> i) & 1) << lsb[f] for i, f in enumerate(("enable", "policy")))
+            check(f"CACHE_CTRL={value:#x} readback", await self.csr.read("CACHE_CTRL"), exp)
+            for i, (field, port) in enumerate(CACHE_CTRL_PORTS.items()):
+                check(f"CACHE_CTRL.{field} -> {port}", int(getattr(dut, port).value), (value >> i) & 1)
+        # a flush write keeps enable and policy as written with it
+        await self.csr.write_fields("CACHE_CTRL", enable=1, policy=1, flush=1)
+        await self.settle()
+        check("CACHE_CTRL after a flush write", await self.csr.read("CACHE_CTRL"),
+              (1 << lsb["enable"]) | (1 << lsb["policy"]))
+        pulses, _ = self.env.mon.take()
+        check("CACHE_CTRL flush write pulses", [p for _, p in pulses], ["cache_flush"])
 
 
 @pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
@@ -233,7 +259,7 @@ class CsrPulseTest(CsrBaseTest):
         ctrl_ports = sorted(p for (r, _), p in PULSES.items() if r == "CTRL")
         check("CTRL=0x1f pulses", sorted(p for _, p in pulses), ctrl_ports)
         check("CTRL=0x1f one cycle", len({c for c, _ in pulses}), 1)
-        for reg in ("CTRL", "DESC_WRITE", "TBL_WRITE"):
+        for reg in PULSE_REGS + ("CACHE_CTRL",):
             await self.csr.write(reg, 0)
         await self.settle(4)
         check("pulses after writing 0", self.env.mon.take()[0], [])
@@ -270,7 +296,7 @@ class CsrDescTest(CsrBaseTest):
 
 @pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
 class CsrStatusTest(CsrBaseTest):
-    """Status, CFG_ERR and the 16 perf counters driven from the bench, read back;
+    """Status, CFG_ERR and the perf counters (every PERF_*_LO/HI pair of the map) driven from the bench, read back;
     PERF_x_HI returns the half latched by the PERF_x_LO read."""
 
     async def check(self, dut):

@@ -40,6 +40,11 @@ module microrec_tb_top
     parameter int BWDEPTH     = 1024,
     parameter int BBDEPTH     = 64,
     parameter int DOT_LANES   = 4,
+    // hot-row caches (microrec_top: contracts s.11.11); CACHE = 0 builds none
+    parameter int CACHE            = 0,
+    parameter int CACHE_LINES      = 64,
+    parameter int CACHE_WAYS       = 4,
+    parameter int CACHE_LINE_BEATS = 1,
     localparam int CSR_AW    = microrec_csr_regs_pkg::MICROREC_CSR_REGS_MIN_ADDR_WIDTH
 ) (
     input  logic                     clk,
@@ -106,7 +111,8 @@ module microrec_tb_top
         .DATA_W(DATA_W), .ADDR_W(ADDR_W), .ID_W(ID_W), .P(P), .U(U), .MAX_LAYERS(MAX_LAYERS),
         .MAX_DIM(MAX_DIM), .WDEPTH(WDEPTH), .BDEPTH(BDEPTH), .FEAT_LANES(FEAT_LANES),
         .DLRM(DLRM), .DENSE_MAX(DENSE_MAX), .MH(MH), .PKT_W(PKT_W), .L_MAX(L_MAX), .BP(BP), .BU(BU), .BMAX_LAYERS(BMAX_LAYERS),
-        .BMAX_DIM(BMAX_DIM), .BWDEPTH(BWDEPTH), .BBDEPTH(BBDEPTH), .DOT_LANES(DOT_LANES)
+        .BMAX_DIM(BMAX_DIM), .BWDEPTH(BWDEPTH), .BBDEPTH(BBDEPTH), .DOT_LANES(DOT_LANES),
+        .CACHE(CACHE), .CACHE_LINES(CACHE_LINES), .CACHE_WAYS(CACHE_WAYS), .CACHE_LINE_BEATS(CACHE_LINE_BEATS)
     ) u_dut (
         .clk, .rst_n(core_rst_n),
         .s_axil_awvalid, .s_axil_awready, .s_axil_awaddr, .s_axil_awprot,

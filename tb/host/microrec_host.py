@@ -9,7 +9,7 @@ only the CSR bus and the memory model are needed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from cocotb.triggers import ClockCycles, RisingEdge
@@ -47,10 +47,17 @@ class DlrmBuild:
 
 @dataclass(frozen=True)
 class TopBuild:
-    """Build-time maxima of one microrec_tb_top build (``dlrm`` None: a DLRM = 0 build)."""
+    """Build-time maxima of one microrec_tb_top build (``dlrm`` None: a DLRM = 0 build).
+    ``cache`` 1: a hot-row cache of ``cache_lines`` lines, ``cache_ways`` ways and bursts up
+    to ``cache_line_beats`` beats in front of every memory channel (contracts s.11.11; the
+    build parameters CACHE*, kept in ``lookup`` too, which passes them)."""
     lookup: LookupBuild = field(default_factory=LookupBuild)
     mlp: EngineBuild = field(default_factory=EngineBuild)
     dlrm: DlrmBuild | None = None
+    cache: int = 0
+    cache_lines: int = 64
+    cache_ways: int = 4
+    cache_line_beats: int = 1
 
     def __post_init__(self):
         # read back from a bench spec (JSON): the parts arrive as dicts
@@ -60,6 +67,24 @@ class TopBuild:
             object.__setattr__(self, "mlp", EngineBuild(**self.mlp))
         if isinstance(self.dlrm, dict):
             object.__setattr__(self, "dlrm", DlrmBuild(**self.dlrm))
+        # one source for the lookup's cache parameters: these fields when set, else the lookup's
+        names = ("cache", "cache_lines", "cache_ways", "cache_line_beats")
+        if self.cache:
+            object.__setattr__(self, "lookup", replace(self.lookup, **{n: getattr(self, n) for n in names}))
+        elif self.lookup.cache:
+            for n in names:
+                object.__setattr__(self, n, getattr(self.lookup, n))
+        if self.cache and (self.cache_lines < 1 or self.cache_lines & (self.cache_lines - 1)
+                           or self.cache_ways < 1 or self.cache_ways & (self.cache_ways - 1)
+                           or self.cache_ways > min(16, self.cache_lines)
+                           or self.cache_line_beats < 1 or self.cache_line_beats & (self.cache_line_beats - 1)):
+            raise ValueError(f"cache: lines {self.cache_lines}, ways {self.cache_ways} (1..16, <= lines), "
+                             f"line beats {self.cache_line_beats}: each a power of two")
+
+    @property
+    def cache_tag(self) -> str:
+        """Build-directory suffix of a CACHE build ('' otherwise)."""
+        return f"_c{self.cache_lines}w{self.cache_ways}b{self.cache_line_beats}" if self.cache else ""
 
     @property
     def bottom(self) -> EngineBuild | None:
@@ -105,6 +130,7 @@ class MicrorecHost:
         self.layout: LookupLayout | None = None
         self.weights = None
         self.counter_model = None   # a bench's tb.top.counters.CounterModel, told of DMAs and clears
+        self.cache_ctrl = {"enable": 0, "policy": 0}   # CACHE_CTRL as last written (contracts s.11.11)
         self.last_dma_err = 0       # STATUS.dma_err after the last DMA this driver ran
         self.qmodel = None          # models.quant.QuantModel of the loaded model (None: int16, section 3)
         self.zero_skip = False      # MLP_QUANT.zero_skip of the loaded model
@@ -159,6 +185,8 @@ class MicrorecHost:
         await self.csr.write("DMA_WORDS", words)
         await self.csr.write("DMA_NBANKS", nbanks)
         await self.csr.write_fields("CTRL", dma_start=1)
+        if self.counter_model is not None:
+            self.counter_model.dma_start()      # flushes the hot-row caches (s.11.7)
         await ClockCycles(self.dut.clk, 2)
         st = await self.wait_status("dma_busy", 0, cycles=50_000_000)
         self.last_dma_err = st["dma_err"]
@@ -178,12 +206,15 @@ class MicrorecHost:
         return quantize(cfg, precision)
 
     async def load_model(self, cfg: ModelConfig, pairs=(), weights=None, check: bool = True,
-                         relocate=None, precision=None, zero_skip=None) -> LookupLayout:
+                         relocate=None, precision=None, zero_skip=None, commit: bool = True) -> LookupLayout:
         """Place, load memory, program CSRs, run DMAs, commit; raise on any refusal.
         ``relocate=(rng, lo, hi)`` moves the memory tables to random bases in [lo, hi)
         (above the DMA images, which stay after the compact placement). ``precision``
         (default self.precision) and ``zero_skip`` (default self.zero_skip) set the
-        MLP's precisions (models.quant.quantize) and zero-skipping (contracts s.8)."""
+        MLP's precisions (models.quant.quantize) and zero-skipping (contracts s.8).
+        ``commit=False``: everything but the commit (a reload of memory contents and DMA
+        images under the descriptors already active, e.g. a new table seed: only the
+        DMAs' CTRL.dma_start flush the hot-row caches then, contracts s.11.7)."""
         self.cfg = cfg
         precision = self.precision if precision is None else precision
         self.zero_skip = self.zero_skip if zero_skip is None else bool(zero_skip)
@@ -239,7 +270,11 @@ class MicrorecHost:
         await self.program_multihot(cfg)
         for target, bank, src, words, nbanks in plan:
             await self.dma(src, target, words, nbanks, bank)
+        if not commit:
+            return self.layout
         await self.csr.write_fields("CTRL", commit=1)
+        if self.counter_model is not None:
+            self.counter_model.commit()
         await ClockCycles(self.dut.clk, 2)
         st = await self.wait_status("cfg_ready", 1)
         if check:
@@ -366,7 +401,7 @@ class MicrorecHost:
         await self.wait_status("busy", 0)
         self.last_dma_err = 0
         if self.counter_model is not None:
-            self.counter_model.new_epoch()
+            self.counter_model.new_epoch(reset=True)
 
     async def perf_clear(self) -> None:
         """Zero the performance counters (not UNEXPECTED_R, a sticky status)."""
@@ -379,6 +414,26 @@ class MicrorecHost:
         await self.csr.write_fields("CTRL", err_clear=1)
         if self.counter_model is not None:
             self.counter_model.err_clear()
+
+    async def program_cache(self, enable: bool = True, policy: str = "lru", flush: bool = False,
+                            wait: bool = True) -> None:
+        """CACHE_CTRL (contracts s.11.11): the hot-row caches on or off, their policy (lru |
+        freq), optionally a flush. ``wait``: until STATUS.cache_on says the change is in force
+        (a CACHE build; enable on a build without caches is refused, CFG_ERR 15)."""
+        if policy not in ("lru", "freq"):
+            raise ValueError(f"cache policy {policy!r}: one of lru, freq")
+        fields = {"enable": int(bool(enable)), "policy": int(policy == "freq")}
+        await self.csr.write_fields("CACHE_CTRL", **fields, flush=int(flush))
+        self.cache_ctrl = fields
+        if self.counter_model is not None:
+            self.counter_model.cache_control(bool(enable), policy, flush)
+        if wait and self.build.lookup.cache:
+            await self.wait_status("cache_on", int(bool(enable)))
+
+    async def cache_flush(self) -> None:
+        """CACHE_CTRL.flush, enable and policy as they are."""
+        c = self.cache_ctrl
+        await self.program_cache(bool(c["enable"]), "freq" if c["policy"] else "lru", flush=True, wait=False)
 
     async def counters(self) -> dict:
         return {name: await self.csr.read_perf(name) for name in PERF_COUNTERS if name != "unexpected_r"}

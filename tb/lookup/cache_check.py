@@ -7,6 +7,11 @@ physical tables of the channel in ascending index (the engine's list, s.5). So
 the exact model (models/row_cache.py, one RowCache per channel) predicts every
 hit, fill, eviction and bypass from the queries the scoreboard pairs, without
 knowing a cycle. A commit flushes every cache (s.11.7), and so does the model.
+
+The accelerator top's bench (tb/top/counters.py) uses the same prediction for its
+PERF_CACHE_* counters, with the top's extra events: CACHE_CTRL (enable, policy,
+flush), CTRL.dma_start and soft reset flush, perf_clear restarts the counters, and
+multi-hot queries read their bags sub-query by sub-query (``query_bags``).
 """
 from __future__ import annotations
 
@@ -30,24 +35,68 @@ class CachePrediction:
                                   line_beats=build.cache_line_beats, data_w=build.data_w, addr_w=build.addr_w)
         self.word_bytes = build.word_bytes
         self.caches = [RowCache(self.cfg, policy) for _ in range(build.num_ch)]
+        self.enabled = True      # disabled caches are wires: no decisions, no counts (s.11.6)
+        self.beats = [0] * build.num_ch   # R beats the engines asked for per channel (while enabled)
 
     def flush(self) -> None:
         for c in self.caches:
             c.flush()
 
+    def clear_counters(self) -> None:
+        for c in self.caches:
+            c.clear_counters()
+
+    def reset(self) -> None:
+        """A datapath reset (the top's soft reset): the state of a flush, counters 0."""
+        self.flush()
+        self.clear_counters()
+
+    def control(self, enable: bool, policy: str) -> None:
+        """CACHE_CTRL written: a change of enable invalidates every line (s.11.6); the
+        policy applies from the next decision."""
+        if bool(enable) != self.enabled:
+            self.flush()
+        self.enabled = bool(enable)
+        for c in self.caches:
+            c.set_policy(policy)
+
+    def read(self, channel: int, desc, row: int) -> None:
+        """One engine read of ``row`` of a memory table: a burst of the row, or the beat
+        that holds it when rows are narrower than a beat."""
+        if not self.enabled:
+            return
+        wb = self.word_bytes
+        addr = desc.base + row * desc.stride
+        if desc.stride <= wb:       # a narrow row: the engine reads the beat that holds it
+            addr, length = addr & ~(wb - 1), 0
+        else:
+            length = desc.stride // wb - 1
+        self.beats[channel] += length + 1
+        self.caches[channel].access(addr, length)
+
+    def memory_beats(self) -> list[int]:
+        """Per channel, the beats memory sends: those asked for minus those the hits answered."""
+        return [b - c.counters["bytes_saved"] // self.word_bytes for b, c in zip(self.beats, self.caches)]
+
+    def query_bags(self, layout, bags) -> None:
+        """The reads of one multi-hot query (``bags[t]``: logical table t's indices):
+        sub-query j reads entry j of every bag, physical tables ascending (a multi-hot
+        layout has no products: physical table = logical table, s.9.9); void entries
+        (past the end of a bag) read nothing."""
+        nsub = max([1] + [len(b) for b in bags])
+        for j in range(nsub):
+            for p, d in enumerate(layout.descs):
+                bag = bags[d.lt_a]
+                if not d.onchip and j < len(bag):
+                    self.read(d.channel, d, int(bag[j]))
+
     def query(self, layout, indices, skipped) -> None:
         """The reads of one query: every memory table's row, but the physical tables in
         ``skipped`` (failed before reading: index out of range)."""
-        wb = self.word_bytes
         for p, d in enumerate(layout.descs):
             if d.onchip or p in skipped:
                 continue
-            addr = d.base + layout.physical_row(p, indices) * d.stride
-            if d.stride <= wb:       # a narrow row: the engine reads the beat that holds it
-                addr, length = addr & ~(wb - 1), 0
-            else:
-                length = d.stride // wb - 1
-            self.caches[d.channel].access(addr, length)
+            self.read(d.channel, d, layout.physical_row(p, indices))
 
     def counters(self) -> dict:
         return {n: sum(c.counters[n] for c in self.caches) for n in COUNTER_NAMES}

@@ -95,6 +95,7 @@ class TopKnobs:
     zero_skip: bool = False         # MLP_QUANT.zero_skip: skip zero activations
     bag_length: int = 20            # multi-hot models: rows per bag (clipped to each table's bag_max)
     bag_lengths: str = "fixed"      # multi-hot models: fixed | uniform | lognormal (models.multihot)
+    cache_policy: str = "lru"       # CACHE builds: the hot-row caches' policy (lru | freq); they are enabled
 
     def __post_init__(self):
         if isinstance(self.configs, str):
@@ -111,6 +112,8 @@ class TopKnobs:
             raise ValueError(f"precision {self.precision!r}: one of int16, int8, mixed")
         if self.zipf < 0:
             raise ValueError(f"zipf {self.zipf}: 0 (uniform) or an exponent > 0")
+        if self.cache_policy not in ("lru", "freq"):
+            raise ValueError(f"cache_policy {self.cache_policy!r}: one of lru, freq")
         if self.queries < 1 or self.lat_queries < 1:
             raise ValueError(f"queries {self.queries} / lat_queries {self.lat_queries}: at least 1")
 
@@ -118,7 +121,8 @@ class TopKnobs:
 def make_dut(build: TopBuild, defines: dict) -> Dut:
     files = read_filelist(RTL_DIR / "top" / "top.f") + read_filelist(TB_DIR / "hdl" / "top_harness.f")
     dlrm = f"_dlrm{build.bottom.P}" if build.dlrm is not None else ""
-    return Dut(name=f"microrec_tb_top_p{build.mlp.P}u{build.mlp.U}{dlrm}{defines_tag(defines)}", toplevel="microrec_tb_top",
+    return Dut(name=f"microrec_tb_top_p{build.mlp.P}u{build.mlp.U}{dlrm}{build.cache_tag}{defines_tag(defines)}",
+               toplevel="microrec_tb_top",
                sources=tuple(files.sources), includes=tuple(files.includes),
                parameters=build.sv_parameters(), defines=defines, ports_only=True)
 

@@ -112,6 +112,9 @@ class TopRandomTest(BenchTest):
         ConfigDB().set(None, "*", "counter_model", self.cm)
         self.port_log = PortLog()
         self.ports = PortAnalysis(self.build.lookup.num_ch + self.build.lookup.num_banks)
+        # a CACHE build runs with its hot-row caches on (contracts s.11.11), policy from the knob
+        if self.build.lookup.cache:
+            await self.host.program_cache(True, k.cache_policy)
 
     async def observe_ports(self) -> None:
         """Read what the port monitor logged so far, under the layout the DUT ran it with."""
@@ -137,7 +140,7 @@ class TopRandomTest(BenchTest):
         unexpected = await self.csr.read_perf("unexpected_r")
         mon = read_monitor(dut)
         problems = counter_problems(got, self.cm.pred, mon, self.ports, self.ports.unexpected_since_reset,
-                                    unexpected)
+                                    unexpected, self.cm.cache_pred())
         # a beat with an ID not in flight may only be one the memory made up on purpose
         # (phantom fault): a stale beat of a read issued before a soft reset must have
         # been drained by the top, never handed to the engines (mutant top_no_drain)
@@ -165,7 +168,8 @@ class TopRandomTest(BenchTest):
                             f"(code, table, engine, query id) {want_err}, got {got_err}")
         st = await self.host.status()
         want_st = {"cfg_ready": 1, "cfg_bad": 0, "busy": 0, "dma_busy": 0, "mlp_cfg_err": 0,
-                   "dma_err": self.host.last_dma_err, "err_sticky": int(fe is not None)}
+                   "dma_err": self.host.last_dma_err, "err_sticky": int(fe is not None),
+                   "cache_on": self.cm.cache_on}
         bad = {k: (v, st[k]) for k, v in want_st.items() if st[k] != v}
         if bad:
             problems.append(f"MISMATCH STATUS: (expected, got) {bad}")
@@ -511,6 +515,9 @@ class TopSimTest(TopRandomTest):
         ConfigDB().set(None, "*", "num_queries", n)
         await self.mem.clear_stats()
         c0 = await self.host.counters()
+        m0 = self.cm.cache_pred()
+        cp = self.cm.cache
+        b0 = (list(cp.beats), cp.memory_beats()) if cp is not None else None
         sb.first_sent, sb.last_out = 1 << 64, 0
         ConfigDB().set(None, "*", "zipf_alpha", self.knobs.zipf)
         if mh:       # bags of the knob's length; Zipf indices when the knob zipf > 0
@@ -520,6 +527,7 @@ class TopSimTest(TopRandomTest):
         await self.traffic(seq, progress_every=max(1, n // 10))
         span = sb.last_out - sb.first_sent
         c1 = await self.host.counters()
+        m1 = self.cm.cache_pred()
         stats = [st.as_dict() for st in await self.mem.stats()]
         await self.finish()
         lat.sort()
@@ -549,6 +557,26 @@ class TopSimTest(TopRandomTest):
             "precision": self.knobs.precision, "zero_skip": bool(self.knobs.zero_skip),
             "quant": self.host.qmodel.describe() if self.host.qmodel is not None else None,
         }
+        if self.build.lookup.cache:        # the caches over the throughput run: counters and model
+            rtl = {name: delta[f"cache_{name}"] for name in m1}
+            mod = {name: m1[name] - m0[name] for name in m1}
+            wb = self.build.lookup.word_bytes
+            reads = lambda c: c["fills"] + c["bypasses"] + c["uncached"]  # noqa: E731
+            rate = lambda c: c["hits"] / max(1, c["hits"] + c["misses"])  # noqa: E731
+            result["cache"] = {
+                "lines": self.build.cache_lines, "ways": self.build.cache_ways,
+                "line_beats": self.build.cache_line_beats, "policy": self.knobs.cache_policy,
+                "rtl": rtl, "model": mod, "hit_rate": rate(rtl), "model_hit_rate": rate(mod),
+                "mem_reads_per_query": reads(rtl) / max(1, n), "model_mem_reads_per_query": reads(mod) / max(1, n),
+                "reads_per_query_uncached": delta["lookups_mem"] / max(1, n),
+                "mem_bytes_per_query": (delta["mem_beats"] * wb - rtl["bytes_saved"]) / max(1, n),
+            }
+            # the memory stage's bound (one beat per cycle per channel, the busiest channel sets it),
+            # from the model's per-channel beats over this run: with the caches and without
+            asked = [b - a for a, b in zip(b0[0], cp.beats)]
+            sent = [b - a for a, b in zip(b0[1], cp.memory_beats())]
+            result["cache"]["model_mem_bound_qpc"] = n / max(1, max(sent))
+            result["cache"]["model_mem_bound_qpc_uncached"] = n / max(1, max(asked))
         with open(run_dir() / "sim_result.json", "w") as fh:
             json.dump(result, fh, indent=1)
         self.drop_objection()
@@ -606,7 +634,7 @@ class TopSoftResetDrainTest(TopRandomTest):
         watcher.cancel()
         self.host.last_dma_err = 0
         if self.host.counter_model is not None:
-            self.host.counter_model.new_epoch()
+            self.host.counter_model.new_epoch(reset=True)   # a soft reset
         gaps = [b[1] - a[1] for a, b in zip(reads, reads[1:])] or [0]
         return {"start": start, "end": reads[-1][1], "reads": reads, "read_cycles": max(gaps),
                 "quiet": seen["quiet"], "inflight": inflight,
@@ -1076,6 +1104,130 @@ class TopDlrmIllegalTest(TopIllegalCsrTest):
             for what, regs, why in cases:
                 await self.dlrm_round(what, regs, why, good)
         ConfigDB().set(None, "*", "num_queries", n)
+        await self.traffic(UniformQuerySeq.create("seq_recovered"))
+        await self.finish()
+        self.drop_objection()
+
+
+# ---- hot-row caches (contracts s.11.11) on CACHE builds ---------------------------------------
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopCacheTest(TopRandomTest):
+    """A CACHE build under Zipf traffic in phases: the knob's policy; after a
+    CACHE_CTRL.flush; after a perf_clear (counters restart, lines kept); after a soft
+    reset and reload; under the other policy; with the caches disabled (wires: the
+    counters stop, STATUS.cache_on 0). Every logit exact, and after the run the seven
+    PERF_CACHE_* counters exactly models/row_cache.py's for the engines' reads (with the
+    flush, the policy switch and the disable in the model too)."""
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(UniformQuerySeq, ZipfQuerySeq)
+        super().build_phase()
+
+    async def phase(self, name: str, n: int) -> None:
+        ConfigDB().set(None, "*", "num_queries", n)
+        await self.traffic(UniformQuerySeq.create(name))
+        self.logger.info(f"{name}: cache counters {self.cm.cache_pred()} (model)")
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        assert self.build.lookup.cache, "TopCacheTest runs on a CACHE build"
+        host, k = self.host, self.knobs
+        await host.load_model(self.cfg)
+        n = max(4, k.queries // 6)
+        await self.phase("warm", n)
+        hits = self.cm.cache_pred()["hits"]
+        assert hits > 0, "Zipf traffic on a cached build and no hit in the model: the test exercises nothing"
+        await host.cache_flush()
+        await self.phase("after_flush", n)
+        await host.perf_clear()           # the counters restart, the lines stay
+        await self.phase("after_perf_clear", n)
+        await host.soft_reset()           # the datapath reset: lines, sketch and counters to reset
+        await host.load_model(self.cfg)
+        await self.phase("after_soft_reset", n)
+        other = "freq" if k.cache_policy == "lru" else "lru"
+        await host.program_cache(True, other)
+        await self.phase(f"policy_{other}", n)
+        await host.program_cache(False, other)
+        await self.phase("disabled", n)
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopCacheReloadTest(TopRandomTest):
+    """No stale row after a reload (contracts s.11.7): the same Zipf query stream twice,
+    with the table contents changed in between (a new table seed: new procedural rows in
+    memory and new on-chip bank images, reloaded by DMA under the descriptors already
+    committed, no commit). The DMAs' CTRL.dma_start must flush the caches: a line kept
+    from the first stream would answer the second with an old row (a logit MISMATCH,
+    injected bug TOP_BUG_CACHE_DMA_NO_FLUSH), and the counters (fills again, exact
+    against the model, which flushes at every DMA) show the flush."""
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(UniformQuerySeq, ZipfQuerySeq)
+        super().build_phase()
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        assert self.build.lookup.cache, "TopCacheReloadTest runs on a CACHE build"
+        host = self.host
+        await host.load_model(self.cfg)
+        ConfigDB().set(None, "*", "num_queries", self.knobs.queries)
+        await self.traffic(UniformQuerySeq.create("before"))        # the same stream both times
+        before = dict(self.cm.cache_pred())
+        new = dataclasses.replace(self.cfg, seed=self.cfg.seed + 1000)
+        ConfigDB().set(None, "*", "model_cfg", new)
+        await host.load_model(new, commit=False)
+        await self.traffic(UniformQuerySeq.create("after"))
+        after = {n: v - before[n] for n, v in self.cm.cache_pred().items()}
+        self.logger.info(f"cache counters: first stream {before}, second stream (after the reload) {after}")
+        assert after["fills"] == before["fills"] and after["hits"] == before["hits"], \
+            "the same stream after a flush must decide as it did from the first (model)"
+        await self.finish()
+        self.drop_objection()
+
+
+@pyuvm.test(timeout_time=4 * TIMEOUT_MS, timeout_unit="ms")
+class TopCacheMultihotTest(TopDlrmMultihotTest):
+    """Multi-hot DLRM on an MH + DLRM + CACHE build: bags (Zipf indices, knob zipf or
+    1.05) read sub-query by sub-query through the caches; logits and every counter,
+    PERF_CACHE_* included, exact."""
+
+    def build_phase(self):
+        super().build_phase()
+        ConfigDB().set(None, "*", "zipf_alpha", self.knobs.zipf or 1.05)
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopCacheIllegalTest(TopIllegalCsrTest):
+    """CACHE_CTRL.enable on a CACHE = 0 build (contracts s.11.11): STATUS.cfg_bad, CFG_ERR
+    code 15 (CFG_BAD_CACHE) with table_id 1, every query answered ERR_BAD_CONFIG, the
+    PERF_CACHE_* counters 0; clearing enable restores exact answers without a commit."""
+
+    CFG_BAD_CACHE = {v: k for k, v in cfg_err_names().items()}["bad_cache"]   # lookup_pkg, the one source
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        assert not self.build.lookup.cache, "TopCacheIllegalTest runs on a build without caches"
+        host = self.host
+        await host.load_model(self.cfg)
+        for policy in ("lru", "freq"):
+            await host.program_cache(True, policy)
+            await ClockCycles(cocotb.top.clk, 4)
+            got = await self.csr.read_fields("CFG_ERR")
+            assert got["table_id"] == 1, f"cache enabled without caches: CFG_ERR.table_id {got['table_id']}"
+            st = await host.status()
+            assert not st["cache_on"], f"STATUS.cache_on on a build without caches: {st}"
+            await self.illegal_round(f"CACHE_CTRL.enable ({policy}) on a CACHE = 0 build", "cfg_bad",
+                                     code=self.CFG_BAD_CACHE)
+            await host.program_cache(False, policy)
+            await ClockCycles(cocotb.top.clk, 4)
+            st = await host.status()
+            assert not st["cfg_bad"], f"CACHE_CTRL.enable cleared, STATUS still {st}"
+        ConfigDB().set(None, "*", "num_queries", self.knobs.queries)
         await self.traffic(UniformQuerySeq.create("seq_recovered"))
         await self.finish()
         self.drop_objection()

@@ -168,12 +168,14 @@ class TopScoreboard(QueryScoreboard):
             # a lookup that refused its configuration sends all-zero features through the MLP
             ins = host.mlp_inputs(item.indices, zero_features=True) if needs_inputs and by_lookup else None
             cm.result(host.layout, shapes, {}, lookups=not by_lookup, mlp=by_lookup, lookup_error=by_lookup,
-                      got=got, mlp_inputs=ins, **q)
+                      got=got, mlp_inputs=ins, indices=None if item is None else item.indices,
+                      bags=getattr(item, "bags", None), **q)
         else:
             ins = host.mlp_inputs(item.indices, failing) if needs_inputs else None
             bags = getattr(item, "bags", None)
             cm.result(host.layout, shapes, failing, lookups=True, mlp=True, lookup_error=bool(failing), got=got,
-                      mlp_inputs=ins, bag_lengths=None if bags is None else [len(b) for b in bags], **q)
+                      mlp_inputs=ins, bag_lengths=None if bags is None else [len(b) for b in bags],
+                      indices=item.indices, bags=bags, **q)
 
     def compare(self, item, got) -> tuple[list[str], tuple]:
         exp_logit, exp_errs, failing = self.expected(item)

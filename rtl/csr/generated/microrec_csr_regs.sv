@@ -274,6 +274,7 @@ module microrec_csr_regs (
         logic TBL_IDX;
         logic TBL_POOL;
         logic TBL_WRITE;
+        logic CACHE_CTRL;
         logic PERF_CYCLES_LO;
         logic PERF_CYCLES_HI;
         logic PERF_QUERIES_LO;
@@ -306,6 +307,20 @@ module microrec_csr_regs (
         logic PERF_DMA_WORDS_HI;
         logic PERF_UNEXPECTED_R_LO;
         logic PERF_UNEXPECTED_R_HI;
+        logic PERF_CACHE_HITS_LO;
+        logic PERF_CACHE_HITS_HI;
+        logic PERF_CACHE_MISSES_LO;
+        logic PERF_CACHE_MISSES_HI;
+        logic PERF_CACHE_FILLS_LO;
+        logic PERF_CACHE_FILLS_HI;
+        logic PERF_CACHE_EVICTIONS_LO;
+        logic PERF_CACHE_EVICTIONS_HI;
+        logic PERF_CACHE_BYPASSES_LO;
+        logic PERF_CACHE_BYPASSES_HI;
+        logic PERF_CACHE_UNCACHED_LO;
+        logic PERF_CACHE_UNCACHED_HI;
+        logic PERF_CACHE_BYTES_SAVED_LO;
+        logic PERF_CACHE_BYTES_SAVED_HI;
     } decoded_reg_strb_t;
     decoded_reg_strb_t decoded_reg_strb;
     logic decoded_err;
@@ -467,6 +482,9 @@ module microrec_csr_regs (
         decoded_reg_strb.TBL_WRITE = cpuif_req_masked & (cpuif_addr == 9'hc0);
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'hc0);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'hc0);
+        decoded_reg_strb.CACHE_CTRL = cpuif_req_masked & (cpuif_addr == 9'hc4);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'hc4);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'hc4);
         decoded_reg_strb.PERF_CYCLES_LO = cpuif_req_masked & (cpuif_addr == 9'h100) & !cpuif_req_is_wr;
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h100);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h100) & !cpuif_req_is_wr;
@@ -563,6 +581,48 @@ module microrec_csr_regs (
         decoded_reg_strb.PERF_UNEXPECTED_R_HI = cpuif_req_masked & (cpuif_addr == 9'h17c) & !cpuif_req_is_wr;
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h17c);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h17c) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_HITS_LO = cpuif_req_masked & (cpuif_addr == 9'h180) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h180);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h180) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_HITS_HI = cpuif_req_masked & (cpuif_addr == 9'h184) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h184);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h184) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_MISSES_LO = cpuif_req_masked & (cpuif_addr == 9'h188) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h188);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h188) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_MISSES_HI = cpuif_req_masked & (cpuif_addr == 9'h18c) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h18c);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h18c) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_FILLS_LO = cpuif_req_masked & (cpuif_addr == 9'h190) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h190);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h190) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_FILLS_HI = cpuif_req_masked & (cpuif_addr == 9'h194) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h194);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h194) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_EVICTIONS_LO = cpuif_req_masked & (cpuif_addr == 9'h198) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h198);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h198) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_EVICTIONS_HI = cpuif_req_masked & (cpuif_addr == 9'h19c) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h19c);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h19c) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_BYPASSES_LO = cpuif_req_masked & (cpuif_addr == 9'h1a0) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h1a0);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h1a0) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_BYPASSES_HI = cpuif_req_masked & (cpuif_addr == 9'h1a4) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h1a4);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h1a4) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_UNCACHED_LO = cpuif_req_masked & (cpuif_addr == 9'h1a8) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h1a8);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h1a8) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_UNCACHED_HI = cpuif_req_masked & (cpuif_addr == 9'h1ac) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h1ac);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h1ac) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_BYTES_SAVED_LO = cpuif_req_masked & (cpuif_addr == 9'h1b0) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h1b0);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h1b0) & !cpuif_req_is_wr;
+        decoded_reg_strb.PERF_CACHE_BYTES_SAVED_HI = cpuif_req_masked & (cpuif_addr == 9'h1b4) & !cpuif_req_is_wr;
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h1b4);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h1b4) & !cpuif_req_is_wr;
         decoded_err = (~is_valid_addr | (is_valid_addr & ~is_valid_rw)) & decoded_req;
     end
 
@@ -875,6 +935,20 @@ module microrec_csr_regs (
                 logic load_next;
             } go;
         } TBL_WRITE;
+        struct {
+            struct {
+                logic next;
+                logic load_next;
+            } enable;
+            struct {
+                logic next;
+                logic load_next;
+            } policy;
+            struct {
+                logic next;
+                logic load_next;
+            } flush;
+        } CACHE_CTRL;
     } field_combo_t;
     field_combo_t field_combo;
 
@@ -1124,6 +1198,17 @@ module microrec_csr_regs (
                 logic value;
             } go;
         } TBL_WRITE;
+        struct {
+            struct {
+                logic value;
+            } enable;
+            struct {
+                logic value;
+            } policy;
+            struct {
+                logic value;
+            } flush;
+        } CACHE_CTRL;
     } field_storage_t;
     field_storage_t field_storage;
 
@@ -2367,6 +2452,78 @@ module microrec_csr_regs (
         end
     end
     assign hwif_out.TBL_WRITE.go.value = field_storage.TBL_WRITE.go.value;
+    // Field: microrec_csr_regs.CACHE_CTRL.enable
+    always_comb begin
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.CACHE_CTRL.enable.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.CACHE_CTRL && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.CACHE_CTRL.enable.value & ~decoded_wr_biten[0:0]) | (decoded_wr_data[0:0] & decoded_wr_biten[0:0]);
+            load_next_c = '1;
+        end
+        field_combo.CACHE_CTRL.enable.next = next_c;
+        field_combo.CACHE_CTRL.enable.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.CACHE_CTRL.enable.value <= 1'h0;
+        end else begin
+            if(field_combo.CACHE_CTRL.enable.load_next) begin
+                field_storage.CACHE_CTRL.enable.value <= field_combo.CACHE_CTRL.enable.next;
+            end
+        end
+    end
+    assign hwif_out.CACHE_CTRL.enable.value = field_storage.CACHE_CTRL.enable.value;
+    // Field: microrec_csr_regs.CACHE_CTRL.policy
+    always_comb begin
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.CACHE_CTRL.policy.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.CACHE_CTRL && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.CACHE_CTRL.policy.value & ~decoded_wr_biten[1:1]) | (decoded_wr_data[1:1] & decoded_wr_biten[1:1]);
+            load_next_c = '1;
+        end
+        field_combo.CACHE_CTRL.policy.next = next_c;
+        field_combo.CACHE_CTRL.policy.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.CACHE_CTRL.policy.value <= 1'h0;
+        end else begin
+            if(field_combo.CACHE_CTRL.policy.load_next) begin
+                field_storage.CACHE_CTRL.policy.value <= field_combo.CACHE_CTRL.policy.next;
+            end
+        end
+    end
+    assign hwif_out.CACHE_CTRL.policy.value = field_storage.CACHE_CTRL.policy.value;
+    // Field: microrec_csr_regs.CACHE_CTRL.flush
+    always_comb begin
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.CACHE_CTRL.flush.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.CACHE_CTRL && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.CACHE_CTRL.flush.value & ~decoded_wr_biten[2:2]) | (decoded_wr_data[2:2] & decoded_wr_biten[2:2]);
+            load_next_c = '1;
+        end else begin // singlepulse clears back to 0
+            next_c = '0;
+            load_next_c = '1;
+        end
+        field_combo.CACHE_CTRL.flush.next = next_c;
+        field_combo.CACHE_CTRL.flush.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.CACHE_CTRL.flush.value <= 1'h0;
+        end else begin
+            if(field_combo.CACHE_CTRL.flush.load_next) begin
+                field_storage.CACHE_CTRL.flush.value <= field_combo.CACHE_CTRL.flush.next;
+            end
+        end
+    end
+    assign hwif_out.CACHE_CTRL.flush.value = field_storage.CACHE_CTRL.flush.value;
     assign hwif_out.PERF_CYCLES_LO.value.swacc = decoded_reg_strb.PERF_CYCLES_LO;
     assign hwif_out.PERF_QUERIES_LO.value.swacc = decoded_reg_strb.PERF_QUERIES_LO;
     assign hwif_out.PERF_RESULTS_LO.value.swacc = decoded_reg_strb.PERF_RESULTS_LO;
@@ -2383,6 +2540,13 @@ module microrec_csr_regs (
     assign hwif_out.PERF_MLP_IDLE_LO.value.swacc = decoded_reg_strb.PERF_MLP_IDLE_LO;
     assign hwif_out.PERF_DMA_WORDS_LO.value.swacc = decoded_reg_strb.PERF_DMA_WORDS_LO;
     assign hwif_out.PERF_UNEXPECTED_R_LO.value.swacc = decoded_reg_strb.PERF_UNEXPECTED_R_LO;
+    assign hwif_out.PERF_CACHE_HITS_LO.value.swacc = decoded_reg_strb.PERF_CACHE_HITS_LO;
+    assign hwif_out.PERF_CACHE_MISSES_LO.value.swacc = decoded_reg_strb.PERF_CACHE_MISSES_LO;
+    assign hwif_out.PERF_CACHE_FILLS_LO.value.swacc = decoded_reg_strb.PERF_CACHE_FILLS_LO;
+    assign hwif_out.PERF_CACHE_EVICTIONS_LO.value.swacc = decoded_reg_strb.PERF_CACHE_EVICTIONS_LO;
+    assign hwif_out.PERF_CACHE_BYPASSES_LO.value.swacc = decoded_reg_strb.PERF_CACHE_BYPASSES_LO;
+    assign hwif_out.PERF_CACHE_UNCACHED_LO.value.swacc = decoded_reg_strb.PERF_CACHE_UNCACHED_LO;
+    assign hwif_out.PERF_CACHE_BYTES_SAVED_LO.value.swacc = decoded_reg_strb.PERF_CACHE_BYTES_SAVED_LO;
 
     //--------------------------------------------------------------------------
     // Write response
@@ -2408,7 +2572,7 @@ module microrec_csr_regs (
             readback_data_var[31:0] = 32'h4d524543;
         end
         if(rd_mux_addr == 9'h4) begin
-            readback_data_var[31:0] = 32'h10001;
+            readback_data_var[31:0] = 32'h10002;
         end
         if(rd_mux_addr == 9'h8) begin
             readback_data_var[0] = field_storage.CTRL.commit.value;
@@ -2425,6 +2589,7 @@ module microrec_csr_regs (
             readback_data_var[4] = hwif_in.STATUS.dma_err.next;
             readback_data_var[5] = hwif_in.STATUS.mlp_cfg_err.next;
             readback_data_var[6] = hwif_in.STATUS.err_sticky.next;
+            readback_data_var[7] = hwif_in.STATUS.cache_on.next;
         end
         if(rd_mux_addr == 9'h10) begin
             readback_data_var[3:0] = hwif_in.CFG_ERR.code.next;
@@ -2570,6 +2735,11 @@ module microrec_csr_regs (
         if(rd_mux_addr == 9'hc0) begin
             readback_data_var[0] = field_storage.TBL_WRITE.go.value;
         end
+        if(rd_mux_addr == 9'hc4) begin
+            readback_data_var[0] = field_storage.CACHE_CTRL.enable.value;
+            readback_data_var[1] = field_storage.CACHE_CTRL.policy.value;
+            readback_data_var[2] = field_storage.CACHE_CTRL.flush.value;
+        end
         if(rd_mux_addr == 9'h100) begin
             readback_data_var[31:0] = hwif_in.PERF_CYCLES_LO.value.next;
         end
@@ -2665,6 +2835,48 @@ module microrec_csr_regs (
         end
         if(rd_mux_addr == 9'h17c) begin
             readback_data_var[31:0] = hwif_in.PERF_UNEXPECTED_R_HI.value.next;
+        end
+        if(rd_mux_addr == 9'h180) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_HITS_LO.value.next;
+        end
+        if(rd_mux_addr == 9'h184) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_HITS_HI.value.next;
+        end
+        if(rd_mux_addr == 9'h188) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_MISSES_LO.value.next;
+        end
+        if(rd_mux_addr == 9'h18c) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_MISSES_HI.value.next;
+        end
+        if(rd_mux_addr == 9'h190) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_FILLS_LO.value.next;
+        end
+        if(rd_mux_addr == 9'h194) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_FILLS_HI.value.next;
+        end
+        if(rd_mux_addr == 9'h198) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_EVICTIONS_LO.value.next;
+        end
+        if(rd_mux_addr == 9'h19c) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_EVICTIONS_HI.value.next;
+        end
+        if(rd_mux_addr == 9'h1a0) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_BYPASSES_LO.value.next;
+        end
+        if(rd_mux_addr == 9'h1a4) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_BYPASSES_HI.value.next;
+        end
+        if(rd_mux_addr == 9'h1a8) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_UNCACHED_LO.value.next;
+        end
+        if(rd_mux_addr == 9'h1ac) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_UNCACHED_HI.value.next;
+        end
+        if(rd_mux_addr == 9'h1b0) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_BYTES_SAVED_LO.value.next;
+        end
+        if(rd_mux_addr == 9'h1b4) begin
+            readback_data_var[31:0] = hwif_in.PERF_CACHE_BYTES_SAVED_HI.value.next;
         end
         readback_data = readback_data_var;
         readback_done = decoded_req & ~decoded_req_is_wr;

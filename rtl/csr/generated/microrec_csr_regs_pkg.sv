@@ -5,7 +5,7 @@ package microrec_csr_regs_pkg;
 
     localparam MICROREC_CSR_REGS_DATA_WIDTH = 32;
     localparam MICROREC_CSR_REGS_MIN_ADDR_WIDTH = 9;
-    localparam MICROREC_CSR_REGS_SIZE = 'h180;
+    localparam MICROREC_CSR_REGS_SIZE = 'h1b8;
 
     typedef struct {
         logic next;
@@ -36,6 +36,10 @@ package microrec_csr_regs_pkg;
     } microrec_csr_regs__STATUS__err_sticky__in_t;
 
     typedef struct {
+        logic next;
+    } microrec_csr_regs__STATUS__cache_on__in_t;
+
+    typedef struct {
         microrec_csr_regs__STATUS__cfg_ready__in_t cfg_ready;
         microrec_csr_regs__STATUS__cfg_bad__in_t cfg_bad;
         microrec_csr_regs__STATUS__busy__in_t busy;
@@ -43,6 +47,7 @@ package microrec_csr_regs_pkg;
         microrec_csr_regs__STATUS__dma_err__in_t dma_err;
         microrec_csr_regs__STATUS__mlp_cfg_err__in_t mlp_cfg_err;
         microrec_csr_regs__STATUS__err_sticky__in_t err_sticky;
+        microrec_csr_regs__STATUS__cache_on__in_t cache_on;
     } microrec_csr_regs__STATUS__in_t;
 
     typedef struct {
@@ -341,6 +346,118 @@ package microrec_csr_regs_pkg;
     } microrec_csr_regs__PERF_UNEXPECTED_R_HI__in_t;
 
     typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_HITS_LO__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_HITS_LO__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_HITS_LO__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_HITS_HI__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_HITS_HI__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_HITS_HI__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_MISSES_LO__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_MISSES_LO__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_MISSES_LO__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_MISSES_HI__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_MISSES_HI__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_MISSES_HI__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_FILLS_LO__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_FILLS_LO__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_FILLS_LO__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_FILLS_HI__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_FILLS_HI__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_FILLS_HI__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_EVICTIONS_LO__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_EVICTIONS_LO__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_EVICTIONS_LO__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_EVICTIONS_HI__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_EVICTIONS_HI__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_EVICTIONS_HI__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_BYPASSES_LO__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_BYPASSES_LO__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_BYPASSES_LO__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_BYPASSES_HI__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_BYPASSES_HI__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_BYPASSES_HI__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_UNCACHED_LO__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_UNCACHED_LO__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_UNCACHED_LO__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_UNCACHED_HI__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_UNCACHED_HI__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_UNCACHED_HI__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_BYTES_SAVED_LO__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_BYTES_SAVED_LO__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_BYTES_SAVED_LO__in_t;
+
+    typedef struct {
+        logic [31:0] next;
+    } microrec_csr_regs__PERF_CACHE_BYTES_SAVED_HI__value__in_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_BYTES_SAVED_HI__value__in_t value;
+    } microrec_csr_regs__PERF_CACHE_BYTES_SAVED_HI__in_t;
+
+    typedef struct {
         microrec_csr_regs__STATUS__in_t STATUS;
         microrec_csr_regs__CFG_ERR__in_t CFG_ERR;
         microrec_csr_regs__ERR__in_t ERR;
@@ -377,6 +494,20 @@ package microrec_csr_regs_pkg;
         microrec_csr_regs__PERF_DMA_WORDS_HI__in_t PERF_DMA_WORDS_HI;
         microrec_csr_regs__PERF_UNEXPECTED_R_LO__in_t PERF_UNEXPECTED_R_LO;
         microrec_csr_regs__PERF_UNEXPECTED_R_HI__in_t PERF_UNEXPECTED_R_HI;
+        microrec_csr_regs__PERF_CACHE_HITS_LO__in_t PERF_CACHE_HITS_LO;
+        microrec_csr_regs__PERF_CACHE_HITS_HI__in_t PERF_CACHE_HITS_HI;
+        microrec_csr_regs__PERF_CACHE_MISSES_LO__in_t PERF_CACHE_MISSES_LO;
+        microrec_csr_regs__PERF_CACHE_MISSES_HI__in_t PERF_CACHE_MISSES_HI;
+        microrec_csr_regs__PERF_CACHE_FILLS_LO__in_t PERF_CACHE_FILLS_LO;
+        microrec_csr_regs__PERF_CACHE_FILLS_HI__in_t PERF_CACHE_FILLS_HI;
+        microrec_csr_regs__PERF_CACHE_EVICTIONS_LO__in_t PERF_CACHE_EVICTIONS_LO;
+        microrec_csr_regs__PERF_CACHE_EVICTIONS_HI__in_t PERF_CACHE_EVICTIONS_HI;
+        microrec_csr_regs__PERF_CACHE_BYPASSES_LO__in_t PERF_CACHE_BYPASSES_LO;
+        microrec_csr_regs__PERF_CACHE_BYPASSES_HI__in_t PERF_CACHE_BYPASSES_HI;
+        microrec_csr_regs__PERF_CACHE_UNCACHED_LO__in_t PERF_CACHE_UNCACHED_LO;
+        microrec_csr_regs__PERF_CACHE_UNCACHED_HI__in_t PERF_CACHE_UNCACHED_HI;
+        microrec_csr_regs__PERF_CACHE_BYTES_SAVED_LO__in_t PERF_CACHE_BYTES_SAVED_LO;
+        microrec_csr_regs__PERF_CACHE_BYTES_SAVED_HI__in_t PERF_CACHE_BYTES_SAVED_HI;
     } microrec_csr_regs__in_t;
 
     typedef struct {
@@ -774,6 +905,24 @@ package microrec_csr_regs_pkg;
     } microrec_csr_regs__TBL_WRITE__out_t;
 
     typedef struct {
+        logic value;
+    } microrec_csr_regs__CACHE_CTRL__enable__out_t;
+
+    typedef struct {
+        logic value;
+    } microrec_csr_regs__CACHE_CTRL__policy__out_t;
+
+    typedef struct {
+        logic value;
+    } microrec_csr_regs__CACHE_CTRL__flush__out_t;
+
+    typedef struct {
+        microrec_csr_regs__CACHE_CTRL__enable__out_t enable;
+        microrec_csr_regs__CACHE_CTRL__policy__out_t policy;
+        microrec_csr_regs__CACHE_CTRL__flush__out_t flush;
+    } microrec_csr_regs__CACHE_CTRL__out_t;
+
+    typedef struct {
         logic swacc;
     } microrec_csr_regs__PERF_CYCLES_LO__value__out_t;
 
@@ -902,6 +1051,62 @@ package microrec_csr_regs_pkg;
     } microrec_csr_regs__PERF_UNEXPECTED_R_LO__out_t;
 
     typedef struct {
+        logic swacc;
+    } microrec_csr_regs__PERF_CACHE_HITS_LO__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_HITS_LO__value__out_t value;
+    } microrec_csr_regs__PERF_CACHE_HITS_LO__out_t;
+
+    typedef struct {
+        logic swacc;
+    } microrec_csr_regs__PERF_CACHE_MISSES_LO__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_MISSES_LO__value__out_t value;
+    } microrec_csr_regs__PERF_CACHE_MISSES_LO__out_t;
+
+    typedef struct {
+        logic swacc;
+    } microrec_csr_regs__PERF_CACHE_FILLS_LO__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_FILLS_LO__value__out_t value;
+    } microrec_csr_regs__PERF_CACHE_FILLS_LO__out_t;
+
+    typedef struct {
+        logic swacc;
+    } microrec_csr_regs__PERF_CACHE_EVICTIONS_LO__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_EVICTIONS_LO__value__out_t value;
+    } microrec_csr_regs__PERF_CACHE_EVICTIONS_LO__out_t;
+
+    typedef struct {
+        logic swacc;
+    } microrec_csr_regs__PERF_CACHE_BYPASSES_LO__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_BYPASSES_LO__value__out_t value;
+    } microrec_csr_regs__PERF_CACHE_BYPASSES_LO__out_t;
+
+    typedef struct {
+        logic swacc;
+    } microrec_csr_regs__PERF_CACHE_UNCACHED_LO__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_UNCACHED_LO__value__out_t value;
+    } microrec_csr_regs__PERF_CACHE_UNCACHED_LO__out_t;
+
+    typedef struct {
+        logic swacc;
+    } microrec_csr_regs__PERF_CACHE_BYTES_SAVED_LO__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__PERF_CACHE_BYTES_SAVED_LO__value__out_t value;
+    } microrec_csr_regs__PERF_CACHE_BYTES_SAVED_LO__out_t;
+
+    typedef struct {
         microrec_csr_regs__CTRL__out_t CTRL;
         microrec_csr_regs__NUM_TABLES__out_t NUM_TABLES;
         microrec_csr_regs__DESC_IDX__out_t DESC_IDX;
@@ -945,6 +1150,7 @@ package microrec_csr_regs_pkg;
         microrec_csr_regs__TBL_IDX__out_t TBL_IDX;
         microrec_csr_regs__TBL_POOL__out_t TBL_POOL;
         microrec_csr_regs__TBL_WRITE__out_t TBL_WRITE;
+        microrec_csr_regs__CACHE_CTRL__out_t CACHE_CTRL;
         microrec_csr_regs__PERF_CYCLES_LO__out_t PERF_CYCLES_LO;
         microrec_csr_regs__PERF_QUERIES_LO__out_t PERF_QUERIES_LO;
         microrec_csr_regs__PERF_RESULTS_LO__out_t PERF_RESULTS_LO;
@@ -961,5 +1167,12 @@ package microrec_csr_regs_pkg;
         microrec_csr_regs__PERF_MLP_IDLE_LO__out_t PERF_MLP_IDLE_LO;
         microrec_csr_regs__PERF_DMA_WORDS_LO__out_t PERF_DMA_WORDS_LO;
         microrec_csr_regs__PERF_UNEXPECTED_R_LO__out_t PERF_UNEXPECTED_R_LO;
+        microrec_csr_regs__PERF_CACHE_HITS_LO__out_t PERF_CACHE_HITS_LO;
+        microrec_csr_regs__PERF_CACHE_MISSES_LO__out_t PERF_CACHE_MISSES_LO;
+        microrec_csr_regs__PERF_CACHE_FILLS_LO__out_t PERF_CACHE_FILLS_LO;
+        microrec_csr_regs__PERF_CACHE_EVICTIONS_LO__out_t PERF_CACHE_EVICTIONS_LO;
+        microrec_csr_regs__PERF_CACHE_BYPASSES_LO__out_t PERF_CACHE_BYPASSES_LO;
+        microrec_csr_regs__PERF_CACHE_UNCACHED_LO__out_t PERF_CACHE_UNCACHED_LO;
+        microrec_csr_regs__PERF_CACHE_BYTES_SAVED_LO__out_t PERF_CACHE_BYTES_SAVED_LO;
     } microrec_csr_regs__out_t;
 endpackage

@@ -56,7 +56,7 @@ class microrec_csr_regs__VERSION(uvm_reg):
         self.version = uvm_reg_field("version")
 
     def build(self) -> None:
-        self.version.configure(self, 32, 0, "RO", False, 0x10001, True, True, False)
+        self.version.configure(self, 32, 0, "RO", False, 0x10002, True, True, False)
 
 
 # Reg - microrec_csr_regs::CTRL
@@ -90,6 +90,7 @@ class microrec_csr_regs__STATUS(uvm_reg):
         self.dma_err = uvm_reg_field("dma_err")
         self.mlp_cfg_err = uvm_reg_field("mlp_cfg_err")
         self.err_sticky = uvm_reg_field("err_sticky")
+        self.cache_on = uvm_reg_field("cache_on")
 
     def build(self) -> None:
         self.cfg_ready.configure(self, 1, 0, "RO", True, 0x0, False, True, False)
@@ -99,6 +100,7 @@ class microrec_csr_regs__STATUS(uvm_reg):
         self.dma_err.configure(self, 1, 4, "RO", True, 0x0, False, True, False)
         self.mlp_cfg_err.configure(self, 1, 5, "RO", True, 0x0, False, True, False)
         self.err_sticky.configure(self, 1, 6, "RO", True, 0x0, False, True, False)
+        self.cache_on.configure(self, 1, 7, "RO", True, 0x0, False, True, False)
 
 
 # Reg - microrec_csr_regs::CFG_ERR
@@ -614,6 +616,21 @@ class microrec_csr_regs__TBL_WRITE(uvm_reg):
         self.go.configure(self, 1, 0, "RW", True, 0x0, True, True, False)
 
 
+# Reg - microrec_csr_regs::CACHE_CTRL
+class microrec_csr_regs__CACHE_CTRL(uvm_reg):
+
+    def __init__(self, name: str = "CACHE_CTRL"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.enable = uvm_reg_field("enable")
+        self.policy = uvm_reg_field("policy")
+        self.flush = uvm_reg_field("flush")
+
+    def build(self) -> None:
+        self.enable.configure(self, 1, 0, "RW", False, 0x0, True, True, False)
+        self.policy.configure(self, 1, 1, "RW", False, 0x0, True, True, False)
+        self.flush.configure(self, 1, 2, "RW", True, 0x0, True, True, False)
+
+
 # Reg - microrec_csr_regs::perf_lo_r
 class microrec_csr_regs__perf_lo_r(uvm_reg):
 
@@ -690,6 +707,7 @@ class microrec_csr_regs(uvm_reg_block):
         self.TBL_IDX = microrec_csr_regs__cfg8_r_desc_ed2302ab("TBL_IDX")
         self.TBL_POOL = microrec_csr_regs__TBL_POOL("TBL_POOL")
         self.TBL_WRITE = microrec_csr_regs__TBL_WRITE("TBL_WRITE")
+        self.CACHE_CTRL = microrec_csr_regs__CACHE_CTRL("CACHE_CTRL")
         self.PERF_CYCLES_LO = microrec_csr_regs__perf_lo_r("PERF_CYCLES_LO")
         self.PERF_CYCLES_HI = microrec_csr_regs__perf_hi_r("PERF_CYCLES_HI")
         self.PERF_QUERIES_LO = microrec_csr_regs__perf_lo_r("PERF_QUERIES_LO")
@@ -722,6 +740,20 @@ class microrec_csr_regs(uvm_reg_block):
         self.PERF_DMA_WORDS_HI = microrec_csr_regs__perf_hi_r("PERF_DMA_WORDS_HI")
         self.PERF_UNEXPECTED_R_LO = microrec_csr_regs__perf_lo_r("PERF_UNEXPECTED_R_LO")
         self.PERF_UNEXPECTED_R_HI = microrec_csr_regs__perf_hi_r("PERF_UNEXPECTED_R_HI")
+        self.PERF_CACHE_HITS_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_HITS_LO")
+        self.PERF_CACHE_HITS_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_HITS_HI")
+        self.PERF_CACHE_MISSES_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_MISSES_LO")
+        self.PERF_CACHE_MISSES_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_MISSES_HI")
+        self.PERF_CACHE_FILLS_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_FILLS_LO")
+        self.PERF_CACHE_FILLS_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_FILLS_HI")
+        self.PERF_CACHE_EVICTIONS_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_EVICTIONS_LO")
+        self.PERF_CACHE_EVICTIONS_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_EVICTIONS_HI")
+        self.PERF_CACHE_BYPASSES_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_BYPASSES_LO")
+        self.PERF_CACHE_BYPASSES_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_BYPASSES_HI")
+        self.PERF_CACHE_UNCACHED_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_UNCACHED_LO")
+        self.PERF_CACHE_UNCACHED_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_UNCACHED_HI")
+        self.PERF_CACHE_BYTES_SAVED_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_BYTES_SAVED_LO")
+        self.PERF_CACHE_BYTES_SAVED_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_BYTES_SAVED_HI")
 
     def build(self) -> None:
         reg_map = self.create_map("reg_map", 0, 4, uvm_endianness_e.UVM_NO_ENDIAN)
@@ -971,6 +1003,11 @@ class microrec_csr_regs(uvm_reg_block):
 
         self.TBL_WRITE.build()
         self.get_default_map().add_reg(self.TBL_WRITE, 0xc0, "RW")
+        self.CACHE_CTRL = microrec_csr_regs__CACHE_CTRL("CACHE_CTRL")
+        self.CACHE_CTRL.configure(self, None, "")
+
+        self.CACHE_CTRL.build()
+        self.get_default_map().add_reg(self.CACHE_CTRL, 0xc4, "RW")
         self.PERF_CYCLES_LO = microrec_csr_regs__perf_lo_r("PERF_CYCLES_LO")
         self.PERF_CYCLES_LO.configure(self, None, "")
 
@@ -1131,3 +1168,73 @@ class microrec_csr_regs(uvm_reg_block):
 
         self.PERF_UNEXPECTED_R_HI.build()
         self.get_default_map().add_reg(self.PERF_UNEXPECTED_R_HI, 0x17c, "RO")
+        self.PERF_CACHE_HITS_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_HITS_LO")
+        self.PERF_CACHE_HITS_LO.configure(self, None, "")
+
+        self.PERF_CACHE_HITS_LO.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_HITS_LO, 0x180, "RO")
+        self.PERF_CACHE_HITS_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_HITS_HI")
+        self.PERF_CACHE_HITS_HI.configure(self, None, "")
+
+        self.PERF_CACHE_HITS_HI.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_HITS_HI, 0x184, "RO")
+        self.PERF_CACHE_MISSES_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_MISSES_LO")
+        self.PERF_CACHE_MISSES_LO.configure(self, None, "")
+
+        self.PERF_CACHE_MISSES_LO.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_MISSES_LO, 0x188, "RO")
+        self.PERF_CACHE_MISSES_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_MISSES_HI")
+        self.PERF_CACHE_MISSES_HI.configure(self, None, "")
+
+        self.PERF_CACHE_MISSES_HI.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_MISSES_HI, 0x18c, "RO")
+        self.PERF_CACHE_FILLS_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_FILLS_LO")
+        self.PERF_CACHE_FILLS_LO.configure(self, None, "")
+
+        self.PERF_CACHE_FILLS_LO.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_FILLS_LO, 0x190, "RO")
+        self.PERF_CACHE_FILLS_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_FILLS_HI")
+        self.PERF_CACHE_FILLS_HI.configure(self, None, "")
+
+        self.PERF_CACHE_FILLS_HI.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_FILLS_HI, 0x194, "RO")
+        self.PERF_CACHE_EVICTIONS_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_EVICTIONS_LO")
+        self.PERF_CACHE_EVICTIONS_LO.configure(self, None, "")
+
+        self.PERF_CACHE_EVICTIONS_LO.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_EVICTIONS_LO, 0x198, "RO")
+        self.PERF_CACHE_EVICTIONS_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_EVICTIONS_HI")
+        self.PERF_CACHE_EVICTIONS_HI.configure(self, None, "")
+
+        self.PERF_CACHE_EVICTIONS_HI.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_EVICTIONS_HI, 0x19c, "RO")
+        self.PERF_CACHE_BYPASSES_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_BYPASSES_LO")
+        self.PERF_CACHE_BYPASSES_LO.configure(self, None, "")
+
+        self.PERF_CACHE_BYPASSES_LO.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_BYPASSES_LO, 0x1a0, "RO")
+        self.PERF_CACHE_BYPASSES_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_BYPASSES_HI")
+        self.PERF_CACHE_BYPASSES_HI.configure(self, None, "")
+
+        self.PERF_CACHE_BYPASSES_HI.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_BYPASSES_HI, 0x1a4, "RO")
+        self.PERF_CACHE_UNCACHED_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_UNCACHED_LO")
+        self.PERF_CACHE_UNCACHED_LO.configure(self, None, "")
+
+        self.PERF_CACHE_UNCACHED_LO.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_UNCACHED_LO, 0x1a8, "RO")
+        self.PERF_CACHE_UNCACHED_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_UNCACHED_HI")
+        self.PERF_CACHE_UNCACHED_HI.configure(self, None, "")
+
+        self.PERF_CACHE_UNCACHED_HI.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_UNCACHED_HI, 0x1ac, "RO")
+        self.PERF_CACHE_BYTES_SAVED_LO = microrec_csr_regs__perf_lo_r("PERF_CACHE_BYTES_SAVED_LO")
+        self.PERF_CACHE_BYTES_SAVED_LO.configure(self, None, "")
+
+        self.PERF_CACHE_BYTES_SAVED_LO.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_BYTES_SAVED_LO, 0x1b0, "RO")
+        self.PERF_CACHE_BYTES_SAVED_HI = microrec_csr_regs__perf_hi_r("PERF_CACHE_BYTES_SAVED_HI")
+        self.PERF_CACHE_BYTES_SAVED_HI.configure(self, None, "")
+
+        self.PERF_CACHE_BYTES_SAVED_HI.build()
+        self.get_default_map().add_reg(self.PERF_CACHE_BYTES_SAVED_HI, 0x1b4, "RO")
