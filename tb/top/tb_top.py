@@ -217,6 +217,28 @@ class TopRandomTest(BenchTest):
         with open(run_dir() / "perf.json", "w") as fh:
             json.dump({"counters": getattr(self, "counters", {})}, fh)
 
+    async def held_error_record(self, queries: int, take: int) -> None:
+        """Send ``queries`` queries, take the first ``take`` results, then hold the output
+        with the next one, an error record, waiting while the lookup and the MLP finish
+        everything: STATUS.busy must stay 1 until it is taken (a query is in flight until
+        answered, contracts s.7; an ERR_BAD_CONFIG record under an illegal configuration
+        bypasses the MLP, so only the pending-results FIFO says so)."""
+        clk, mon, host = cocotb.top.clk, self.env.monitor, self.host
+        mon.hold_from = mon.count + take
+        ConfigDB().set(None, "*", "num_queries", queries)
+        task = cocotb.start_soon(self.traffic(UniformQuerySeq.create("held_seq")))
+        while mon.count < mon.hold_from:
+            await ClockCycles(clk, 8)
+        await ClockCycles(clk, 2000)           # the lookup and the MLP are long done
+        assert int(cocotb.top.m_result_valid.value) and int(cocotb.top.m_result_err.value), \
+            "held_error_record: no error record waiting at the output"
+        st = await host.status()
+        assert st["busy"], f"MISMATCH STATUS.busy 0 with an error record not yet taken: STATUS {st}"
+        mon.hold_from = None
+        await task
+        await host.wait_status("busy", 0, cycles=10_000)
+        self.logger.info("an error record held at the output kept STATUS.busy 1 until taken")
+
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class TopZipfTest(TopRandomTest):
@@ -272,13 +294,23 @@ class TopBackpressureTest(TopRandomTest):
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class TopBadIndexTest(TopRandomTest):
-    """Out-of-range indices end to end: an error record, the other queries exact."""
+    """Out-of-range indices end to end: an error record, the other queries exact; one
+    error record held at the output keeps STATUS.busy 1 until taken."""
 
     expected_errors = ["idx_range"]
 
     def build_phase(self):
         uvm_factory().set_type_override_by_type(UniformQuerySeq, BadIndexSeq)
         super().build_phase()
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        await self.host.load_model(self.cfg)
+        await self.traffic(UniformQuerySeq.create("main_seq"))
+        await self.held_error_record(queries=2, take=1)   # BadIndexSeq: query 1 is the bad one
+        await self.finish()
+        self.drop_objection()
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
@@ -304,7 +336,9 @@ class TopAxiErrorTest(TopRandomTest):
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
 class TopIllegalCsrTest(TopRandomTest):
     """Illegal CSR values: each sets its status, every query still gets exactly one
-    answer (ERR_BAD_CONFIG), and a good configuration afterwards works again."""
+    answer (ERR_BAD_CONFIG), and a good configuration afterwards works again. In each
+    illegal state one record is held at the output: STATUS.busy stays 1 until it is taken
+    (under an illegal MLP configuration the record bypasses the MLP)."""
 
     expected_errors = ["bad_config"]
 
@@ -318,6 +352,7 @@ class TopIllegalCsrTest(TopRandomTest):
         ConfigDB().set(None, "*", "forced_origin", by)
         ConfigDB().set(None, "*", "num_queries", 20)
         await self.traffic(UniformQuerySeq.create(f"seq_{expect_status}"))
+        await self.held_error_record(queries=1, take=0)
         ConfigDB().set(None, "*", "forced_error", None)
         self.logger.info(f"{what}: STATUS.{expect_status} set, 20 queries answered with bad_config")
 

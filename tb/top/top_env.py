@@ -72,11 +72,28 @@ class ResultMonitor(uvm_component):
         self.rnd = py_random(31)
         self.count = 0
         self.cycles = []      # cycle each result was taken (throughput figures)
+        self.hold_from = None  # a count: m_result_ready held low once that many results were taken
+        self.sink = None
+
+    @property
+    def stall_prob(self) -> float:
+        return self._stall_prob
+
+    @stall_prob.setter
+    def stall_prob(self, p: float) -> None:
+        """Takes effect at once, also while the sink runs."""
+        self._stall_prob = p
+        if getattr(self, "sink", None) is not None:
+            self.sink.stall_prob = p
+
+    def holding(self) -> bool:
+        return self.hold_from is not None and self.count >= self.hold_from
 
     async def run_phase(self):
         dut = self.dut
-        sink = StreamSink(dut.clk, dut.m_result_valid, dut.m_result_ready, dut.rst_n, self.stall_prob, self.rnd)
-        await sink.run(self.take)
+        self.sink = StreamSink(dut.clk, dut.m_result_valid, dut.m_result_ready, dut.rst_n, self.stall_prob,
+                               self.rnd, hold=self.holding)
+        await self.sink.run(self.take)
 
     def take(self) -> None:
         """At mid-cycle before the handshake edge; stamped with the cycle it is taken in
