@@ -265,8 +265,11 @@ module emb_row_cache
     end
     assign s_ar_take = s_arvalid && s_arready;
 
+    // in reset the master side is the wire of the disabled cache: en_q and the decision
+    // registers hold random values until the first reset edge (the engine's request is
+    // reset-clean), so nothing of them reaches memory, and a constant sideband stays constant
     always_comb begin
-        if (en_q) begin
+        if (en_q && rst_n) begin
             m_arvalid = d_valid && d_kind != DEC_HIT && !d_blocked;
             m_araddr  = d_addr;
             m_arlen   = d_len;

@@ -460,22 +460,25 @@ module microrec_top
         .bank_we, .bank_sel, .bank_waddr, .bank_wdata
     );
 
-    always_comb begin
+    // The channel mux, one block per direction: in one block every output would seem to
+    // depend on every input, and a hot-row cache's rready follows its rvalid, so
+    // lk_rready -> lk_rvalid would look like a combinational loop (Verilator UNOPTFLAT on
+    // coverage builds) although no bit depends on itself.
+    logic [NUM_CH-1:0] dma_owns;   // channel c carries the DMA's burst
+    always_comb for (int c = 0; c < NUM_CH; c++) dma_owns[c] = dma_busy && dma_ch_q == 8'(c);
+
+    always_comb begin   // AR
         dma_arready = 1'b0;
-        dma_rvalid  = 1'b0;
         for (int c = 0; c < NUM_CH; c++) begin
-            if (dma_busy && dma_ch_q == 8'(c)) begin
+            if (dma_owns[c]) begin
                 m_axi_arvalid[c] = dma_arvalid;
                 m_axi_araddr[c]  = dma_araddr;
                 m_axi_arlen[c]   = dma_arlen;
                 m_axi_arsize[c]  = dma_arsize;
                 m_axi_arburst[c] = dma_arburst;
                 m_axi_arid[c]    = dma_arid;
-                m_axi_rready[c]  = dma_rready || draining;
                 lk_arready[c]    = 1'b0;
-                lk_rvalid[c]     = 1'b0;
                 dma_arready      = m_axi_arready[c];
-                dma_rvalid       = m_axi_rvalid[c];
             end else begin
                 m_axi_arvalid[c] = lk_arvalid[c];
                 m_axi_araddr[c]  = lk_araddr[c];
@@ -483,10 +486,21 @@ module microrec_top
                 m_axi_arsize[c]  = lk_arsize[c];
                 m_axi_arburst[c] = lk_arburst[c];
                 m_axi_arid[c]    = lk_arid[c];
-                m_axi_rready[c]  = lk_rready[c] || draining;
                 lk_arready[c]    = m_axi_arready[c];
-                lk_rvalid[c]     = m_axi_rvalid[c];
             end
+        end
+    end
+
+    always_comb begin   // R ready (a drain takes every beat)
+        for (int c = 0; c < NUM_CH; c++)
+            m_axi_rready[c] = (dma_owns[c] ? dma_rready : lk_rready[c]) || draining;
+    end
+
+    always_comb begin   // R valid
+        dma_rvalid = 1'b0;
+        for (int c = 0; c < NUM_CH; c++) begin
+            lk_rvalid[c] = !dma_owns[c] && m_axi_rvalid[c];
+            if (dma_owns[c]) dma_rvalid = m_axi_rvalid[c];
         end
     end
 
