@@ -85,7 +85,7 @@ class CachePrediction:
         (past the end of a bag) read nothing."""
         nsub = max([1] + [len(b) for b in bags])
         for j in range(nsub):
-            for p, d in enumerate(layout.descs):
+            for d in layout.descs:
                 bag = bags[d.lt_a]
                 if not d.onchip and j < len(bag):
                     self.read(d.channel, d, int(bag[j]))
