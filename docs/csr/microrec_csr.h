@@ -20,7 +20,7 @@ extern "C" {
 #define MICROREC_CSR_REGS__VERSION__VERSION_bm 0xffffffff
 #define MICROREC_CSR_REGS__VERSION__VERSION_bp 0
 #define MICROREC_CSR_REGS__VERSION__VERSION_bw 32
-#define MICROREC_CSR_REGS__VERSION__VERSION_reset 0x10002
+#define MICROREC_CSR_REGS__VERSION__VERSION_reset 0x10003
 
 // reg - microrec_csr_regs::CTRL
 #define MICROREC_CSR_REGS__CTRL__COMMIT_bm 0x1
@@ -71,9 +71,9 @@ extern "C" {
 #define MICROREC_CSR_REGS__STATUS__CACHE_ON_bw 1
 
 // reg - microrec_csr_regs::CFG_ERR
-#define MICROREC_CSR_REGS__CFG_ERR__CODE_bm 0xf
+#define MICROREC_CSR_REGS__CFG_ERR__CODE_bm 0xff
 #define MICROREC_CSR_REGS__CFG_ERR__CODE_bp 0
-#define MICROREC_CSR_REGS__CFG_ERR__CODE_bw 4
+#define MICROREC_CSR_REGS__CFG_ERR__CODE_bw 8
 #define MICROREC_CSR_REGS__CFG_ERR__TABLE_ID_bm 0xff00
 #define MICROREC_CSR_REGS__CFG_ERR__TABLE_ID_bp 8
 #define MICROREC_CSR_REGS__CFG_ERR__TABLE_ID_bw 8
@@ -384,6 +384,28 @@ extern "C" {
 #define MICROREC_CSR_REGS__CACHE_CTRL__FLUSH_bw 1
 #define MICROREC_CSR_REGS__CACHE_CTRL__FLUSH_reset 0x0
 
+// reg - microrec_csr_regs::cfg16_r_desc_1a947cce
+#define MICROREC_CSR_REGS__CFG16_R_DESC_1A947CCE__VALUE_bm 0xffff
+#define MICROREC_CSR_REGS__CFG16_R_DESC_1A947CCE__VALUE_bp 0
+#define MICROREC_CSR_REGS__CFG16_R_DESC_1A947CCE__VALUE_bw 16
+#define MICROREC_CSR_REGS__CFG16_R_DESC_1A947CCE__VALUE_reset 0x0
+
+// reg - microrec_csr_regs::cfg16_r_desc_c75bc291
+#define MICROREC_CSR_REGS__CFG16_R_DESC_C75BC291__VALUE_bm 0xffff
+#define MICROREC_CSR_REGS__CFG16_R_DESC_C75BC291__VALUE_bp 0
+#define MICROREC_CSR_REGS__CFG16_R_DESC_C75BC291__VALUE_bw 16
+#define MICROREC_CSR_REGS__CFG16_R_DESC_C75BC291__VALUE_reset 0x0
+
+// reg - microrec_csr_regs::TOPK_CTRL
+#define MICROREC_CSR_REGS__TOPK_CTRL__ENABLE_bm 0x1
+#define MICROREC_CSR_REGS__TOPK_CTRL__ENABLE_bp 0
+#define MICROREC_CSR_REGS__TOPK_CTRL__ENABLE_bw 1
+#define MICROREC_CSR_REGS__TOPK_CTRL__ENABLE_reset 0x0
+#define MICROREC_CSR_REGS__TOPK_CTRL__K_bm 0xffff0000
+#define MICROREC_CSR_REGS__TOPK_CTRL__K_bp 16
+#define MICROREC_CSR_REGS__TOPK_CTRL__K_bw 16
+#define MICROREC_CSR_REGS__TOPK_CTRL__K_reset 0x0
+
 // reg - microrec_csr_regs::perf_lo_r
 #define MICROREC_CSR_REGS__PERF_LO_R__VALUE_bm 0xffffffff
 #define MICROREC_CSR_REGS__PERF_LO_R__VALUE_bp 0
@@ -446,7 +468,10 @@ typedef struct __attribute__ ((__packed__)) {
     uint32_t TBL_POOL;
     uint32_t TBL_WRITE;
     uint32_t CACHE_CTRL;
-    uint8_t RESERVED_c8_ff[0x38];
+    uint32_t MLP_WBASE;
+    uint32_t MLP_BBASE;
+    uint32_t TOPK_CTRL;
+    uint8_t RESERVED_d4_ff[0x2c];
     uint32_t PERF_CYCLES_LO;
     uint32_t PERF_CYCLES_HI;
     uint32_t PERF_QUERIES_LO;

@@ -93,11 +93,16 @@ module microrec_csr #(
     output logic              cache_enable,
     output logic              cache_policy,
     output logic              cache_flush,
+    // two resident models and the top-k (contracts s.10.6)
+    output logic [15:0]       mlp_wbase,
+    output logic [15:0]       mlp_bbase,
+    output logic              topk_enable,
+    output logic [15:0]       topk_k,
 
     // status
     input  logic              cfg_ready,
     input  logic              cfg_bad,
-    input  logic [3:0]        cfg_err_code,
+    input  logic [7:0]        cfg_err_code,
     input  logic [7:0]        cfg_err_table,
     input  logic              busy,
     input  logic              dma_busy,
@@ -206,6 +211,11 @@ module microrec_csr #(
     assign cache_enable   = hwif_out.CACHE_CTRL.enable.value;
     assign cache_policy   = hwif_out.CACHE_CTRL.policy.value;
     assign cache_flush    = hwif_out.CACHE_CTRL.flush.value;
+
+    assign mlp_wbase      = hwif_out.MLP_WBASE.value.value;
+    assign mlp_bbase      = hwif_out.MLP_BBASE.value.value;
+    assign topk_enable    = hwif_out.TOPK_CTRL.enable.value;
+    assign topk_k         = hwif_out.TOPK_CTRL.k.value;
 
     // ------------------------------------------------------- error record
     logic        err_sticky_q;

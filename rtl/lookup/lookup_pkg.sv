@@ -29,7 +29,8 @@ package lookup_pkg;
         ERR_TIMEOUT    = 4'd4,   // a read never came back (watchdog)
         ERR_BAD_CONFIG = 4'd5,   // the committed descriptors are illegal
         ERR_BAG_LEN    = 4'd6,   // a bag longer than its table's bag_max (contracts 9.6)
-        ERR_PACKET     = 4'd7    // a malformed query packet (contracts 9.7)
+        ERR_PACKET     = 4'd7,   // a malformed query packet (contracts 9.7)
+        ERR_TOPK       = 4'd8    // an illegal top-k request (top level, contracts 10.6; err_table = the unit's code)
     } err_code_e;
 
     // Why a descriptor was rejected at commit (status register detail).
@@ -52,5 +53,11 @@ package lookup_pkg;
         CFG_BAD_DLRM      = 4'd14, // an illegal DLRM back-half configuration (top level, s.7.2)
         CFG_BAD_CACHE     = 4'd15  // CACHE_CTRL.enable on a build without hot-row caches (top level, s.11.11)
     } cfg_err_e;
+
+    // Top-level reasons past the 4-bit cfg_err_e (CFG_ERR.code is 8 bits wide, contracts s.10.6).
+    typedef enum logic [7:0] {
+        CFG_BAD_MLP_BASE = 8'd16,  // a model past WDEPTH / BDEPTH at MLP_WBASE / MLP_BBASE
+        CFG_BAD_TOPK     = 8'd17   // TOPK_CTRL.enable on a build without the top-k unit
+    } cfg_err_top_e;
 
 endpackage

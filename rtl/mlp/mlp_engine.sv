@@ -76,9 +76,12 @@ module mlp_engine #(
     input  logic [MAX_LAYERS-1:0]       cfg_sparse,     // layer l 2:4 (rejected: not in this build)
     input  logic [3:0]                  cfg_input_shift,// layer-0 int8 conversion shift q
     input  logic                        cfg_zero_skip,  // skip zero activations
+    input  logic [15:0]                 cfg_wbase_off,  // the model's weights start here (s.10.6; 0: s.6)
+    input  logic [15:0]                 cfg_bbase_off,  // the model's biases start here
     output logic                        cfg_err,        // shapes exceed the build maxima, or cfg_err_quant
     output logic                        cfg_err_quant,  // an illegal precision / 2:4 combination
     output logic [7:0]                  cfg_err_qlayer, // its first layer
+    output logic [1:0]                  cfg_err_base,   // past WDEPTH (bit 0) / BDEPTH (bit 1) at its offset
     output logic                        idle,           // nothing in flight
     // ---- weight / bias bank write port (the DMA drives it) ---------------
     input  logic                        w_we,
@@ -134,9 +137,10 @@ module mlp_engine #(
     ) u_cfg (
         .clk(clk), .cfg_num_layers(cfg_num_layers), .cfg_in_dim(cfg_in_dim),
         .cfg_out_dims(cfg_out_dims), .cfg_int8(cfg_int8), .cfg_sparse(cfg_sparse),
-        .cfg_input_shift(cfg_input_shift), .fan_in(l_in), .fan_out(l_out), .beats(l_beats),
+        .cfg_input_shift(cfg_input_shift), .cfg_woff(cfg_wbase_off), .cfg_boff(cfg_bbase_off), .fan_in(l_in), .fan_out(l_out), .beats(l_beats),
         .rounds(l_rounds), .wbase(l_wbase), .bbase(l_bbase), .feat_beats(feat_beats),
-        .err(err), .err_quant(cfg_err_quant), .err_qlayer(cfg_err_qlayer)
+        .err(err), .err_quant(cfg_err_quant), .err_qlayer(cfg_err_qlayer),
+        .err_base(cfg_err_base)
     );
     assign cfg_err = err;
 

@@ -22,6 +22,10 @@
 // VEC_OUT = 1 (mlp_engine's vector-output build, contracts s.6/s.9.3): the
 // last layer may have any size; its ceil(fan_out / VEC_LANES) output beats
 // must fit the OUT_BEATS-beat output FIFO.
+// Base offsets (contracts s.6, s.10.6): every layer's weights start cfg_woff words and
+// its biases cfg_boff words further up (two models side by side in one image); a model
+// that fits alone but runs past WDEPTH / BDEPTH with its offset is an error (err, and
+// err_base: bit 0 weights, bit 1 biases). Offset 0 is the layout above, unchanged.
 // Outputs are registered: they follow a configuration change one cycle later.
 module mlp_layer_cfg #(
     parameter int P          = 8,
@@ -46,6 +50,8 @@ module mlp_layer_cfg #(
     input  logic [MAX_LAYERS-1:0]       cfg_int8,        // layer l runs int8
     input  logic [MAX_LAYERS-1:0]       cfg_sparse,      // layer l 2:4 (not in this build)
     input  logic [3:0]                  cfg_input_shift, // int16 features -> int8 (layer 0 int8)
+    input  logic [15:0]                 cfg_woff,        // weight-word offset of the model
+    input  logic [15:0]                 cfg_boff,        // bias-word offset of the model
     output logic [DIM_W-1:0]            fan_in  [MAX_LAYERS],
     output logic [DIM_W-1:0]            fan_out [MAX_LAYERS],
     output logic [DIM_W-1:0]            beats   [MAX_LAYERS],
@@ -55,7 +61,8 @@ module mlp_layer_cfg #(
     output logic [DIM_W-1:0]            feat_beats,
     output logic                        err,
     output logic                        err_quant,
-    output logic [7:0]                  err_qlayer
+    output logic [7:0]                  err_qlayer,
+    output logic [1:0]                  err_base         // fits alone, not at its offset: {biases, weights}
 );
     logic [DIM_W-1:0] c_in     [MAX_LAYERS];
     logic [DIM_W-1:0] c_out    [MAX_LAYERS];
@@ -64,13 +71,14 @@ module mlp_layer_cfg #(
     logic [WA_W-1:0]  c_wbase  [MAX_LAYERS];
     logic [BA_W-1:0]  c_bbase  [MAX_LAYERS];
     logic             c_err, c_qerr;
+    logic [1:0]       c_berr;
     logic [7:0]       c_qlayer;
 
     always_comb begin
         int nl, wsum, bsum;
         nl   = int'(cfg_num_layers);
-        wsum = 0;
-        bsum = 0;
+        wsum = int'(cfg_woff);
+        bsum = int'(cfg_boff);
         c_err = (nl == 0) || (nl > MAX_LAYERS) || (cfg_in_dim == '0)
                 || (int'(cfg_in_dim) > MAX_DIM);
         c_qerr   = 1'b0;
@@ -100,6 +108,10 @@ module mlp_layer_cfg #(
                 end
             end
         end
+        // the model's own words from 0: too many is a shape error; fitting only without
+        // the offset is a base error
+        c_berr = {bsum > BDEPTH && bsum - int'(cfg_boff) <= BDEPTH,
+                  wsum > WDEPTH && wsum - int'(cfg_woff) <= WDEPTH};
         if (wsum > WDEPTH || bsum > BDEPTH) c_err = 1'b1;
     end
 
@@ -114,5 +126,6 @@ module mlp_layer_cfg #(
         err        <= c_err || c_qerr;
         err_quant  <= c_qerr;
         err_qlayer <= c_qlayer;
+        err_base   <= c_berr;
     end
 endmodule

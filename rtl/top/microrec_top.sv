@@ -25,6 +25,12 @@
 // lookup), CTRL.dma_start, CACHE_CTRL.flush and a soft reset (the datapath
 // reset); their counters are PERF_CACHE_*. CACHE_CTRL.enable on a CACHE = 0
 // build is an illegal configuration (CFG_ERR 15).
+//
+// RecPipe (contracts s.10.6): MLP_WBASE / MLP_BBASE place the MLP model anywhere in
+// the weight / bias memories (two models side by side; every build). With TOPK = 1
+// and TOPK_CTRL.enable, every MLP result is a top-k candidate (rtl/topk/
+// topk_result_path.sv) and the unit's answer beats leave on m_result instead. With
+// TOPK = 0 nothing of it is built and the top is cycle for cycle as before.
 module microrec_top
     import lookup_pkg::*;
 #(
@@ -72,6 +78,10 @@ module microrec_top
     parameter int CACHE_LINES      = 64,
     parameter int CACHE_WAYS       = 4,
     parameter int CACHE_LINE_BEATS = 1,
+    // top-k after the MLP (contracts s.10.2, s.10.6)
+    parameter bit TOPK             = 1'b0,   // 0: none built (every existing build, cycle for cycle)
+    parameter int TOPK_K_MAX       = 256,
+    parameter int TOPK_N_MAX       = 4096,
     localparam int CSR_AW    = microrec_csr_regs_pkg::MICROREC_CSR_REGS_MIN_ADDR_WIDTH,
     localparam int PID_W     = $clog2(P_MAX),
     localparam int BSEL_W    = (NUM_BANKS > 1) ? $clog2(NUM_BANKS) : 1,
@@ -172,7 +182,6 @@ module microrec_top
     logic [3:0]        lk_cfg_err_code;
     logic [PID_W-1:0]  lk_cfg_err_table;
     logic              busy, dma_busy, dma_err, mlp_cfg_bad;
-    logic              err_valid;
     logic [23*64-1:0]  perf;
     logic [1:0]        dlrm_ctrl;
     logic [7:0]        dlrm_n, dlrm_d, dlrm_num_dense;
@@ -186,6 +195,15 @@ module microrec_top
     logic [7:0]        dlrm_bad_why;
     logic              cache_enable, cache_policy, cache_flush_csr, cache_flush, cache_on;
     logic              cache_bad;     // CACHE_CTRL.enable on a build without caches (CFG_ERR 15)
+    logic [15:0]       mlp_wbase, mlp_bbase, topk_k;
+    logic              topk_enable;
+    logic              base_bad;      // the model runs past WDEPTH / BDEPTH at its offsets (CFG_ERR 16)
+    logic [7:0]        base_bad_why;
+    logic              topk_bad;      // TOPK_CTRL.enable on a build without the unit (CFG_ERR 17)
+    logic              e_valid;       // an error record for the CSR capture (ERR / ERR_QID)
+    logic [3:0]        e_code;
+    logic [7:0]        e_table, e_engine;
+    logic [31:0]       e_qid;
 
     microrec_csr u_csr (
         .clk, .rst_n,
@@ -202,15 +220,18 @@ module microrec_top
         .dlrm_ctrl, .dlrm_n, .dlrm_d, .dlrm_flen, .dlrm_num_dense, .bot_num_layers, .bot_in_dim,
         .bot_out_dims, .bot_shift, .multihot_en, .tbl_idx, .tbl_pool, .tbl_we,
         .cache_enable, .cache_policy, .cache_flush(cache_flush_csr),
+        .mlp_wbase, .mlp_bbase, .topk_enable, .topk_k,
         .cfg_ready(lk_cfg_ready),
-        .cfg_bad(lk_cfg_bad || slot_bad || dma_bad || quant_bad || dlrm_bad || cache_bad),
-        .cfg_err_code(slot_bad ? CFG_BAD_SLOT : dma_bad ? CFG_DMA_FAILED : quant_bad ? CFG_BAD_QUANT
-                      : dlrm_bad ? CFG_BAD_DLRM : cache_bad ? CFG_BAD_CACHE : lk_cfg_err_code),
+        .cfg_bad(lk_cfg_bad || slot_bad || dma_bad || quant_bad || dlrm_bad || cache_bad || base_bad || topk_bad),
+        .cfg_err_code(slot_bad ? 8'(CFG_BAD_SLOT) : dma_bad ? 8'(CFG_DMA_FAILED) : quant_bad ? 8'(CFG_BAD_QUANT)
+                      : dlrm_bad ? 8'(CFG_BAD_DLRM) : cache_bad ? 8'(CFG_BAD_CACHE) : base_bad ? CFG_BAD_MLP_BASE
+                      : topk_bad ? CFG_BAD_TOPK : 8'(lk_cfg_err_code)),
         .cfg_err_table((slot_bad || dma_bad) ? slot_bad_idx : quant_bad ? quant_layer
-                       : dlrm_bad ? dlrm_bad_why : cache_bad ? 8'd1 : 8'(lk_cfg_err_table)),
+                       : dlrm_bad ? dlrm_bad_why : cache_bad ? 8'd1 : base_bad ? base_bad_why
+                       : topk_bad ? 8'd1 : 8'(lk_cfg_err_table)),
         .busy, .dma_busy, .dma_err, .mlp_cfg_err(mlp_cfg_bad), .cache_on,
-        .err_valid, .err_code(m_result_err), .err_table(m_result_err_table),
-        .err_engine(m_result_err_engine), .err_qid(m_result_id),
+        .err_valid(e_valid), .err_code(e_code), .err_table(e_table),
+        .err_engine(e_engine), .err_qid(e_qid),
         .perf
     );
 
@@ -547,8 +568,20 @@ module microrec_top
         end
     end
     assign mlp_cfg_bad = shape_bad || mlp_engine_err || quant_bad;
+    // the model at MLP_WBASE / MLP_BBASE (contracts s.10.6): past the memories is CFG_ERR 16,
+    // table_id 1 weights, 2 biases (the engine's cfg_err closes its input meanwhile)
+    logic [1:0]  eng_base_bad;
+    logic [15:0] mlp_wbase_eff;
+`ifdef INJECT_BUGS
+    // injected bug (+TOP_BUG_MLP_WBASE_IGNORED): weights read without MLP_WBASE
+    assign mlp_wbase_eff = $test$plusargs("TOP_BUG_MLP_WBASE_IGNORED") ? 16'd0 : mlp_wbase;
+`else
+    assign mlp_wbase_eff = mlp_wbase;
+`endif
+    assign base_bad     = eng_base_bad != 2'b00;
+    assign base_bad_why = eng_base_bad[0] ? 8'd1 : 8'd2;
     logic  cfg_bypass;   // no query can be answered correctly: answer each with ERR_BAD_CONFIG
-    assign cfg_bypass  = mlp_cfg_bad || slot_bad || dma_bad || dlrm_bad || cache_bad;
+    assign cfg_bypass  = mlp_cfg_bad || slot_bad || dma_bad || dlrm_bad || cache_bad || topk_bad;
 
     // ---------------------------------------------------------------------
     // feature serializer: a whole vector in, FEAT_LANES elements a beat out;
@@ -634,8 +667,9 @@ module microrec_top
         .cfg_num_layers(NL_W'(mlp_num_layers)), .cfg_in_dim(DIM_W'(mlp_in_dim)),
         .cfg_out_dims, .cfg_shift, .cfg_int8(mlp_int8[MAX_LAYERS-1:0]),
         .cfg_sparse(mlp_sparse24[MAX_LAYERS-1:0]), .cfg_input_shift(mlp_input_shift),
-        .cfg_zero_skip(mlp_zero_skip), .cfg_err(mlp_engine_err), .cfg_err_quant(eng_quant_bad),
-        .cfg_err_qlayer(eng_quant_layer), .idle(mlp_idle),
+        .cfg_zero_skip(mlp_zero_skip), .cfg_wbase_off(mlp_wbase_eff), .cfg_bbase_off(mlp_bbase),
+        .cfg_err(mlp_engine_err), .cfg_err_quant(eng_quant_bad),
+        .cfg_err_qlayer(eng_quant_layer), .cfg_err_base(eng_base_bad), .idle(mlp_idle),
         .w_we(w_we && !dma_bot), .w_bias, .w_pe, .w_addr(WA_W'(w_addr)), .w_data,
         .feat_valid(mlp_feat_valid), .feat_ready(mlp_feat_ready),
         .feat_data(mlp_feat_data),
@@ -738,6 +772,7 @@ module microrec_top
         logic [BVL*16-1:0]    bot_out_vec;
         logic [31:0]          bot_out_logit;
         logic                 bot_err_quant;
+        logic [1:0]           bot_err_base;   // offsets 0: never set
         logic [7:0]           bot_err_qlayer;
         logic [CNT_W-1:0]     bp_cycles, bp_idle, bp_out_stall;
         logic [BMAX_LAYERS*CNT_W-1:0] bp_busy, bp_macs, bp_stall_dst, bp_stall_arr, bp_sat, bp_relu0;
@@ -763,7 +798,9 @@ module microrec_top
             .cfg_num_layers(BNL_W'(bot_num_layers)), .cfg_in_dim(BDIM_W'(bot_in_dim)),
             .cfg_out_dims(bcfg_out_dims), .cfg_shift({BMAX_LAYERS{bot_shift}}),
             .cfg_int8('0), .cfg_sparse('0), .cfg_input_shift(4'd0), .cfg_zero_skip(1'b0),
+            .cfg_wbase_off(16'd0), .cfg_bbase_off(16'd0),
             .cfg_err(bot_err), .cfg_err_quant(bot_err_quant), .cfg_err_qlayer(bot_err_qlayer),
+            .cfg_err_base(bot_err_base),
             .idle(bot_idle),
             .w_we(w_we && dma_bot), .w_bias, .w_pe(BPE_W'(w_pe)), .w_addr(BWA_W_E'(w_addr)),
             .w_data(w_data[BU*16-1:0]),
@@ -820,7 +857,7 @@ module microrec_top
         end
 
         logic unused_dlrm;
-        assign unused_dlrm = ^{bot_out_logit, bot_out_last, bot_err_quant, bot_err_qlayer, bp_cycles, bp_idle,
+        assign unused_dlrm = ^{bot_out_logit, bot_out_last, bot_err_quant, bot_err_base, bot_err_qlayer, bp_cycles, bp_idle,
                                bp_out_stall, bp_busy, bp_macs, bp_stall_dst, bp_stall_arr, bp_sat, bp_relu0,
                                ia_m_last, bot_out_vec};
     end else begin : g_no_dlrm
@@ -840,15 +877,51 @@ module microrec_top
     // ---------------------------------------------------------------------
     // results in query order
     // ---------------------------------------------------------------------
-    assign m_result_valid      = !pend_empty && (pend_head.bypass || mlp_out_valid);
-    assign mlp_out_ready       = !pend_empty && !pend_head.bypass && m_result_ready;
-    assign pend_pop            = m_result_valid && m_result_ready;
-    assign m_result_id         = pend_head.qid;
-    assign m_result_err        = pend_head.err;
-    assign m_result_err_table  = pend_head.err_table;
-    assign m_result_err_engine = pend_head.err_engine;
-    assign m_result_logit      = (pend_head.err != ERR_NONE) ? 32'd0 : mlp_out_logit;
-    assign err_valid           = pend_pop && pend_head.err != ERR_NONE;
+    // r_*: one result per query, in query order (the pending FIFO's head)
+    logic        r_valid, r_ready;
+    logic [31:0] r_logit;
+    logic        topk_busy;    // an answer of the top-k waits to leave
+    assign r_valid       = !pend_empty && (pend_head.bypass || mlp_out_valid);
+    assign mlp_out_ready = !pend_empty && !pend_head.bypass && r_ready;
+    assign pend_pop      = r_valid && r_ready;
+    assign r_logit       = (pend_head.err != ERR_NONE) ? 32'd0 : mlp_out_logit;
+
+    if (TOPK) begin : g_topk
+        // contracts s.10.6: queries the top answers ERR_BAD_CONFIG (an illegal
+        // configuration, the lookup's included) bypass the top-k, as today
+        logic cand_taken;
+        topk_result_path #(.K_MAX(TOPK_K_MAX), .N_MAX(TOPK_N_MAX)) u_topk_path (
+            .clk, .rst_n(dp_rst_n), .cfg_k(topk_k),
+            .r_valid, .r_ready,
+            .r_pass(!topk_enable || pend_head.bypass || pend_head.err == ERR_BAD_CONFIG),
+            .r_id(pend_head.qid), .r_logit, .r_err(pend_head.err), .r_err_table(pend_head.err_table),
+            .r_err_engine(pend_head.err_engine),
+            .m_valid(m_result_valid), .m_ready(m_result_ready), .m_id(m_result_id),
+            .m_logit(m_result_logit), .m_err(m_result_err), .m_err_table(m_result_err_table),
+            .m_err_engine(m_result_err_engine),
+            .e_valid, .e_code, .e_table, .e_engine, .e_qid, .busy(topk_busy), .cand_taken
+        );
+        assign topk_bad = 1'b0;
+        logic unused_cand;
+        assign unused_cand = cand_taken;
+    end else begin : g_no_topk
+        assign topk_bad            = topk_enable;   // enabled on a build without the unit
+        assign topk_busy           = 1'b0;
+        assign r_ready             = m_result_ready;
+        assign m_result_valid      = r_valid;
+        assign m_result_id         = pend_head.qid;
+        assign m_result_err        = pend_head.err;
+        assign m_result_err_table  = pend_head.err_table;
+        assign m_result_err_engine = pend_head.err_engine;
+        assign m_result_logit      = r_logit;
+        assign e_valid             = pend_pop && pend_head.err != ERR_NONE;
+        assign e_code              = pend_head.err;
+        assign e_table             = pend_head.err_table;
+        assign e_engine            = pend_head.err_engine;
+        assign e_qid               = pend_head.qid;
+        logic unused_no_topk;
+        assign unused_no_topk = ^{topk_k};
+    end
 
     // assertions hold from the first reset on: simulation starts from random state
     // (Verilator --x-initial unique), with no meaning before reset; the initial value
@@ -880,7 +953,7 @@ module microrec_top
         else $error("microrec_top: the DMA and the lookup engines share a channel");
 
     assign busy = lk_busy || feat_valid || holding || !pend_empty || !mlp_idle || dma_busy || draining ||
-                  dlrm_busy;
+                  dlrm_busy || topk_busy;
 
     // ---------------------------------------------------------------------
     // performance counters (order: docs/csr map PERF0..15)
@@ -909,7 +982,7 @@ module microrec_top
             // a query is a s_query handshake, or a packet's last beat (multi-hot)
             cnt_queries   <= cnt_queries + 64'(s_query_valid && s_query_ready)
                                          + 64'(s_pkt_tvalid && s_pkt_tready && s_pkt_tlast);
-            cnt_results   <= cnt_results + 64'(pend_pop);
+            cnt_results   <= cnt_results + 64'(m_result_valid && m_result_ready);   // answer beats (s.10.6)
 `ifdef INJECT_BUGS
             // injected bug (+TOP_BUG_OUT_STALL): counts every cycle with a result offered, taken or not
             if ($test$plusargs("TOP_BUG_OUT_STALL")) cnt_out_stall <= cnt_out_stall + 64'(m_result_valid);

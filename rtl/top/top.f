@@ -5,3 +5,5 @@
 ../mlp/dot_interaction.sv
 config_dma.sv
 microrec_top.sv
+../topk/topk_unit.sv
+../topk/topk_result_path.sv

@@ -45,6 +45,10 @@ module microrec_tb_top
     parameter int CACHE_LINES      = 64,
     parameter int CACHE_WAYS       = 4,
     parameter int CACHE_LINE_BEATS = 1,
+    // top-k after the MLP (microrec_top: contracts s.10.6); TOPK = 0 builds none
+    parameter bit TOPK             = 1'b0,
+    parameter int TOPK_K_MAX       = 256,
+    parameter int TOPK_N_MAX       = 4096,
     localparam int CSR_AW    = microrec_csr_regs_pkg::MICROREC_CSR_REGS_MIN_ADDR_WIDTH
 ) (
     input  logic                     clk,
@@ -112,7 +116,8 @@ module microrec_tb_top
         .MAX_DIM(MAX_DIM), .WDEPTH(WDEPTH), .BDEPTH(BDEPTH), .FEAT_LANES(FEAT_LANES),
         .DLRM(DLRM), .DENSE_MAX(DENSE_MAX), .MH(MH), .PKT_W(PKT_W), .L_MAX(L_MAX), .BP(BP), .BU(BU), .BMAX_LAYERS(BMAX_LAYERS),
         .BMAX_DIM(BMAX_DIM), .BWDEPTH(BWDEPTH), .BBDEPTH(BBDEPTH), .DOT_LANES(DOT_LANES),
-        .CACHE(CACHE), .CACHE_LINES(CACHE_LINES), .CACHE_WAYS(CACHE_WAYS), .CACHE_LINE_BEATS(CACHE_LINE_BEATS)
+        .CACHE(CACHE), .CACHE_LINES(CACHE_LINES), .CACHE_WAYS(CACHE_WAYS), .CACHE_LINE_BEATS(CACHE_LINE_BEATS),
+        .TOPK(TOPK), .TOPK_K_MAX(TOPK_K_MAX), .TOPK_N_MAX(TOPK_N_MAX)
     ) u_dut (
         .clk, .rst_n(core_rst_n),
         .s_axil_awvalid, .s_axil_awready, .s_axil_awaddr, .s_axil_awprot,

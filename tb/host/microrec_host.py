@@ -58,6 +58,9 @@ class TopBuild:
     cache_lines: int = 64
     cache_ways: int = 4
     cache_line_beats: int = 1
+    topk: int = 0               # 1: the top-k unit after the MLP (contracts s.10.6)
+    topk_k_max: int = 256
+    topk_n_max: int = 4096
 
     def __post_init__(self):
         # read back from a bench spec (JSON): the parts arrive as dicts
@@ -87,6 +90,11 @@ class TopBuild:
         return f"_c{self.cache_lines}w{self.cache_ways}b{self.cache_line_beats}" if self.cache else ""
 
     @property
+    def topk_tag(self) -> str:
+        """Build-directory suffix of a TOPK build ('' otherwise)."""
+        return f"_tk{self.topk_k_max}n{self.topk_n_max}" if self.topk else ""
+
+    @property
     def bottom(self) -> EngineBuild | None:
         """The bottom engine as an EngineBuild (its bank layout is the top engine's rule)."""
         d = self.dlrm
@@ -109,6 +117,8 @@ class TopBuild:
                       "BBDEPTH": b.BDEPTH})
             if self.dlrm.dot_lanes != 4:   # builds at the RTL default keep their parameter set
                 p["DOT_LANES"] = self.dlrm.dot_lanes
+        if self.topk:               # a TOPK = 0 build keeps exactly the parameters it always had
+            p.update({"TOPK": 1, "TOPK_K_MAX": self.topk_k_max, "TOPK_N_MAX": self.topk_n_max})
         return p
 
 

@@ -96,7 +96,7 @@ class MlpDriver(uvm_driver):
     async def run_phase(self):
         dut = self.dut
         for s in ("feat_valid", "w_we", "perf_clear", "cfg_int8", "cfg_sparse", "cfg_input_shift",
-                  "cfg_zero_skip"):
+                  "cfg_zero_skip", "cfg_wbase_off", "cfg_bbase_off"):
             getattr(dut, s).value = 0
         await ConfigDB().get(self, "", "reset_done").wait()
         await FallingEdge(dut.clk)

@@ -33,6 +33,9 @@ DLRM_TOP = TopBuild(TINY_TOP.lookup, TINY_TOP.mlp, DlrmBuild(dense_max=16, bmax_
 # beat, so dlrm_tiny's 7-word header and its bags span several beats
 DLRM_MH_TOP = TopBuild(dataclasses.replace(TINY_TOP.lookup, mh=1, pkt_w=4), TINY_TOP.mlp, DLRM_TOP.dlrm)
 
+# TINY_TOP with the top-k unit after the MLP (contracts s.10.6), small maxima for speed
+TOPK_TOP = TopBuild(TINY_TOP.lookup, TINY_TOP.mlp, topk=1, topk_k_max=16, topk_n_max=64)
+
 # DLRM configs the top runs one-hot: the lookup is one-hot (one index per table, pooled =
 # the row), so dlrm_tiny's tables become bags of one, sum pooling; layout without products
 DLRM_CONFIGS = {"dlrm_tiny_dot": "dot", "dlrm_tiny_concat": "concat"}
@@ -121,7 +124,7 @@ class TopKnobs:
 def make_dut(build: TopBuild, defines: dict) -> Dut:
     files = read_filelist(RTL_DIR / "top" / "top.f") + read_filelist(TB_DIR / "hdl" / "top_harness.f")
     dlrm = f"_dlrm{build.bottom.P}" if build.dlrm is not None else ""
-    return Dut(name=f"microrec_tb_top_p{build.mlp.P}u{build.mlp.U}{dlrm}{build.cache_tag}{defines_tag(defines)}",
+    return Dut(name=f"microrec_tb_top_p{build.mlp.P}u{build.mlp.U}{dlrm}{build.cache_tag}{build.topk_tag}{defines_tag(defines)}",
                toplevel="microrec_tb_top",
                sources=tuple(files.sources), includes=tuple(files.includes),
                parameters=build.sv_parameters(), defines=defines, ports_only=True)

@@ -275,6 +275,9 @@ module microrec_csr_regs (
         logic TBL_POOL;
         logic TBL_WRITE;
         logic CACHE_CTRL;
+        logic MLP_WBASE;
+        logic MLP_BBASE;
+        logic TOPK_CTRL;
         logic PERF_CYCLES_LO;
         logic PERF_CYCLES_HI;
         logic PERF_QUERIES_LO;
@@ -485,6 +488,15 @@ module microrec_csr_regs (
         decoded_reg_strb.CACHE_CTRL = cpuif_req_masked & (cpuif_addr == 9'hc4);
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'hc4);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'hc4);
+        decoded_reg_strb.MLP_WBASE = cpuif_req_masked & (cpuif_addr == 9'hc8);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'hc8);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'hc8);
+        decoded_reg_strb.MLP_BBASE = cpuif_req_masked & (cpuif_addr == 9'hcc);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'hcc);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'hcc);
+        decoded_reg_strb.TOPK_CTRL = cpuif_req_masked & (cpuif_addr == 9'hd0);
+        is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'hd0);
+        is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'hd0);
         decoded_reg_strb.PERF_CYCLES_LO = cpuif_req_masked & (cpuif_addr == 9'h100) & !cpuif_req_is_wr;
         is_valid_addr |= cpuif_req_masked & (cpuif_addr == 9'h100);
         is_valid_rw |= cpuif_req_masked & (cpuif_addr == 9'h100) & !cpuif_req_is_wr;
@@ -949,6 +961,28 @@ module microrec_csr_regs (
                 logic load_next;
             } flush;
         } CACHE_CTRL;
+        struct {
+            struct {
+                logic [15:0] next;
+                logic load_next;
+            } value;
+        } MLP_WBASE;
+        struct {
+            struct {
+                logic [15:0] next;
+                logic load_next;
+            } value;
+        } MLP_BBASE;
+        struct {
+            struct {
+                logic next;
+                logic load_next;
+            } enable;
+            struct {
+                logic [15:0] next;
+                logic load_next;
+            } k;
+        } TOPK_CTRL;
     } field_combo_t;
     field_combo_t field_combo;
 
@@ -1209,6 +1243,24 @@ module microrec_csr_regs (
                 logic value;
             } flush;
         } CACHE_CTRL;
+        struct {
+            struct {
+                logic [15:0] value;
+            } value;
+        } MLP_WBASE;
+        struct {
+            struct {
+                logic [15:0] value;
+            } value;
+        } MLP_BBASE;
+        struct {
+            struct {
+                logic value;
+            } enable;
+            struct {
+                logic [15:0] value;
+            } k;
+        } TOPK_CTRL;
     } field_storage_t;
     field_storage_t field_storage;
 
@@ -2524,6 +2576,98 @@ module microrec_csr_regs (
         end
     end
     assign hwif_out.CACHE_CTRL.flush.value = field_storage.CACHE_CTRL.flush.value;
+    // Field: microrec_csr_regs.MLP_WBASE.value
+    always_comb begin
+        automatic logic [15:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.MLP_WBASE.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.MLP_WBASE && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.MLP_WBASE.value.value & ~decoded_wr_biten[15:0]) | (decoded_wr_data[15:0] & decoded_wr_biten[15:0]);
+            load_next_c = '1;
+        end
+        field_combo.MLP_WBASE.value.next = next_c;
+        field_combo.MLP_WBASE.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.MLP_WBASE.value.value <= 16'h0;
+        end else begin
+            if(field_combo.MLP_WBASE.value.load_next) begin
+                field_storage.MLP_WBASE.value.value <= field_combo.MLP_WBASE.value.next;
+            end
+        end
+    end
+    assign hwif_out.MLP_WBASE.value.value = field_storage.MLP_WBASE.value.value;
+    // Field: microrec_csr_regs.MLP_BBASE.value
+    always_comb begin
+        automatic logic [15:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.MLP_BBASE.value.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.MLP_BBASE && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.MLP_BBASE.value.value & ~decoded_wr_biten[15:0]) | (decoded_wr_data[15:0] & decoded_wr_biten[15:0]);
+            load_next_c = '1;
+        end
+        field_combo.MLP_BBASE.value.next = next_c;
+        field_combo.MLP_BBASE.value.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.MLP_BBASE.value.value <= 16'h0;
+        end else begin
+            if(field_combo.MLP_BBASE.value.load_next) begin
+                field_storage.MLP_BBASE.value.value <= field_combo.MLP_BBASE.value.next;
+            end
+        end
+    end
+    assign hwif_out.MLP_BBASE.value.value = field_storage.MLP_BBASE.value.value;
+    // Field: microrec_csr_regs.TOPK_CTRL.enable
+    always_comb begin
+        automatic logic [0:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.TOPK_CTRL.enable.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.TOPK_CTRL && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.TOPK_CTRL.enable.value & ~decoded_wr_biten[0:0]) | (decoded_wr_data[0:0] & decoded_wr_biten[0:0]);
+            load_next_c = '1;
+        end
+        field_combo.TOPK_CTRL.enable.next = next_c;
+        field_combo.TOPK_CTRL.enable.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.TOPK_CTRL.enable.value <= 1'h0;
+        end else begin
+            if(field_combo.TOPK_CTRL.enable.load_next) begin
+                field_storage.TOPK_CTRL.enable.value <= field_combo.TOPK_CTRL.enable.next;
+            end
+        end
+    end
+    assign hwif_out.TOPK_CTRL.enable.value = field_storage.TOPK_CTRL.enable.value;
+    // Field: microrec_csr_regs.TOPK_CTRL.k
+    always_comb begin
+        automatic logic [15:0] next_c;
+        automatic logic load_next_c;
+        next_c = field_storage.TOPK_CTRL.k.value;
+        load_next_c = '0;
+        if(decoded_reg_strb.TOPK_CTRL && decoded_req_is_wr) begin // SW write
+            next_c = (field_storage.TOPK_CTRL.k.value & ~decoded_wr_biten[31:16]) | (decoded_wr_data[31:16] & decoded_wr_biten[31:16]);
+            load_next_c = '1;
+        end
+        field_combo.TOPK_CTRL.k.next = next_c;
+        field_combo.TOPK_CTRL.k.load_next = load_next_c;
+    end
+    always_ff @(posedge clk) begin
+        if(~rst_n) begin
+            field_storage.TOPK_CTRL.k.value <= 16'h0;
+        end else begin
+            if(field_combo.TOPK_CTRL.k.load_next) begin
+                field_storage.TOPK_CTRL.k.value <= field_combo.TOPK_CTRL.k.next;
+            end
+        end
+    end
+    assign hwif_out.TOPK_CTRL.k.value = field_storage.TOPK_CTRL.k.value;
     assign hwif_out.PERF_CYCLES_LO.value.swacc = decoded_reg_strb.PERF_CYCLES_LO;
     assign hwif_out.PERF_QUERIES_LO.value.swacc = decoded_reg_strb.PERF_QUERIES_LO;
     assign hwif_out.PERF_RESULTS_LO.value.swacc = decoded_reg_strb.PERF_RESULTS_LO;
@@ -2572,7 +2716,7 @@ module microrec_csr_regs (
             readback_data_var[31:0] = 32'h4d524543;
         end
         if(rd_mux_addr == 9'h4) begin
-            readback_data_var[31:0] = 32'h10002;
+            readback_data_var[31:0] = 32'h10003;
         end
         if(rd_mux_addr == 9'h8) begin
             readback_data_var[0] = field_storage.CTRL.commit.value;
@@ -2592,7 +2736,7 @@ module microrec_csr_regs (
             readback_data_var[7] = hwif_in.STATUS.cache_on.next;
         end
         if(rd_mux_addr == 9'h10) begin
-            readback_data_var[3:0] = hwif_in.CFG_ERR.code.next;
+            readback_data_var[7:0] = hwif_in.CFG_ERR.code.next;
             readback_data_var[15:8] = hwif_in.CFG_ERR.table_id.next;
         end
         if(rd_mux_addr == 9'h14) begin
@@ -2739,6 +2883,16 @@ module microrec_csr_regs (
             readback_data_var[0] = field_storage.CACHE_CTRL.enable.value;
             readback_data_var[1] = field_storage.CACHE_CTRL.policy.value;
             readback_data_var[2] = field_storage.CACHE_CTRL.flush.value;
+        end
+        if(rd_mux_addr == 9'hc8) begin
+            readback_data_var[15:0] = field_storage.MLP_WBASE.value.value;
+        end
+        if(rd_mux_addr == 9'hcc) begin
+            readback_data_var[15:0] = field_storage.MLP_BBASE.value.value;
+        end
+        if(rd_mux_addr == 9'hd0) begin
+            readback_data_var[0] = field_storage.TOPK_CTRL.enable.value;
+            readback_data_var[31:16] = field_storage.TOPK_CTRL.k.value;
         end
         if(rd_mux_addr == 9'h100) begin
             readback_data_var[31:0] = hwif_in.PERF_CYCLES_LO.value.next;

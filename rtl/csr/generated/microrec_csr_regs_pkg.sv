@@ -51,7 +51,7 @@ package microrec_csr_regs_pkg;
     } microrec_csr_regs__STATUS__in_t;
 
     typedef struct {
-        logic [3:0] next;
+        logic [7:0] next;
     } microrec_csr_regs__CFG_ERR__code__in_t;
 
     typedef struct {
@@ -923,6 +923,35 @@ package microrec_csr_regs_pkg;
     } microrec_csr_regs__CACHE_CTRL__out_t;
 
     typedef struct {
+        logic [15:0] value;
+    } microrec_csr_regs__MLP_WBASE__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__MLP_WBASE__value__out_t value;
+    } microrec_csr_regs__MLP_WBASE__out_t;
+
+    typedef struct {
+        logic [15:0] value;
+    } microrec_csr_regs__MLP_BBASE__value__out_t;
+
+    typedef struct {
+        microrec_csr_regs__MLP_BBASE__value__out_t value;
+    } microrec_csr_regs__MLP_BBASE__out_t;
+
+    typedef struct {
+        logic value;
+    } microrec_csr_regs__TOPK_CTRL__enable__out_t;
+
+    typedef struct {
+        logic [15:0] value;
+    } microrec_csr_regs__TOPK_CTRL__k__out_t;
+
+    typedef struct {
+        microrec_csr_regs__TOPK_CTRL__enable__out_t enable;
+        microrec_csr_regs__TOPK_CTRL__k__out_t k;
+    } microrec_csr_regs__TOPK_CTRL__out_t;
+
+    typedef struct {
         logic swacc;
     } microrec_csr_regs__PERF_CYCLES_LO__value__out_t;
 
@@ -1151,6 +1180,9 @@ package microrec_csr_regs_pkg;
         microrec_csr_regs__TBL_POOL__out_t TBL_POOL;
         microrec_csr_regs__TBL_WRITE__out_t TBL_WRITE;
         microrec_csr_regs__CACHE_CTRL__out_t CACHE_CTRL;
+        microrec_csr_regs__MLP_WBASE__out_t MLP_WBASE;
+        microrec_csr_regs__MLP_BBASE__out_t MLP_BBASE;
+        microrec_csr_regs__TOPK_CTRL__out_t TOPK_CTRL;
         microrec_csr_regs__PERF_CYCLES_LO__out_t PERF_CYCLES_LO;
         microrec_csr_regs__PERF_QUERIES_LO__out_t PERF_QUERIES_LO;
         microrec_csr_regs__PERF_RESULTS_LO__out_t PERF_RESULTS_LO;

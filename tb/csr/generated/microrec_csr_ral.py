@@ -56,7 +56,7 @@ class microrec_csr_regs__VERSION(uvm_reg):
         self.version = uvm_reg_field("version")
 
     def build(self) -> None:
-        self.version.configure(self, 32, 0, "RO", False, 0x10002, True, True, False)
+        self.version.configure(self, 32, 0, "RO", False, 0x10003, True, True, False)
 
 
 # Reg - microrec_csr_regs::CTRL
@@ -112,7 +112,7 @@ class microrec_csr_regs__CFG_ERR(uvm_reg):
         self.table_id = uvm_reg_field("table_id")
 
     def build(self) -> None:
-        self.code.configure(self, 4, 0, "RO", True, 0x0, False, True, False)
+        self.code.configure(self, 8, 0, "RO", True, 0x0, False, True, False)
         self.table_id.configure(self, 8, 8, "RO", True, 0x0, False, True, False)
 
 
@@ -631,6 +631,41 @@ class microrec_csr_regs__CACHE_CTRL(uvm_reg):
         self.flush.configure(self, 1, 2, "RW", True, 0x0, True, True, False)
 
 
+# Reg - microrec_csr_regs::cfg16_r_desc_1a947cce
+class microrec_csr_regs__cfg16_r_desc_1a947cce(uvm_reg):
+
+    def __init__(self, name: str = "MLP_WBASE"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 16, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::cfg16_r_desc_c75bc291
+class microrec_csr_regs__cfg16_r_desc_c75bc291(uvm_reg):
+
+    def __init__(self, name: str = "MLP_BBASE"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.value = uvm_reg_field("value")
+
+    def build(self) -> None:
+        self.value.configure(self, 16, 0, "RW", False, 0x0, True, True, False)
+
+
+# Reg - microrec_csr_regs::TOPK_CTRL
+class microrec_csr_regs__TOPK_CTRL(uvm_reg):
+
+    def __init__(self, name: str = "TOPK_CTRL"):
+        super().__init__(name, 32, uvm_coverage_model_e.UVM_NO_COVERAGE)
+        self.enable = uvm_reg_field("enable")
+        self.k = uvm_reg_field("k")
+
+    def build(self) -> None:
+        self.enable.configure(self, 1, 0, "RW", False, 0x0, True, True, False)
+        self.k.configure(self, 16, 16, "RW", False, 0x0, True, True, False)
+
+
 # Reg - microrec_csr_regs::perf_lo_r
 class microrec_csr_regs__perf_lo_r(uvm_reg):
 
@@ -708,6 +743,9 @@ class microrec_csr_regs(uvm_reg_block):
         self.TBL_POOL = microrec_csr_regs__TBL_POOL("TBL_POOL")
         self.TBL_WRITE = microrec_csr_regs__TBL_WRITE("TBL_WRITE")
         self.CACHE_CTRL = microrec_csr_regs__CACHE_CTRL("CACHE_CTRL")
+        self.MLP_WBASE = microrec_csr_regs__cfg16_r_desc_1a947cce("MLP_WBASE")
+        self.MLP_BBASE = microrec_csr_regs__cfg16_r_desc_c75bc291("MLP_BBASE")
+        self.TOPK_CTRL = microrec_csr_regs__TOPK_CTRL("TOPK_CTRL")
         self.PERF_CYCLES_LO = microrec_csr_regs__perf_lo_r("PERF_CYCLES_LO")
         self.PERF_CYCLES_HI = microrec_csr_regs__perf_hi_r("PERF_CYCLES_HI")
         self.PERF_QUERIES_LO = microrec_csr_regs__perf_lo_r("PERF_QUERIES_LO")
@@ -1008,6 +1046,21 @@ class microrec_csr_regs(uvm_reg_block):
 
         self.CACHE_CTRL.build()
         self.get_default_map().add_reg(self.CACHE_CTRL, 0xc4, "RW")
+        self.MLP_WBASE = microrec_csr_regs__cfg16_r_desc_1a947cce("MLP_WBASE")
+        self.MLP_WBASE.configure(self, None, "")
+
+        self.MLP_WBASE.build()
+        self.get_default_map().add_reg(self.MLP_WBASE, 0xc8, "RW")
+        self.MLP_BBASE = microrec_csr_regs__cfg16_r_desc_c75bc291("MLP_BBASE")
+        self.MLP_BBASE.configure(self, None, "")
+
+        self.MLP_BBASE.build()
+        self.get_default_map().add_reg(self.MLP_BBASE, 0xcc, "RW")
+        self.TOPK_CTRL = microrec_csr_regs__TOPK_CTRL("TOPK_CTRL")
+        self.TOPK_CTRL.configure(self, None, "")
+
+        self.TOPK_CTRL.build()
+        self.get_default_map().add_reg(self.TOPK_CTRL, 0xd0, "RW")
         self.PERF_CYCLES_LO = microrec_csr_regs__perf_lo_r("PERF_CYCLES_LO")
         self.PERF_CYCLES_LO.configure(self, None, "")
 
