@@ -175,3 +175,34 @@ CACHE_BUGS = {"TOP_BUG_CACHE_DMA_NO_FLUSH": ("TopCacheReloadTest", "MISMATCH")}
 def test_top_cache_injected_bug_is_caught(bug, seed):
     testcase, message = CACHE_BUGS[bug]
     BENCH.run(CACHE_TOP, testcase, seed, defines={bug: 1}, queries=60, expect_fail=True, expect_in_log=message)
+
+
+# ---- RecPipe on the top (contracts s.10.6): two resident models, the top-k after the MLP -------
+from tb.top.dut import TOPK_TOP  # noqa: E402
+
+
+@pytest.mark.rtl
+def test_top_recpipe(seed):
+    """tiny's ranker and derived filter side by side; two-stage requests through the top-k
+    unit against models.recpipe.pipeline; illegal requests, bad indices, offsets past the
+    memories, output stall."""
+    BENCH.run(TOPK_TOP, "TopRecPipeTest", seed, queries=40)
+
+
+# the filter stage reads the ranker's weights; the last candidate of each request never offered
+RECPIPE_BUGS = ["TOP_BUG_MLP_WBASE_IGNORED", "TOP_BUG_TOPK_DROP_LAST"]
+
+
+@pytest.mark.rtl
+@pytest.mark.mutant
+@pytest.mark.parametrize("bug", RECPIPE_BUGS)
+def test_top_recpipe_injected_bug_is_caught(bug, seed):
+    BENCH.run(TOPK_TOP, "TopRecPipeTest", seed, defines={bug: 1}, queries=40, expect_fail=True,
+              expect_in_log="MISMATCH")
+
+
+@pytest.mark.rtl
+def test_top_recpipe_illegal(seed):
+    """MLP_WBASE / MLP_BBASE past the memories (CFG_ERR 16) and TOPK_CTRL.enable on a TOPK = 0
+    build (CFG_ERR 17): queries ERR_BAD_CONFIG, recovery without a commit."""
+    BENCH.run(TINY_TOP, "TopRecPipeIllegalTest", seed, queries=40)

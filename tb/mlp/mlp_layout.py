@@ -223,3 +223,59 @@ def shape_config(in_dim: int, mlp: list[int], frac_bits: int = 8, name: str = "s
         left -= d
         i += 1
     return ModelConfig(name, tables, list(mlp), frac_bits=frac_bits, seed=seed)
+
+
+@dataclass(frozen=True)
+class ModelImages:
+    """Several models side by side in one weight and one bias image (contracts s.10.6).
+
+    ``weights[p]`` / ``biases[p]``: the words of weight / bias bank ``p`` from address 0,
+    model after model; ``offsets[m]``: (MLP_WBASE, MLP_BBASE) of model ``m``, i.e. where
+    its words start in every bank (its own s.6 layout from there). ``n_w`` / ``n_b``:
+    words per bank (the DMA's DMA_WORDS)."""
+
+    weights: list
+    biases: list
+    offsets: list
+
+    @property
+    def n_w(self) -> int:
+        return len(self.weights[0])
+
+    @property
+    def n_b(self) -> int:
+        return len(self.biases[0])
+
+
+def model_extent(build: EngineBuild, shapes, precisions=None) -> tuple[int, int]:
+    """(weight words, bias words) one model takes in every bank (s.6 layout from 0)."""
+    plan = bank_plan(build, shapes, precisions)
+    return plan[-1]["wbase"] + plan[-1]["cycles"], plan[-1]["bbase"] + plan[-1]["rounds"]
+
+
+def combined_images(build: EngineBuild, models, check: bool = True) -> ModelImages:
+    """``models`` [(weights, precisions or None)]: each model's s.6 words placed after the
+    previous model's, per bank (the DMA writes from word 0, so the host concatenates).
+    ``check``: raise ValueError when the whole image does not fit WDEPTH / BDEPTH."""
+    P = build.P
+    wimg = [[] for _ in range(P)]
+    bimg = [[] for _ in range(P)]
+    offsets = []
+    for weights, precisions in models:
+        shapes = [(np.shape(w)[1], np.shape(w)[0]) for w, _ in weights]
+        n_w, n_b = model_extent(build, shapes, precisions)
+        woff, boff = len(wimg[0]), len(bimg[0])
+        offsets.append((woff, boff))
+        for bank in wimg:
+            bank.extend([0] * n_w)
+        for bank in bimg:
+            bank.extend([0] * n_b)
+        for is_bias, pe, addr, data in weight_writes(build, weights, precisions):
+            if is_bias:
+                bimg[pe][boff + addr] = data
+            else:
+                wimg[pe][woff + addr] = data
+    if check and (len(wimg[0]) > build.WDEPTH or len(bimg[0]) > build.BDEPTH):
+        raise ValueError(f"models: {len(wimg[0])} weight / {len(bimg[0])} bias words per bank exceed "
+                         f"WDEPTH {build.WDEPTH} / BDEPTH {build.BDEPTH}")
+    return ModelImages(wimg, bimg, offsets)

@@ -31,11 +31,12 @@ from tb.hbm.memory import HbmMemory
 from tb.host.microrec_host import DMA_BANK, HostError, MicrorecHost, TopBuild
 from tb.lookup.layout import LookupLayout, memory_config
 from tb.lookup.port_monitor import PortAnalysis, PortLog, read_monitor
+from tb.mlp.mlp_layout import bank_plan
 from tb.top.counters import CounterModel, counter_problems
 from tb.top.dut import TopKnobs
 from tb.top.dut import bench_config as load_config  # dlrm_tiny one-hot variants by name, else models.config
 from tb.agents.packet_driver import MultihotQuerySeq, use_packet_driver
-from tb.top.top_env import DlrmQueryDriver, TopEnv
+from tb.top.top_env import DlrmQueryDriver, ResultMonitor, TopEnv, TopScoreboard
 
 TIMEOUT_MS = 200
 
@@ -1262,6 +1263,276 @@ class TopCacheIllegalTest(TopIllegalCsrTest):
             await ClockCycles(cocotb.top.clk, 4)
             st = await host.status()
             assert not st["cfg_bad"], f"CACHE_CTRL.enable cleared, STATUS still {st}"
+        ConfigDB().set(None, "*", "num_queries", self.knobs.queries)
+        await self.traffic(UniformQuerySeq.create("seq_recovered"))
+        await self.finish()
+        self.drop_objection()
+
+
+# ---- RecPipe on the top (contracts s.10.6) -----------------------------------------------------
+class RecPipeMonitor(ResultMonitor):
+    """ResultMonitor (same m_result_ready backpressure, knob out_stall_prob) whose beats go to
+    a tb.top.recpipe_driver.BeatQueue instead of the per-query scoreboard: with the top-k on,
+    the result stream carries answer beats, not one result per query."""
+
+    def build_phase(self):
+        super().build_phase()
+        from tb.top.recpipe_driver import BeatQueue
+        self.beats = BeatQueue(self.dut, own_sink=False)
+
+    def take(self) -> None:
+        self.count += 1
+        self.cycles.append(int(self.dut.hbm_cycle.value))
+        self.beats.take()
+
+
+class RecPipeScoreboard(TopScoreboard):
+    """No per-query traffic: TopRecPipeTest checks every answer itself (RecPipeMonitor)."""
+
+    def expect_traffic(self) -> bool:
+        return False
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopRecPipeTest(TopRandomTest):
+    """Two-stage RecPipe requests on a TOPK = 1 build (contracts s.10.6): the ranker and its
+    derived filter (models.recpipe) resident side by side; stage 1 the filter over N
+    candidates and top k_keep, stage 2 the ranker over the survivors and top top_k; every
+    answer (ids, order, scores) against models.recpipe.pipeline. Then illegal requests (one
+    ERR_TOPK beat each, the unit's code), candidates with an out-of-range index (they drop
+    out; ERR / ERR_QID capture them), weight and bias offsets past the memories (CFG_ERR 16,
+    the queries bypass the top-k with ERR_BAD_CONFIG) and a heavily stalled output;
+    PERF_QUERIES / RESULTS / LOOKUP_ERRORS / MLP_BUSY exact. Per stage the cycles are logged
+    and written to perf.json."""
+
+    out_stall_prob = 0.3
+    K_KEEP, TOP_K = 12, 6
+    SIZES = (40, 52, 64)
+    FILTER_WIDTHS = (8,)
+
+    def build_phase(self):
+        uvm_factory().set_type_override_by_type(ResultMonitor, RecPipeMonitor)
+        uvm_factory().set_type_override_by_type(TopScoreboard, RecPipeScoreboard)
+        super().build_phase()
+
+    def check(self, cond: bool, msg: str) -> None:
+        if not cond:
+            self.logger.error(f"MISMATCH {msg}")
+            self.problems.append(msg)
+
+    def compare_stage(self, req: str, stage: int, run, exp_ids, exp_scores) -> None:
+        exp_ids, exp_scores = [int(v) for v in exp_ids], [int(v) for v in exp_scores]
+        self.check(run.err == 0, f"{req} stage {stage}: ERR_TOPK code {run.err}, expected an answer")
+        self.check(len(run.ids) == len(exp_ids), f"{req} stage {stage}: {len(run.ids)} answer beats, "
+                                                 f"expected {len(exp_ids)}")
+        for pos, (ei, es, gi, gs) in enumerate(zip(exp_ids, exp_scores, run.ids, run.scores)):
+            self.check((ei, es) == (gi, gs), f"{req} stage {stage} position {pos}: expected (id, score) "
+                                             f"({ei}, {es}), got ({gi}, {gs})")
+
+    def stage_cost(self, run, entered: int) -> None:
+        """MLP_BUSY of a stage: every query that entered the MLP costs the model's cycles (s.7.1)."""
+        want = entered * self.drv.models[run.model].cycles(self.build.mlp.P, self.build.mlp.U)
+        self.check(run.mlp_busy == want, f"counter mlp_busy over a {run.model} stage of {run.n} queries: "
+                                         f"expected {want}, got {run.mlp_busy}")
+        self.mlp_queries += entered
+
+    def log_request(self, name: str, ans) -> None:
+        for i, s in enumerate(ans.stages):
+            self.logger.info(f"[recpipe] {name} stage {i + 1} ({s.model}, N {s.n}, K {s.k}): first query sent "
+                             f"@{s.t_first_sent}, last answer beat @{s.t_last_answer}: {s.cycles} cycles; "
+                             f"MLP busy {s.mlp_busy} idle {s.mlp_idle}")
+        self.logger.info(f"[recpipe] {name}: model switch bubble {ans.bubble} cycles")
+        self.stage_log.append({"request": name, "bubble": ans.bubble,
+                               "stages": [{"model": s.model, "n": s.n, "k": s.k, "first_sent": s.t_first_sent,
+                                           "last_answer": s.t_last_answer, "cycles": s.cycles,
+                                           "mlp_busy": s.mlp_busy, "mlp_idle": s.mlp_idle}
+                                          for s in ans.stages]})
+
+    async def good_request(self, name: str, req) -> None:
+        from models.recpipe import pipeline
+        ans = await self.drv.run_request(req.indices, self.K_KEEP, self.TOP_K)
+        exp = pipeline(self.filt, self.rank, req.indices, self.K_KEEP, self.TOP_K, k_max=self.kmax,
+                       n_max=self.nmax)
+        self.compare_stage(name, 1, ans.stages[0], exp.kept, exp.filter_scores[exp.kept])
+        if len(ans.stages) > 1:
+            self.compare_stage(name, 2, ans.stages[1], exp.ids, exp.scores)
+            self.stage_cost(ans.stages[1], self.K_KEEP)
+        self.stage_cost(ans.stages[0], req.n)
+        self.queries += req.n + (self.K_KEEP if len(ans.stages) > 1 else 0)
+        self.log_request(name, ans)
+
+    async def illegal_request(self, name: str, rows, k: int, nulls=()) -> None:
+        from models.topk import request_error
+        n = len(rows) - len(nulls)
+        want = int(request_error(k, n, self.kmax, self.nmax))
+        run = await self.drv.run_stage(rows, range(len(rows)), k, "filter", nulls=nulls)
+        await ClockCycles(cocotb.top.clk, 32)
+        extra = []
+        while not self.drv.beats.empty():
+            extra.append(await self.drv.beats.get())
+        b = run.beats[-1]
+        self.check(len(run.beats) == 1 and not extra, f"{name}: {len(run.beats) + len(extra)} beats, expected "
+                                                      f"one ERR_TOPK beat ({run.beats + extra})")
+        self.check((b["err"], b["err_table"], b["qid"], b["logit"]) == (8, want, 1 << 31, 0),
+                   f"{name}: expected (err, err_table, id, logit) (8 ERR_TOPK, {want}, 0x80000000, 0), got "
+                   f"({b['err']}, {b['err_table']}, {b['qid']:#x}, {b['logit']})")
+        self.stage_cost(run, len(rows))
+        self.queries += len(rows)
+        self.logger.info(f"[recpipe] {name}: one ERR_TOPK beat, code {b['err_table']}")
+
+    async def expect_err_record(self, what: str, code: int, qid: int) -> None:
+        st = await self.host.status()
+        err = await self.csr.read_fields("ERR")
+        got = (st["err_sticky"], err["code"], await self.csr.read("ERR_QID"))
+        self.check(got == (1, code, qid), f"ERR/ERR_QID after {what}: expected (err_sticky, code, qid) "
+                                          f"(1, {code}, {qid:#x}), got ({got[0]}, {got[1]}, {got[2]:#x})")
+        await self.host.err_clear()
+
+    async def run_phase(self):
+        from models.recpipe import load_filter, load_ranker, make_requests
+        from models.topk import topk
+        from tb.top.recpipe_driver import LAST, RecPipeDriver
+        self.raise_objection()
+        self.problems, self.stage_log = [], []
+        self.queries = self.mlp_queries = 0
+        b = self.build
+        assert b.topk, "TopRecPipeTest runs on a TOPK = 1 build"
+        self.kmax, self.nmax = b.topk_k_max, b.topk_n_max
+        await self.bring_up()
+        cfg = self.cfg
+        self.rank = load_ranker(cfg.name)
+        self.filt = load_filter(cfg.name, self.FILTER_WIDTHS, calib_requests=4, calib_candidates=64)
+        self.drv = RecPipeDriver(self.host, self.env.monitor.beats)
+        images = await self.drv.load_models(self.rank, self.filt)
+        self.logger.info(f"[recpipe] ranker {self.rank.cfg.mlp} at {images.offsets[0]}, filter {self.filt.cfg.mlp} "
+                         f"at {images.offsets[1]} (weight, bias words); image {images.n_w} x {images.n_b} words/bank")
+        await self.host.perf_clear()
+        self.results_before_clear, self.bad_queries = self.env.monitor.count, 0
+        seed = test_seed()
+        reqs = [make_requests(cfg, 1, n, seed=seed * 16 + i)[0] for i, n in enumerate(self.SIZES)]
+        # 1. good requests, stage by stage
+        for i, req in enumerate(reqs):
+            await self.good_request(f"request {i} (N {req.n})", req)
+        # 2. illegal requests: exactly one ERR_TOPK beat each; the next request exact
+        row0 = [list(r) for r in reqs[0].indices]
+        big = [list(r) for r in make_requests(cfg, 1, self.nmax + 1, seed=seed * 16 + 9)[0].indices]
+        await self.illegal_request("N = 0 (one null query)", row0[:1], 4, nulls=(0,))
+        await self.illegal_request("K > N", row0[:5], 8)
+        await self.illegal_request("K = 0", row0[:5], 0)
+        await self.illegal_request(f"K > K_MAX = {self.kmax}", row0[:20], self.kmax + 1)
+        await self.illegal_request(f"N > N_MAX = {self.nmax}", big, 4)
+        # an ERR_TOPK beat is an error record leaving: the first one (N = 0) is captured
+        await self.expect_err_record("the illegal requests", 8, 1 << 31)
+        await self.good_request("request after the illegal ones", reqs[1])
+        # 3. candidates with an out-of-range index drop out (the middle one and the last one)
+        from models.recpipe import table_split
+        key = table_split(cfg).key
+        for bad in (7, reqs[2].n - 1):
+            idx = reqs[2].indices.copy()
+            idx[bad, key] = cfg.tables[key].rows            # one past the table
+            ok = [j for j in range(len(idx)) if j != bad]
+            s1 = await self.drv.run_stage([list(r) for r in idx], range(len(idx)), self.K_KEEP, "filter")
+            ids, scores = topk(self.filt.logits(idx[ok]), self.K_KEEP, ids=ok)
+            self.compare_stage(f"bad index at candidate {bad}", 1, s1, ids, scores)
+            self.stage_cost(s1, len(idx))
+            self.bad_queries += 1
+            await self.expect_err_record(f"a bad index at candidate {bad}", 1, bad | (LAST if bad == len(idx) - 1 else 0))
+            surv = list(s1.ids)
+            s2 = await self.drv.run_stage([list(idx[j]) for j in surv], surv, self.TOP_K, "ranker")
+            ids2, scores2 = topk(self.rank.logits(idx[surv]), self.TOP_K, ids=surv)
+            self.compare_stage(f"bad index at candidate {bad}", 2, s2, ids2, scores2)
+            self.stage_cost(s2, len(surv))
+            self.queries += len(idx) + len(surv)
+        # 4. the filter's offsets past the weight / bias memories: CFG_ERR 16, queries bypass the top-k
+        await self.drv.select("filter")
+        n_w, n_b = self.drv.images.n_w - self.drv.offsets["filter"][0], self.drv.images.n_b - self.drv.offsets["filter"][1]
+        for what, reg, value, why in (("weights", "MLP_WBASE", b.mlp.WDEPTH - n_w + 1, 1),
+                                      ("biases", "MLP_BBASE", b.mlp.BDEPTH - n_b + 1, 2)):
+            await self.csr.write(reg, value - 1)            # the last legal offset
+            await ClockCycles(cocotb.top.clk, 4)
+            st = await self.host.status()
+            self.check(not st["mlp_cfg_err"] and not st["cfg_bad"], f"{what} ending exactly at the memory's end "
+                                                                    f"({reg} = {value - 1}) refused: {st}")
+            await self.csr.write(reg, value)
+            await ClockCycles(cocotb.top.clk, 4)
+            st = await self.host.status()
+            e = await self.csr.read_fields("CFG_ERR")
+            self.check((st["mlp_cfg_err"], st["cfg_bad"], e["code"], e["table_id"]) == (1, 1, 16, why),
+                       f"{what} past the memory ({reg} = {value}): expected (mlp_cfg_err, cfg_bad, CFG_ERR code, "
+                       f"table) (1, 1, 16, {why}), got ({st['mlp_cfg_err']}, {st['cfg_bad']}, {e['code']}, "
+                       f"{e['table_id']})")
+            run = await self.drv.run_stage(row0[:3], range(3), self.K_KEEP)
+            got = [(x["qid"], x["err"]) for x in run.passed]
+            self.check(got == [(0, 5), (1, 5), (2 | LAST, 5)],
+                       f"{what} past the memory: expected three ERR_BAD_CONFIG records bypassing the top-k "
+                       f"(qid, err) [(0, 5), (1, 5), (0x80000002, 5)], got {got}")
+            self.queries += 3
+            await self.expect_err_record(f"{what} past the memory", 5, 0)
+            await self.drv.write_bases(*self.drv.offsets["filter"])
+            await ClockCycles(cocotb.top.clk, 4)
+            await self.host.check_config()
+        # 5. a heavily stalled output during the answers
+        self.env.monitor.stall_prob = 0.8
+        await self.good_request("request under output stall 0.8", reqs[0])
+        self.env.monitor.stall_prob = self.out_stall_prob
+        # counters and STATUS over everything since the perf_clear
+        await ClockCycles(cocotb.top.clk, 8)
+        got = {n: await self.csr.read_perf(n) for n in ("queries", "results", "lookup_errors", "mlp_busy")}
+        want = {"queries": self.queries, "results": self.env.monitor.count - self.results_before_clear,
+                "lookup_errors": self.bad_queries}
+        for n in ("queries", "results", "lookup_errors"):
+            self.check(got[n] == want[n], f"counter {n}: expected {want[n]}, got {got[n]}")
+        st = await self.host.status()
+        self.check((st["busy"], st["cfg_bad"], st["mlp_cfg_err"]) == (0, 0, 0), f"STATUS at the end: {st}")
+        self.mem.stop()
+        for msg in self.problems[:1]:
+            raise AssertionError(f"{len(self.problems)} mismatches; first: {msg}")
+        self.logger.info(f"[recpipe] {len(self.stage_log)} requests exact; counters {got}")
+        self.drop_objection()
+
+    def report_phase(self):
+        with open(run_dir() / "perf.json", "w") as fh:
+            json.dump({"recpipe": getattr(self, "stage_log", [])}, fh, indent=1)
+
+
+@pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
+class TopRecPipeIllegalTest(TopIllegalCsrTest):
+    """On any build: MLP_WBASE / MLP_BBASE putting the model past the weight / bias memory
+    (CFG_ERR 16, table_id 1 / 2, STATUS.mlp_cfg_err; the last legal offset accepted); on a
+    TOPK = 0 build TOPK_CTRL.enable (CFG_ERR 17, table_id 1). Every query meanwhile answered
+    ERR_BAD_CONFIG; restoring the register restores exact answers without a commit."""
+
+    async def run_phase(self):
+        self.raise_objection()
+        await self.bring_up()
+        host, csr, b = self.host, self.csr, self.build
+        await host.load_model(self.cfg)
+        plan = bank_plan(b.mlp, list(self.cfg.layer_shapes))
+        n_w, n_b = plan[-1]["wbase"] + plan[-1]["cycles"], plan[-1]["bbase"] + plan[-1]["rounds"]
+        cases = [("MLP_WBASE", b.mlp.WDEPTH - n_w + 1, 1), ("MLP_BBASE", b.mlp.BDEPTH - n_b + 1, 2)]
+        for reg, value, why in cases:
+            await csr.write(reg, value - 1)
+            await ClockCycles(cocotb.top.clk, 4)
+            st = await host.status()
+            assert not st["mlp_cfg_err"] and not st["cfg_bad"], \
+                f"MISMATCH {reg} = {value - 1}: the model ends exactly at the memory's end, refused: {st}"
+            await csr.write(reg, value)
+            await ClockCycles(cocotb.top.clk, 4)
+            got = await csr.read_fields("CFG_ERR")
+            assert got["table_id"] == why, f"MISMATCH {reg} past the memory: CFG_ERR.table_id {got['table_id']}"
+            await self.illegal_round(f"{reg} = {value}: the model past the memory", "mlp_cfg_err", code=16)
+            await csr.write(reg, 0)
+            await ClockCycles(cocotb.top.clk, 4)
+            await host.check_config()
+        if not b.topk:
+            await csr.write_fields("TOPK_CTRL", enable=1, k=4)
+            await ClockCycles(cocotb.top.clk, 4)
+            got = await csr.read_fields("CFG_ERR")
+            assert got["table_id"] == 1, f"MISMATCH top-k enabled without the unit: CFG_ERR.table_id {got['table_id']}"
+            await self.illegal_round("TOPK_CTRL.enable on a TOPK = 0 build", "cfg_bad", code=17)
+            await csr.write_fields("TOPK_CTRL", enable=0, k=4)
+            await ClockCycles(cocotb.top.clk, 4)
+            await host.check_config()
         ConfigDB().set(None, "*", "num_queries", self.knobs.queries)
         await self.traffic(UniformQuerySeq.create("seq_recovered"))
         await self.finish()
