@@ -88,6 +88,7 @@ DLRMW = "test_dlrm_ingress_wide and (Random or Error or Corner or BackToBack or 
 VEC = "test_mlp_engine_vec_out"
 MHL = "test_lookup_multihot and not rate and not u280 and not one_hot and not injected"
 TOPCACHE = "(test_top_cache and lru) or test_top_cache_reload or test_top_cache_enable_on_plain_build"
+RECPIPE = "test_top_recpipe and not injected"
 
 MUTATIONS = [
     # MAC processing element
@@ -258,6 +259,15 @@ MUTATIONS = [
     Mutation("top_cache_counters_swapped", "top/microrec_top.sv",
              "lk_cache_cnt[1], lk_cache_cnt[0], 64'(lk_unexpected_r),",
              "lk_cache_cnt[0], lk_cache_cnt[1], 64'(lk_unexpected_r),", TOPCACHE),
+    # RecPipe on the top (issue 18, contracts s.10.6)
+    Mutation("top_topk_error_kept", "topk/topk_result_path.sv",
+             "    assign tk_keep = !r_id[30] && r_err == ERR_NONE;\n`endif",
+             "    assign tk_keep = !r_id[30];\n`endif", RECPIPE),
+    Mutation("top_mlp_bbase_ignored", "mlp/mlp_layer_cfg.sv",
+             "bsum = int'(cfg_boff);", "bsum = 0;", RECPIPE),
+    Mutation("top_results_per_query", "top/microrec_top.sv",
+             "cnt_results   <= cnt_results + 64'(m_result_valid && m_result_ready);",
+             "cnt_results   <= cnt_results + 64'(pend_pop);", RECPIPE),
 ]
 
 
