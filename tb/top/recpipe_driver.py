@@ -212,10 +212,11 @@ class RecPipeDriver:
 
     async def run_stage(self, rows, ids, k: int | None = None, model: str | None = None,
                         nulls=()) -> StageRun:
-        """One top-k request: query i carries rows[i] and candidate id ids[i] (bit 31 on the
-        last, bit 30 on the positions in ``nulls``); no rows: one null query with the
-        first loaded row... of the caller's choosing is not possible, so the caller passes
-        a placeholder row with ``nulls=(0,)``. Waits for the whole answer."""
+        """One top-k request: query j carries rows[j] and candidate id ids[j], bit 31 on the
+        last, bit 30 on the positions in ``nulls`` (a request of no candidate: one
+        placeholder row with ``nulls=(0,)``). ``model`` / ``k``: switch first. Waits for the
+        whole answer (K beats up to the one with bit 31, or one ERR_TOPK beat; with the top-k
+        off or under an illegal configuration, one passing result per query)."""
         if model is not None:
             await self.select(model)
         if k is not None:
