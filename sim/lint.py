@@ -22,7 +22,7 @@ PARAM_VARIANTS = {
     "mlp_engine": [("-GVEC_OUT=1", "-GP=4", "-GU=8", "-GVEC_LANES=8")],   # vector output (s.9.3)
     "emb_lookup_top": [("-GCACHE=1",), ("-GMH=1",)],                       # caches (s.11), multi-hot (s.9.9)
     "microrec_top": [("-GCACHE=1",), ("-GDLRM=1",), ("-GDLRM=1", "-GMH=1"), ("-GDLRM=1", "-GP=6", "-GT_MAX=8", "-GFEAT_MAX=160"),   # DLRM back half (s.7.2)
-                     ("-GTOPK=1",), ("-GTOPK=1", "-GTOPK_K_MAX=16", "-GTOPK_N_MAX=64", "-GP=6", "-GU=20")],  # top-k (s.10.6)
+                     ("-GTOPK=1",), ("-GTOPK=1", "-GTOPK_K_MAX=16", "-GTOPK_N_MAX=64", "-GP=6")],  # top-k (s.10.6)
 }
 
 MODULE_RE = re.compile(r"^\s*module\s+(?:automatic\s+)?(\w+)", re.M)
