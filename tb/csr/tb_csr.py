@@ -77,7 +77,11 @@ RW_PORTS = {
     "MULTIHOT": ("multihot_en", 0),
     "TBL_IDX": ("tbl_idx", 0),
     "TBL_POOL": ("tbl_pool", 0),
+    "MLP_WBASE": ("mlp_wbase", 0),
+    "MLP_BBASE": ("mlp_bbase", 0),
 }
+# TOPK_CTRL: two fields on two ports (contracts s.10.6), checked on its own by CsrRwTest
+TOPK_CTRL_PORTS = {"enable": "topk_enable", "k": "topk_k"}
 
 STATUS_INPUTS = {  # STATUS field -> input port (err_sticky is internal)
     "cfg_ready": "cfg_ready", "cfg_bad": "cfg_bad", "busy": "busy",
@@ -205,7 +209,7 @@ class CsrRwTest(CsrBaseTest):
     async def check(self, dut):
         assert set(RW_PORTS) == {n for n in self.csr.names()
                                  if self.csr.reg(n).get_rights() == "RW"
-                                 and n not in PULSE_REGS + ("CACHE_CTRL",)}, "RW_PORTS out of date"
+                                 and n not in PULSE_REGS + ("CACHE_CTRL", "TOPK_CTRL")}, "RW_PORTS out of date"
         for rnd_round in range(4):
             written = {}
             for name in self.rnd.sample(sorted(RW_PORTS), len(RW_PORTS)):
@@ -237,6 +241,15 @@ class CsrRwTest(CsrBaseTest):
               (1 << lsb["enable"]) | (1 << lsb["policy"]))
         pulses, _ = self.env.mon.take()
         check("CACHE_CTRL flush write pulses", [p for _, p in pulses], ["cache_flush"])
+        # TOPK_CTRL: enable[0] and k[31:16], each on its port
+        for enable, k in ((1, 0xFFFF), (0, 0), (1, self.rnd.getrandbits(16)), (0, self.rnd.getrandbits(16))):
+            await self.csr.write_fields("TOPK_CTRL", enable=enable, k=k)
+            await self.settle()
+            check(f"TOPK_CTRL enable={enable} k={k:#x} readback", await self.csr.read_fields("TOPK_CTRL"),
+                  {"enable": enable, "k": k})
+            for field, value in (("enable", enable), ("k", k)):
+                check(f"TOPK_CTRL.{field} -> {TOPK_CTRL_PORTS[field]}",
+                      int(getattr(dut, TOPK_CTRL_PORTS[field]).value), value)
 
 
 @pyuvm.test(timeout_time=TIMEOUT_US, timeout_unit="us")
@@ -304,7 +317,7 @@ class CsrStatusTest(CsrBaseTest):
             sts = {port: self.rnd.getrandbits(1) for port in STATUS_INPUTS.values()}
             for port, v in sts.items():
                 getattr(dut, port).value = v
-            code, table = self.rnd.getrandbits(4), self.rnd.getrandbits(8)
+            code, table = self.rnd.getrandbits(8), self.rnd.getrandbits(8)   # code: 8 bits (s.10.6)
             dut.cfg_err_code.value = code
             dut.cfg_err_table.value = table
             await self.settle(1)
