@@ -206,3 +206,10 @@ def test_top_recpipe_illegal(seed):
     """MLP_WBASE / MLP_BBASE past the memories (CFG_ERR 16) and TOPK_CTRL.enable on a TOPK = 0
     build (CFG_ERR 17): queries ERR_BAD_CONFIG, recovery without a commit."""
     BENCH.run(TINY_TOP, "TopRecPipeIllegalTest", seed, queries=40)
+
+
+@pytest.mark.rtl
+def test_top_recpipe_rate(seed):
+    """TopRecPipeTest without output stall (except its 80% phase): the per-stage cycles and the
+    model-switch bubble logged ([recpipe] lines) and in perf.json."""
+    BENCH.run(TOPK_TOP, "TopRecPipeTest", seed, queries=40, out_stall=0.0)
