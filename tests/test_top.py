@@ -210,6 +210,6 @@ def test_top_recpipe_illegal(seed):
 
 @pytest.mark.rtl
 def test_top_recpipe_rate(seed):
-    """TopRecPipeTest without output stall (except its 80% phase): the per-stage cycles and the
+    """TopRecPipeTest without input idle and output stall (except its 80% phase): the per-stage cycles and the
     model-switch bubble logged ([recpipe] lines) and in perf.json."""
-    BENCH.run(TOPK_TOP, "TopRecPipeTest", seed, queries=40, out_stall=0.0)
+    BENCH.run(TOPK_TOP, "TopRecPipeTest", seed, queries=40, in_idle=0.0, out_stall=0.0)

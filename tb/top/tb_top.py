@@ -1402,7 +1402,9 @@ class TopRecPipeTest(TopRandomTest):
         cfg = self.cfg
         self.rank = load_ranker(cfg.name)
         self.filt = load_filter(cfg.name, self.FILTER_WIDTHS, calib_requests=4, calib_candidates=64)
-        self.drv = RecPipeDriver(self.host, self.env.monitor.beats)
+        # queries offered with idle cycles between them (knob in_idle, else 10%)
+        in_idle = self.knobs.in_idle if self.knobs.in_idle is not None else 0.1
+        self.drv = RecPipeDriver(self.host, self.env.monitor.beats, in_idle=in_idle, rnd=random.Random(test_seed()))
         images = await self.drv.load_models(self.rank, self.filt)
         self.logger.info(f"[recpipe] ranker {self.rank.cfg.mlp} at {images.offsets[0]}, filter {self.filt.cfg.mlp} "
                          f"at {images.offsets[1]} (weight, bias words); image {images.n_w} x {images.n_b} words/bank")
