@@ -28,6 +28,13 @@ CACHE      ?= off
 CACHE_LINES ?= 1024
 CACHE_WAYS ?= 8
 CACHE_POLICY ?= lru
+PIPELINE   ?= none
+CANDIDATES ?= 1024
+KEEP       ?= 64
+TOP_K      ?= 10
+FILTER     ?= 256x128x128
+DECAY      ?= 0.75
+REQUESTS   ?= 2
 TEST       ?=
 K          ?=
 SEED       ?= 1
@@ -41,7 +48,7 @@ PYTEST     := $(VPY) -m pytest
 CHECK_ENV  := PYTHON=$(PYTHON) sim/check_env.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps csr sim test testplan lint regress merge coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup bench-quant bench-dlrm clean
+.PHONY: help venv deps csr sim test testplan lint regress merge coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup bench-quant bench-dlrm bench-recpipe clean
 
 help: ## list the targets
 	@echo "MicroRec-style recommendation accelerator: RTL, pyuvm benches, golden model"
@@ -51,6 +58,8 @@ help: ## list the targets
 	@echo "  make sim     CONFIG=<built-in name|path.json> QUERIES=<n> PRESET=ideal|u280|ddr4 CLOCK_MHZ=<MHz>"
 	@echo "               ZIPF=<exponent, 0 = uniform> SEED=<n> PES=<P> LANES=<U>"
 	@echo "               PRECISION=int16|int8|mixed ZERO_SKIP=1|0 (skip zero activations, default 1)"
+	@echo "  make sim PIPELINE=recpipe  CONFIG=microrec_small|tiny CANDIDATES=<N> KEEP=<k kept> TOP_K=<K>"
+	@echo "               FILTER=<hidden widths, e.g. 256x128x128> DECAY=<ranker decay> REQUESTS=<n>"
 	@echo "  make test    K=<pytest -k expression> JOBS=<n|auto>"
 	@echo "  make regress PROFILE=smoke|nightly SEEDS=<n per test>"
 	@echo "  make waves   TEST=<pytest node id> SEED=<n>"
@@ -74,12 +83,19 @@ deps: ## install the optional tools (ccache, lcov, lz4 headers): apt-get as root
 csr: $(STAMP) ## regenerate the CSR block, pyuvm register model, register map and C header from rtl/csr/microrec_csr.rdl
 	$(VPY) -m sim.csr_gen
 
-sim: $(STAMP) ## the main job: run the most complete system that exists, print a summary
+sim: $(STAMP) ## the main job: run the most complete system that exists, print a summary (PIPELINE=recpipe: two-stage ranking)
 	@$(CHECK_ENV) build
+ifeq ($(PIPELINE),recpipe)
+	$(VPY) -m apps.recpipe_sim --config "$(CONFIG)" --filter "$(FILTER)" --decay $(DECAY) --candidates $(CANDIDATES) \
+	  --keep $(KEEP) --top-k $(TOP_K) --requests $(REQUESTS) --pes $(PES) --lanes $(LANES) --preset $(PRESET) \
+	  --clock-mhz $(CLOCK_MHZ) --seed $(SEED)
+else
+	@test "$(PIPELINE)" = none || { echo "make sim: PIPELINE=$(PIPELINE): none or recpipe" >&2; exit 2; }
 	MICROREC_CALLER_DIR="$(PWD)" $(VPY) -m apps.microrec_sim --config "$(CONFIG)" --queries $(QUERIES) \
 	  --preset $(PRESET) --clock-mhz $(CLOCK_MHZ) --zipf $(ZIPF) --seed $(SEED) --pes $(PES) --lanes $(LANES) \
 	  --precision $(PRECISION) --zero-skip $(ZERO_SKIP) --bag-length $(BAG_LENGTH) --bag-lengths $(BAG_LENGTHS) \
   --cache $(CACHE) --cache-lines $(CACHE_LINES) --cache-ways $(CACHE_WAYS) --cache-policy $(CACHE_POLICY)
+endif
 
 test: $(STAMP) ## what CI runs: lint, model unit tests, RTL smoke tests; then each testplan feature's status
 	@$(CHECK_ENV) build
@@ -119,7 +135,7 @@ waves: $(STAMP) ## rerun one test with FST waves: make waves TEST=<node id> SEED
 	$(PYTEST) -p no:xdist -q "$(TEST)" --seed $(SEED) --waves
 	@$(VPY) -m sim.waves
 
-bench: bench-model bench-lookup bench-mlp bench-hbm bench-quant bench-dlrm ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
+bench: bench-model bench-lookup bench-mlp bench-hbm bench-quant bench-dlrm bench-recpipe ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
 
 bench-model: $(STAMP) ## lookup RTL vs performance model: 4 models x channels x Cartesian on/off, plots
 	@$(CHECK_ENV) build
@@ -140,6 +156,10 @@ bench-quant: $(STAMP) ## int16/int8 x dense/zero-skip on the accelerator: items/
 bench-dlrm: $(STAMP) ## DLRM (dlrm_kaggle, bags of 20) on the accelerator vs dlrm_infer on this CPU, same run
 	@$(CHECK_ENV) build
 	$(VPY) -m apps.benchmarks.dlrm $(BENCH_ARGS)
+
+bench-recpipe: $(STAMP) ## RecPipe two-stage ranking: recall/NDCG against latency per request (Pareto), stage overheads from the RTL
+	@$(CHECK_ENV) build
+	$(VPY) -m apps.benchmarks.recpipe $(BENCH_ARGS)
 
 bench-hbm: $(STAMP) ## HBM model simulation speed with 32 busy channels vs an idle Python side
 	@$(CHECK_ENV) build

@@ -155,3 +155,45 @@ def test_make_bench_quant_tiny():
     out = make("bench-quant", "BENCH_ARGS=--config tiny --pes 8 --lanes 8 --queries 12 --lat-queries 4 "
                               "--fidelity-queries 50").stdout
     assert "int8 zero-skip" in out and "int16 dense" in out and "wrote" in out and "MISMATCH" not in out
+
+
+def recpipe_result() -> dict:
+    return json.loads((ROOT / "build" / "sim" / "recpipe_result.json").read_text())
+
+
+def test_make_sim_recpipe_tiny():
+    """`make sim PIPELINE=recpipe`: two-stage requests on the top with the top-k unit, every
+    stage's ids, order and scores against models.recpipe.pipeline, the ranker alone against
+    models.recpipe.reference; the summary's figures are the result file's."""
+    out = make("sim", "PIPELINE=recpipe", "CONFIG=tiny", "PES=8", "LANES=8", "CANDIDATES=64", "KEEP=16",
+               "TOP_K=4", "FILTER=8x4", "REQUESTS=2").stdout
+    assert "result            : PASS" in out and "mismatches 0" in out
+    r = recpipe_result()
+    assert r["ok"] and r["mismatches"] == 0 and len(r["requests"]) == 2 and r["n"] == 64
+    assert f"two-stage {r['two_stage_cycles']} cycles" in out and f"ranker alone {r['single_cycles']} cycles" in out
+    # every stage costs at least its MLP cycles (contracts s.10.4): the model is a lower bound
+    assert r["two_stage_cycles"] >= r["model_two_stage"] and r["single_cycles"] >= r["model_single"]
+
+
+@pytest.mark.parametrize("args, why", [
+    (("FILTER=32",), "FILTER=32"),                      # wider than the ranker's 16
+    (("KEEP=2", "TOP_K=4", "CANDIDATES=64"), "TOP_K"),  # top_k > k_keep
+    (("CANDIDATES=0",), "CANDIDATES"),
+    (("PIPELINE=bogus",), "PIPELINE=bogus"),
+])
+def test_make_sim_recpipe_bad_input_is_one_line(args, why):
+    env = dict(os.environ)
+    env.pop("PYTEST_CURRENT_TEST", None)
+    proc = subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "sim", "PIPELINE=recpipe",
+                           "CONFIG=tiny", "FILTER=8x4", *args], capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode != 0
+    err = [ln for ln in proc.stderr.splitlines() if ln.startswith("make sim:")]
+    assert len(err) == 1 and why in err[0], proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_make_bench_recpipe_tiny():
+    out = make("bench-recpipe", "BENCH_ARGS=--tiny").stdout
+    assert "RTL check at this N" in out and "0 mismatches" in out and "pareto front" in out and "wrote" in out
+    res = json.loads((ROOT / "build" / "bench" / "recpipe.json").read_text())
+    assert [r["n"] for r in res["results"]] == [64, 128] and res["rtl"]["mismatches"] == 0

@@ -99,6 +99,7 @@ class TopKnobs:
     bag_length: int = 20            # multi-hot models: rows per bag (clipped to each table's bag_max)
     bag_lengths: str = "fixed"      # multi-hot models: fixed | uniform | lognormal (models.multihot)
     cache_policy: str = "lru"       # CACHE builds: the hot-row caches' policy (lru | freq); they are enabled
+    recpipe: str = ""               # TopRecPipeSimTest: JSON {decay, widths, n, k_keep, top_k, requests, calib}
 
     def __post_init__(self):
         if isinstance(self.configs, str):

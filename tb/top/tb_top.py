@@ -1350,7 +1350,7 @@ class TopRecPipeTest(TopRandomTest):
 
     async def good_request(self, name: str, req) -> None:
         from models.recpipe import pipeline
-        ans = await self.drv.run_request(req.indices, self.K_KEEP, self.TOP_K)
+        ans = self.drv_last = await self.drv.run_request(req.indices, self.K_KEEP, self.TOP_K)
         exp = pipeline(self.filt, self.rank, req.indices, self.K_KEEP, self.TOP_K, k_max=self.kmax,
                        n_max=self.nmax)
         self.compare_stage(name, 1, ans.stages[0], exp.kept, exp.filter_scores[exp.kept])
@@ -1495,6 +1495,79 @@ class TopRecPipeTest(TopRandomTest):
     def report_phase(self):
         with open(run_dir() / "perf.json", "w") as fh:
             json.dump({"recpipe": getattr(self, "stage_log", [])}, fh, indent=1)
+
+
+@pyuvm.test(timeout_time=100_000, timeout_unit="ms")
+class TopRecPipeSimTest(TopRecPipeTest):
+    """`make sim PIPELINE=recpipe` (apps/recpipe_sim.py): the knob ``recpipe`` (JSON: decay,
+    widths, n, k_keep, top_k, requests, calib) picks the ranker and filter; ``requests``
+    two-stage requests of N candidates, no input idle and no output stall, each stage
+    against models.recpipe.pipeline; then the ranker alone over all N of the first request
+    (the single-stage baseline, against models.recpipe.reference). Writes
+    recpipe_result.json (cycles per stage and request, MLP busy/idle, the model-switch
+    bubble, recall and NDCG of the RTL's answers) even when something mismatched, then
+    fails on any mismatch."""
+
+    in_idle_prob = 0.0
+    out_stall_prob = 0.0
+
+    async def run_phase(self):
+        from models.recpipe import load_filter, load_ranker, make_requests, ndcg_at, recall_at, reference
+        from tb.top.recpipe_driver import RecPipeDriver
+        self.raise_objection()
+        self.problems, self.stage_log = [], []
+        self.queries = self.mlp_queries = 0
+        rp = json.loads(self.knobs.recpipe)
+        b = self.build
+        assert b.topk, "TopRecPipeSimTest runs on a TOPK = 1 build"
+        self.kmax, self.nmax = b.topk_k_max, b.topk_n_max
+        self.K_KEEP, self.TOP_K = int(rp["k_keep"]), int(rp["top_k"])
+        await self.bring_up()
+        cfg = self.cfg
+        self.rank = load_ranker(cfg.name, float(rp["decay"]))
+        self.filt = load_filter(cfg.name, tuple(rp["widths"]), float(rp["decay"]), **rp.get("calib", {}))
+        self.drv = RecPipeDriver(self.host, self.env.monitor.beats)
+        self.logger.info("[progress] loading the ranker and the filter side by side: tables, DMA ...")
+        images = await self.drv.load_models(self.rank, self.filt)
+        self.logger.info(f"[progress] loaded: ranker {self.rank.cfg.mlp} at {images.offsets[0]}, filter "
+                         f"{self.filt.cfg.mlp} at {images.offsets[1]} (weight, bias words per bank)")
+        reqs = make_requests(cfg, int(rp["requests"]), int(rp["n"]), seed=test_seed())
+        out = []
+        for i, req in enumerate(reqs):
+            name = f"request {i} (N {req.n})"
+            before = len(self.problems)
+            await self.good_request(name, req)
+            s1, s2 = self.drv_last.stages
+            ref = reference(self.rank, req.indices, self.TOP_K, self.kmax, self.nmax)[0]
+            out.append({"two_stage_cycles": s2.t_last_answer - s1.t_first_sent + 1, "stage1_cycles": s1.cycles,
+                        "stage2_cycles": s2.cycles, "bubble": self.drv_last.bubble,
+                        "mlp_busy": s1.mlp_busy + s2.mlp_busy, "mlp_idle": s1.mlp_idle + s2.mlp_idle,
+                        "recall": recall_at(self.drv_last.ids, ref), "ndcg": ndcg_at(self.drv_last.ids, ref),
+                        "mismatches": len(self.problems) - before})
+            self.logger.info(f"[progress] {name}: two-stage {out[-1]['two_stage_cycles']} cycles, "
+                             f"recall@{self.TOP_K} {out[-1]['recall']:.2f}, {out[-1]['mismatches']} mismatches")
+        # the single-stage baseline: the ranker alone over all N of the first request
+        req = reqs[0]
+        single = await self.drv.run_stage([list(r) for r in req.indices], range(req.n), self.TOP_K, "ranker")
+        ids, scores = reference(self.rank, req.indices, self.TOP_K, self.kmax, self.nmax)
+        self.compare_stage("ranker alone", 1, single, ids, scores)
+        self.stage_cost(single, req.n)
+        self.logger.info(f"[progress] ranker alone over N {req.n}: {single.cycles} cycles")
+        result = {"config": cfg.name, "requests": out, "single_cycles": single.cycles,
+                  "single_mlp_busy": single.mlp_busy, "mismatches": len(self.problems),
+                  "problems": self.problems[:20],
+                  "ranker_shape": "-".join(map(str, [cfg.feature_len, *self.rank.cfg.mlp])),
+                  "filter_shape": "-".join(map(str, [cfg.feature_len, *self.filt.cfg.mlp])),
+                  "offsets": [list(o) for o in images.offsets],
+                  "bubble": {"mlp_idle": int(np.median([r["mlp_idle"] for r in out])),
+                             "between_stages": int(np.median([r["bubble"] for r in out]))},
+                  "mlp_lanes": b.mlp.P * b.mlp.U, "k_max": self.kmax, "n_max": self.nmax}
+        with open(run_dir() / "recpipe_result.json", "w") as fh:
+            json.dump(result, fh, indent=1)
+        self.mem.stop()
+        for msg in self.problems[:1]:
+            raise AssertionError(f"{len(self.problems)} mismatches; first: {msg}")
+        self.drop_objection()
 
 
 @pyuvm.test(timeout_time=TIMEOUT_MS, timeout_unit="ms")
