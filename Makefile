@@ -41,7 +41,7 @@ PYTEST     := $(VPY) -m pytest
 CHECK_ENV  := PYTHON=$(PYTHON) sim/check_env.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps csr sim test testplan lint regress merge coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup bench-quant bench-dlrm clean
+.PHONY: help venv deps csr sim test testplan lint regress merge coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup bench-quant bench-dlrm bench-cache clean
 
 help: ## list the targets
 	@echo "MicroRec-style recommendation accelerator: RTL, pyuvm benches, golden model"
@@ -119,7 +119,7 @@ waves: $(STAMP) ## rerun one test with FST waves: make waves TEST=<node id> SEED
 	$(PYTEST) -p no:xdist -q "$(TEST)" --seed $(SEED) --waves
 	@$(VPY) -m sim.waves
 
-bench: bench-model bench-lookup bench-mlp bench-hbm bench-quant bench-dlrm ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
+bench: bench-model bench-lookup bench-mlp bench-hbm bench-quant bench-dlrm bench-cache ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
 
 bench-model: $(STAMP) ## lookup RTL vs performance model: 4 models x channels x Cartesian on/off, plots
 	@$(CHECK_ENV) build
@@ -140,6 +140,10 @@ bench-quant: $(STAMP) ## int16/int8 x dense/zero-skip on the accelerator: items/
 bench-dlrm: $(STAMP) ## DLRM (dlrm_kaggle, bags of 20) on the accelerator vs dlrm_infer on this CPU, same run
 	@$(CHECK_ENV) build
 	$(VPY) -m apps.benchmarks.dlrm $(BENCH_ARGS)
+
+bench-cache: $(STAMP) ## hot-row caches in the lookup stage: hit rate, memory reads, throughput vs Zipf, size, policy (RTL + model)
+	@$(CHECK_ENV) build
+	$(VPY) -m apps.benchmarks.cache $(BENCH_ARGS)
 
 bench-hbm: $(STAMP) ## HBM model simulation speed with 32 busy channels vs an idle Python side
 	@$(CHECK_ENV) build

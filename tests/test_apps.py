@@ -155,3 +155,26 @@ def test_make_bench_quant_tiny():
     out = make("bench-quant", "BENCH_ARGS=--config tiny --pes 8 --lanes 8 --queries 12 --lat-queries 4 "
                               "--fidelity-queries 50").stdout
     assert "int8 zero-skip" in out and "int16 dense" in out and "wrote" in out and "MISMATCH" not in out
+
+
+def test_make_bench_cache_tiny():
+    """`make bench-cache --tiny`: dlrm_tiny on the 4-channel multi-hot build, caches off, lru
+    and freq at one Zipf exponent; every answer exact and every cache counter of the RTL
+    that of models/row_cache.py (the bench fails otherwise), the JSON says so per point."""
+    out = make("bench-cache", "BENCH_ARGS=--tiny --out cache_tiny").stdout
+    assert "| ddr4x2 | 1.05 | off |" in out and "wrote" in out
+    doc = json.loads((ROOT / "build" / "bench" / "cache_tiny.json").read_text())
+    pts = {(r["tier"], r["zipf"], r["policy"]): r for r in doc["rtl"]}
+    assert set(pts) == {("ddr4x2", 1.05, p) for p in ("off", "lru", "freq")}, sorted(pts)
+    for (_, _, pol), r in pts.items():
+        assert r["mismatches"] == 0 and r["answers"] == r["warmup"] + r["queries"] + r["lat_queries"]
+        assert r["rtl_cache"] == r["model_cache"], (pol, r["rtl_cache"], r["model_cache"])
+        assert r["throughput_qpc"] > 0 and r["latency"]["median"] > 0
+        if pol == "off":
+            assert not any(r["rtl_cache"].values()), "a disabled cache counted"
+            assert r["mem_beats_sent"] == r["lookup_perf"]["beats"]
+        else:
+            assert r["rtl_cache"]["hits"] > 0 and r["window_hit_rate"] > 0
+            assert r["mem_beats_sent"] < r["lookup_perf"]["beats"], "the hits still read memory"
+    assert {g["policy"] for g in doc["model"]} == {"lru", "freq"}
+    assert (ROOT / "build" / "bench" / "cache_tiny.png").exists()
