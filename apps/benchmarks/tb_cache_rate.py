@@ -185,6 +185,8 @@ class CacheRateTest(LookupMultihotTest):
                # the whole run, RTL counters (= the model's) and the memory model's beats
                "rtl_cache": got, "model_cache": want, "rtl_hit_rate": got["hits"] / max(1, got["hits"] + got["misses"]),
                "lookup_perf": self.perf, "mem_beats_sent": sum(sent), "mem_beats_per_channel": sent,
+               # cycles from a read's AR acceptance to its first R beat at the memory model (queueing included), mean over the run
+               "mem_read_latency": sum(x["lat_sum"] for x in hbm) / max(1, sum(x["reads_done"] for x in hbm)),
                "answers": len(exp) + len(lat_exp), "mismatches": 0}
         self.logger.info(f"CACHE RATE zipf {k.zipf} {out['policy']} {self.build.cache_lines} lines: "
                          f"{rate:.5f} q/cycle, window hit rate {out['window_hit_rate']:.3f}, "
