@@ -46,6 +46,7 @@ import json
 import math
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -310,7 +311,9 @@ def _plot(rows, grid, path, slow_bw: float) -> None:
     for ax in (a1, a2, a3):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=6)
-    fig.tight_layout()
+    with warnings.catch_warnings():      # legends larger than the small runs' axes: keep the figure anyway
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
     fig.savefig(path, dpi=110)
 
 
