@@ -171,8 +171,8 @@ def run_point(build, tier: str, zipf: float, policy: str, args, seed: int) -> di
 
 
 def plan(args) -> list[tuple]:
-    """(tier, zipf, lines, policy): off once per exponent (the largest build: a disabled cache
-    is a wire), each size x policy; the u280 points at the largest size."""
+    """(tier, zipf, lines, policy): per tier and exponent off once (on the largest build: a
+    disabled cache is a wire), then each size x policy."""
     pts = []
     big = max(args.lines)
     for z in args.zipf:
@@ -181,8 +181,10 @@ def plan(args) -> list[tuple]:
             for pol in args.policies:
                 pts.append(("ddr4x2", z, lines, pol))
     for z in args.u280_zipf:
-        for pol in ("off", *args.policies):
-            pts.append(("u280", z, big, pol))
+        pts.append(("u280", z, big, "off"))
+        for lines in args.lines:
+            for pol in args.policies:
+                pts.append(("u280", z, lines, pol))
     return pts
 
 
