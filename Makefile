@@ -48,7 +48,7 @@ PYTEST     := $(VPY) -m pytest
 CHECK_ENV  := PYTHON=$(PYTHON) sim/check_env.sh
 
 .DEFAULT_GOAL := help
-.PHONY: help venv deps csr sim test testplan lint regress merge coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup bench-quant bench-dlrm bench-recpipe clean
+.PHONY: help venv deps csr sim test testplan lint regress merge coverage mutate waves bench bench-model bench-hbm bench-mlp bench-lookup bench-quant bench-dlrm bench-cache bench-recpipe clean
 
 help: ## list the targets
 	@echo "MicroRec-style recommendation accelerator: RTL, pyuvm benches, golden model"
@@ -135,7 +135,7 @@ waves: $(STAMP) ## rerun one test with FST waves: make waves TEST=<node id> SEED
 	$(PYTEST) -p no:xdist -q "$(TEST)" --seed $(SEED) --waves
 	@$(VPY) -m sim.waves
 
-bench: bench-model bench-lookup bench-mlp bench-hbm bench-quant bench-dlrm bench-recpipe ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
+bench: bench-model bench-lookup bench-mlp bench-hbm bench-quant bench-dlrm bench-cache bench-recpipe ## all benchmarks: tables in the terminal, JSON and PNG in build/bench/
 
 bench-model: $(STAMP) ## lookup RTL vs performance model: 4 models x channels x Cartesian on/off, plots
 	@$(CHECK_ENV) build
@@ -160,6 +160,10 @@ bench-dlrm: $(STAMP) ## DLRM (dlrm_kaggle, bags of 20) on the accelerator vs dlr
 bench-recpipe: $(STAMP) ## RecPipe two-stage ranking: recall/NDCG against latency per request (Pareto), stage overheads from the RTL
 	@$(CHECK_ENV) build
 	$(VPY) -m apps.benchmarks.recpipe $(BENCH_ARGS)
+
+bench-cache: $(STAMP) ## hot-row caches in the lookup stage: hit rate, memory reads, throughput vs Zipf, size, policy (RTL + model)
+	@$(CHECK_ENV) build
+	$(VPY) -m apps.benchmarks.cache $(BENCH_ARGS)
 
 bench-hbm: $(STAMP) ## HBM model simulation speed with 32 busy channels vs an idle Python side
 	@$(CHECK_ENV) build

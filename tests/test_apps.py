@@ -197,3 +197,26 @@ def test_make_bench_recpipe_tiny():
     assert "RTL check at this N" in out and "0 mismatches" in out and "pareto front" in out and "wrote" in out
     res = json.loads((ROOT / "build" / "bench" / "recpipe.json").read_text())
     assert [r["n"] for r in res["results"]] == [64, 128] and res["rtl"]["mismatches"] == 0
+
+
+def test_make_bench_cache_tiny():
+    """`make bench-cache --tiny`: dlrm_tiny on the 4-channel multi-hot build, caches off, lru
+    and freq at one Zipf exponent; every answer exact and every cache counter of the RTL
+    that of models/row_cache.py (the bench fails otherwise), the JSON says so per point."""
+    out = make("bench-cache", "BENCH_ARGS=--tiny --out cache_tiny").stdout
+    assert "| ddr4x2 | 1.05 | off |" in out and "wrote" in out
+    doc = json.loads((ROOT / "build" / "bench" / "cache_tiny.json").read_text())
+    pts = {(r["tier"], r["zipf"], r["policy"]): r for r in doc["rtl"]}
+    assert set(pts) == {("ddr4x2", 1.05, p) for p in ("off", "lru", "freq")}, sorted(pts)
+    for (_, _, pol), r in pts.items():
+        assert r["mismatches"] == 0 and r["answers"] == r["warmup"] + r["queries"] + r["lat_queries"]
+        assert r["rtl_cache"] == r["model_cache"], (pol, r["rtl_cache"], r["model_cache"])
+        assert r["throughput_qpc"] > 0 and r["latency"]["median"] > 0
+        if pol == "off":
+            assert not any(r["rtl_cache"].values()), "a disabled cache counted"
+            assert r["mem_beats_sent"] == r["lookup_perf"]["beats"]
+        else:
+            assert r["rtl_cache"]["hits"] > 0 and r["window_hit_rate"] > 0
+            assert r["mem_beats_sent"] < r["lookup_perf"]["beats"], "the hits still read memory"
+    assert {g["policy"] for g in doc["model"]} == {"lru", "freq"}
+    assert (ROOT / "build" / "bench" / "cache_tiny.png").exists()

@@ -31,11 +31,11 @@ def test_lookup_tiny_u280(testcase, seed):
 # every cache counter exact under both policies; tables reloaded at the same addresses
 # between two streams (LookupCacheReloadTest: a commit must flush, else stale rows come
 # back); random models committed one after another;
-# SLVERR fills (error lines, s.11.5); backpressure and u280 timing (hits pass misses)
+# SLVERR fills (error lines, s.11.5); bad indices (no read, so never a cache access); backpressure and u280 timing (hits pass misses)
 @pytest.mark.rtl
 @pytest.mark.parametrize("policy", ["lru", "freq"])
 @pytest.mark.parametrize("testcase", ["LookupCacheTest", "LookupCacheReloadTest", "LookupRandomConfigTest",
-                                      "LookupAxiErrorTest"])
+                                      "LookupAxiErrorTest", "LookupBadIndexTest"])
 def test_lookup_cache(testcase, policy, seed):
     BENCH.run(CACHE_BUILD, testcase, seed, queries=200, cache_policy=policy)
 

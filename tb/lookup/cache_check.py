@@ -78,17 +78,26 @@ class CachePrediction:
         """Per channel, the beats memory sends: those asked for minus those the hits answered."""
         return [b - c.counters["bytes_saved"] // self.word_bytes for b, c in zip(self.beats, self.caches)]
 
-    def query_bags(self, layout, bags) -> None:
+    def query_bags(self, layout, bags) -> bool:
         """The reads of one multi-hot query (``bags[t]``: logical table t's indices):
         sub-query j reads entry j of every bag, physical tables ascending (a multi-hot
         layout has no products: physical table = logical table, s.9.9); void entries
-        (past the end of a bag) read nothing."""
+        (past the end of a bag) read nothing. A query the ingress refuses (a bag longer
+        than its table's bag_max, ERR_BAG_LEN, or an index out of range, ERR_IDX_RANGE,
+        in any bag: s.9.6) reads nothing at all, not even its good entries: returns
+        False then. A memory error does not refuse: every entry is read, the failing
+        one too (its fill becomes an error line, s.11.5), so its bags are read in full."""
+        for t, bag in enumerate(bags):
+            tab = layout.cfg.tables[t]
+            if len(bag) > tab.bag_max or any(not 0 <= int(i) < tab.rows for i in bag):
+                return False
         nsub = max([1] + [len(b) for b in bags])
         for j in range(nsub):
             for d in layout.descs:
                 bag = bags[d.lt_a]
                 if not d.onchip and j < len(bag):
                     self.read(d.channel, d, int(bag[j]))
+        return True
 
     def query(self, layout, indices, skipped) -> None:
         """The reads of one query: every memory table's row, but the physical tables in

@@ -34,6 +34,8 @@ ONE_PER_CHANNEL_BUILD = LookupBuild(num_ch=32, num_banks=1, bank_words=64, qdept
 # TINY_BUILD with a hot-row cache of 16 lines, 4 ways, in front of each of its 4 channels:
 # small enough that tiny's Zipf traffic fills, hits, evicts and (freq) bypasses
 CACHE_BUILD = dataclasses.replace(TINY_BUILD, cache=1, cache_lines=16, cache_ways=4)
+# the same caches on the multi-hot build (dlrm_tiny's packets; also `make bench-cache --tiny`)
+TINY_MH_CACHE_BUILD = dataclasses.replace(TINY_MH_BUILD, cache=1, cache_lines=16, cache_ways=4)
 
 # the channel sweep of `make bench-model`: one build family for every model (one Verilator
 # build per channel count), 8 on-chip banks of which a placement uses some, room for
