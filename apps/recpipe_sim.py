@@ -114,6 +114,7 @@ def run_rtl(model: str, decay: float, widths: tuple[int, ...], n: int, k_keep: i
             requests: int, pes: int, lanes: int, seed: int = 1, name: str = RUN_NAME,
             quality_requests: int = 16, preset: str = "u280", mhz: float = 120.0) -> dict:
     """Run TopRecPipeSimTest and return its result, with the model's cycles beside it."""
+    from apps.microrec_sim import ProgressTail
     from models.recpipe import load_filter, load_ranker
     from tb.top.dut import BENCH
 
@@ -122,8 +123,9 @@ def run_rtl(model: str, decay: float, widths: tuple[int, ...], n: int, k_keep: i
                        "requests": requests, "calib": calib(model)})
     t0 = time.perf_counter()
     try:
-        res = BENCH.run(build, "TopRecPipeSimTest", seed, name=name, configs=[model], preset=preset, mhz=mhz,
-                        recpipe=knob, coverage=False, waves=False)
+        with ProgressTail(BUILD_ROOT / "tests" / name / "sim.log"):
+            res = BENCH.run(build, "TopRecPipeSimTest", seed, name=name, configs=[model], preset=preset, mhz=mhz,
+                            recpipe=knob, coverage=False, waves=False)
     except SimFailure as exc:
         return {"ok": False, "error": str(exc), "mismatches": -1}
     out = json.loads((res.test_dir / "recpipe_result.json").read_text())
