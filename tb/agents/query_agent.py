@@ -43,6 +43,30 @@ def pack_indices(indices) -> int:
     return word
 
 
+async def offer_query(dut, qid: int, indices, idle_prob: float = 0.0, rnd=None, payload=None) -> int:
+    """One s_query handshake: optional idle cycles first (``idle_prob`` per cycle, drawn from
+    ``rnd``), then the beat held until taken; ``payload(dut)`` drives the fields a DUT takes
+    beyond id and indices. Returns the memory model's cycle counter at the handshake."""
+    while idle_prob and rnd is not None and rnd.random() < idle_prob:
+        dut.s_query_valid.value = 0
+        await RisingEdge(dut.clk)
+    dut.s_query_id.value = int(qid)
+    dut.s_query_idx.value = pack_indices(indices)
+    if payload is not None:
+        payload(dut)
+    dut.s_query_valid.value = 1
+    while True:
+        await RisingEdge(dut.clk)
+        if int(dut.s_query_ready.value):
+            break
+        # a full ring can stall for thousands of cycles: sleep until ready
+        # rises instead of waking every cycle (the handshake is the next edge)
+        await RisingEdge(dut.s_query_ready)
+    t = int(dut.hbm_cycle.value)
+    dut.s_query_valid.value = 0
+    return t
+
+
 class QueryDriver(uvm_driver):
     """Drives s_query_*; optional idle cycles between queries (knob in_idle_prob)."""
 
@@ -57,22 +81,8 @@ class QueryDriver(uvm_driver):
         dut.s_query_valid.value = 0
         while True:
             item = await self.seq_item_port.get_next_item()
-            while self.rnd.random() < self.idle_prob:
-                dut.s_query_valid.value = 0
-                await RisingEdge(dut.clk)
-            dut.s_query_id.value = item.qid
-            dut.s_query_idx.value = pack_indices(item.indices)
-            self.drive_payload(item)
-            dut.s_query_valid.value = 1
-            while True:
-                await RisingEdge(dut.clk)
-                if int(dut.s_query_ready.value):
-                    break
-                # a full ring can stall for thousands of cycles: sleep until ready
-                # rises instead of waking every cycle (the handshake is the next edge)
-                await RisingEdge(dut.s_query_ready)
-            item.t_sent = int(dut.hbm_cycle.value)   # the memory model's cycle counter
-            dut.s_query_valid.value = 0
+            item.t_sent = await offer_query(dut, item.qid, item.indices, self.idle_prob, self.rnd,
+                                            lambda _dut, item=item: self.drive_payload(item))
             self.ap.write(item)
             self.seq_item_port.item_done()
 

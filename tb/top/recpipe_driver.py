@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 
 import cocotb
 from cocotb.queue import Queue
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import ClockCycles
 
+from tb.agents.query_agent import offer_query
 from tb.common.stream_sink import StreamSink
 from tb.host.microrec_host import DMA_BIASES, DMA_WEIGHTS, MicrorecHost, pack_words
 from models.placement import TABLE_ALIGN
@@ -43,13 +44,6 @@ from tb.mlp.mlp_layout import ModelImages, ceil_div, combined_images
 
 LAST = 1 << 31        # query id bit 31: the request's last query
 NULL = 1 << 30        # query id bit 30: a placeholder, not a candidate
-
-
-def pack_indices(row) -> int:
-    word = 0
-    for t, v in enumerate(row):
-        word |= (int(v) & 0xFFFFFFFF) << (32 * t)
-    return word
 
 
 class BeatQueue:
@@ -192,22 +186,10 @@ class RecPipeDriver:
     # ------------------------------------------------------------------ traffic
     async def send(self, rows, qids) -> int:
         """Queries in order; returns the cycle the first was accepted in."""
-        dut, first = self.dut, None
+        first = None
         for row, qid in zip(rows, qids):
-            while self.in_idle and self.rnd is not None and self.rnd.random() < self.in_idle:
-                dut.s_query_valid.value = 0
-                await RisingEdge(dut.clk)
-            dut.s_query_id.value = int(qid)
-            dut.s_query_idx.value = pack_indices(row)
-            dut.s_query_valid.value = 1
-            while True:
-                await RisingEdge(dut.clk)
-                if int(dut.s_query_ready.value):
-                    break
-                await RisingEdge(dut.s_query_ready)
-            if first is None:
-                first = int(dut.hbm_cycle.value)
-            dut.s_query_valid.value = 0
+            t = await offer_query(self.dut, qid, row, self.in_idle, self.rnd)
+            first = t if first is None else first
         return first
 
     async def run_stage(self, rows, ids, k: int | None = None, model: str | None = None,
