@@ -1436,6 +1436,9 @@ class TopRecPipeTest(TopRandomTest):
             s1 = await self.drv.run_stage([list(r) for r in idx], range(len(idx)), self.K_KEEP, "filter")
             ids, scores = topk(self.filt.logits(idx[ok]), self.K_KEEP, ids=ok)
             self.compare_stage(f"bad index at candidate {bad}", 1, s1, ids, scores)
+            if bad in s1.ids:       # the failed candidate was kept: stage 2 would score a row past its table
+                first = self.problems[0] if self.problems else f"failed candidate {bad} kept by stage 1"
+                raise AssertionError(f"MISMATCH {max(1, len(self.problems))} mismatches; first: {first}")
             self.stage_cost(s1, len(idx))
             self.bad_queries += 1
             await self.expect_err_record(f"a bad index at candidate {bad}", 1, bad | (LAST if bad == len(idx) - 1 else 0))
