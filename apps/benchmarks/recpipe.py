@@ -67,9 +67,12 @@ def calibrate(points: list[dict], rtl: dict | None) -> None:
 
 
 def pareto(points: list[dict]) -> list[dict]:
-    """Points no other point beats on both latency and recall, fastest first."""
+    """Points no other point beats on both latency and recall, fastest first. A point at or
+    past the ranker alone's latency is left out: the ranker over all N is the reference
+    (recall 1), so such a point is beaten by the baseline itself."""
     out, best = [], -1.0
-    for p in sorted(points, key=lambda p: (p["latency_rtl"], -p["recall"])):
+    for p in sorted((p for p in points if p["latency_rtl"] < p["baseline_rtl"]),
+                    key=lambda p: (p["latency_rtl"], -p["recall"])):
         if p["recall"] > best:
             out.append(p)
             best = p["recall"]
@@ -80,6 +83,8 @@ def dominance(front: list[dict], single: list[dict], c_rank: int, o_single: int)
     """Where the single-stage ranker, given the same latency budget, reaches a higher recall
     than the best two-stage point within that budget (an empty list: the front dominates
     the baseline at every budget it covers)."""
+    if not front:
+        return ["no two-stage point is faster than the ranker alone"]
     lo, hi = front[0]["latency_rtl"], front[-1]["latency_rtl"]
     losses = []
     for s in single:
