@@ -164,7 +164,10 @@ def config_ports(build: EngineBuild, shapes, frac_bits: int, qmodel=None, zero_s
     return {"cfg_num_layers": len(shapes), "cfg_in_dim": shapes[0][0],
             "cfg_out_dims": outs, "cfg_shift": shift, "cfg_int8": int8, "cfg_sparse": 0,
             "cfg_input_shift": qmodel.input_shift if qmodel is not None else 0,
-            "cfg_zero_skip": int(bool(zero_skip))}
+            "cfg_zero_skip": int(bool(zero_skip)),
+            # one model at word 0 (contracts s.10.6): a harness that does not drive the offsets
+            # leaves them X, and the engine rejects the model as past its memories
+            "cfg_wbase_off": 0, "cfg_bbase_off": 0}
 
 
 def engine_counts(build: EngineBuild, precisions, shapes, inputs, zero_skip: bool) -> list[tuple]:
