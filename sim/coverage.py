@@ -354,6 +354,9 @@ CROSSES: dict = {}     # "<group>.<point>" -> axis names, for the crosses merge_
 
 
 def merge_functional(test_root: Path) -> dict:
+    # the crosses of this merge only: a process that merged another tree before (a pytest
+    # worker running several merge tests) must not report that tree's crosses here
+    CROSSES.clear()
     groups: dict = {}
     for path in sorted(test_root.glob("*/fcov_*.json")):
         data = json.loads(path.read_text())
