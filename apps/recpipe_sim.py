@@ -82,16 +82,17 @@ def check(model: str, decay: float, widths: tuple[int, ...], n: int, k_keep: int
 def recpipe_build(model: str, widths: tuple[int, ...], decay: float, pes: int, lanes: int):
     """The `make sim` platform of the model with the top-k unit, and a weight and bias
     memory deep enough for the ranker and the filter side by side (s.10.6)."""
-    from models.recpipe import load_filter
+    from models.config import builtin
+    from models.recpipe import calib_settings, load_filter
     from tb.mlp.mlp_layout import EngineBuild, bank_plan
     from tb.top.dut import build_for_model
 
     build = build_for_model(model, pes, lanes)
-    filt = load_filter(model, widths, decay, **calib(model))
+    filt = load_filter(model, widths, decay, **calib_settings(model))
     pow2 = lambda v: 1 << max(0, int(v) - 1).bit_length()  # noqa: E731
     eb = EngineBuild(P=pes, U=lanes)
     words = biases = 0
-    for cfg in (build_cfg(model), filt.cfg):
+    for cfg in (builtin(model), filt.cfg):
         plan = bank_plan(eb, list(cfg.layer_shapes))
         words += plan[-1]["wbase"] + plan[-1]["cycles"]
         biases += plan[-1]["bbase"] + plan[-1]["rounds"]
@@ -100,27 +101,17 @@ def recpipe_build(model: str, widths: tuple[int, ...], decay: float, pes: int, l
     return dataclasses.replace(build, mlp=mlp, topk=1, topk_k_max=TOPK_K_MAX, topk_n_max=TOPK_N_MAX)
 
 
-def build_cfg(model: str):
-    from models.config import builtin
-    return builtin(model)
-
-
-def calib(model: str) -> dict:
-    """Filter calibration settings (s.10.5): the tiny catalog has 600 items."""
-    return {"calib_requests": 4, "calib_candidates": 64} if model == "tiny" else {}
-
-
 def run_rtl(model: str, decay: float, widths: tuple[int, ...], n: int, k_keep: int, top_k: int,
             requests: int, pes: int, lanes: int, seed: int = 1, name: str = RUN_NAME,
             quality_requests: int = 16, preset: str = "u280", mhz: float = 120.0) -> dict:
     """Run TopRecPipeSimTest and return its result, with the model's cycles beside it."""
     from apps.microrec_sim import ProgressTail
-    from models.recpipe import load_filter, load_ranker
+    from models.recpipe import calib_settings, load_filter, load_ranker
     from tb.top.dut import BENCH
 
     build = recpipe_build(model, widths, decay, pes, lanes)
     knob = json.dumps({"decay": decay, "widths": list(widths), "n": n, "k_keep": k_keep, "top_k": top_k,
-                       "requests": requests, "calib": calib(model)})
+                       "requests": requests, "calib": calib_settings(model)})
     t0 = time.perf_counter()
     try:
         with ProgressTail(BUILD_ROOT / "tests" / name / "sim.log"):
@@ -129,7 +120,7 @@ def run_rtl(model: str, decay: float, widths: tuple[int, ...], n: int, k_keep: i
     except SimFailure as exc:
         return {"ok": False, "error": str(exc), "mismatches": -1}
     out = json.loads((res.test_dir / "recpipe_result.json").read_text())
-    rank, filt = load_ranker(model, decay), load_filter(model, widths, decay, **calib(model))
+    rank, filt = load_ranker(model, decay), load_filter(model, widths, decay, **calib_settings(model))
     c_r, c_f = rank.cycles(pes, lanes), filt.cycles(pes, lanes)
     reqs = out["requests"]
     two = [r["two_stage_cycles"] for r in reqs]
@@ -151,9 +142,10 @@ def run_rtl(model: str, decay: float, widths: tuple[int, ...], n: int, k_keep: i
 def golden_quality(model, decay, widths, n, k_keep, top_k, count, seed) -> dict:
     """recall@K and NDCG@K of the same (filter, k) over more requests, golden model only."""
     from models.config import builtin
-    from models.recpipe import load_filter, load_ranker, make_requests, ndcg_at, pipeline, recall_at, reference
+    from models.recpipe import (calib_settings, load_filter, load_ranker, make_requests, ndcg_at, pipeline,
+                                recall_at, reference)
 
-    rank, filt = load_ranker(model, decay), load_filter(model, widths, decay, **calib(model))
+    rank, filt = load_ranker(model, decay), load_filter(model, widths, decay, **calib_settings(model))
     rec, nd = [], []
     for r in make_requests(builtin(model), count, n, seed=seed + 1000):
         ans = pipeline(filt, rank, r.indices, k_keep, top_k).ids

@@ -294,6 +294,12 @@ def _group_mean(a: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return (sums / counts)[groups]
 
 
+def calib_settings(name: str) -> dict:
+    """The filter calibration of ``load_filter`` for a built-in model (10.5): the defaults,
+    except for the tiny catalog (600 items, fewer than the default 1024 candidates)."""
+    return {"calib_requests": 4, "calib_candidates": 64} if name == "tiny" else {}
+
+
 @lru_cache(maxsize=32)
 def load_ranker(name: str = "microrec_small", decay: float = 0.0) -> RecModel:
     return ranker(name, decay)

@@ -38,20 +38,15 @@ def parse_widths(text: str) -> list[tuple[int, ...]]:
 def quality(args, n: int) -> dict:
     """The golden sweep at one N: every (filter, k_keep) point and the single-stage curve."""
     from models.config import builtin
-    from models.recpipe import evaluate, load_filter, load_ranker, make_requests
+    from models.recpipe import calib_settings, evaluate, load_filter, load_ranker, make_requests
 
     cfg = builtin(args.model)
     rank = load_ranker(args.model, args.decay)
-    filters = {"x".join(map(str, w)): load_filter(args.model, w, args.decay, **calib(args))
+    filters = {"x".join(map(str, w)): load_filter(args.model, w, args.decay, **calib_settings(args.model))
                for w in args.widths}
     keeps = [k for k in args.keeps if args.top_k <= k <= n]
     reqs = make_requests(cfg, args.requests, n, seed=args.seed)
     return evaluate(rank, filters, keeps, reqs, args.top_k, args.pes, args.lanes).to_dict()
-
-
-def calib(args) -> dict:
-    """Calibration settings of the filter derivation (s.10.5), smaller for the tiny model."""
-    return {"calib_requests": 4, "calib_candidates": 64} if args.model == "tiny" else {}
 
 
 def calibrate(points: list[dict], rtl: dict | None) -> None:
@@ -63,7 +58,6 @@ def calibrate(points: list[dict], rtl: dict | None) -> None:
         p["latency_rtl"] = p["latency"] + o1 + o2
         p["baseline_rtl"] = p["baseline"] + o_single
         p["speedup_rtl"] = p["baseline_rtl"] / p["latency_rtl"]
-    return None
 
 
 def pareto(points: list[dict]) -> list[dict]:
@@ -79,7 +73,7 @@ def pareto(points: list[dict]) -> list[dict]:
     return out
 
 
-def dominance(front: list[dict], single: list[dict], c_rank: int, o_single: int) -> list[str]:
+def dominance(front: list[dict], single: list[dict], o_single: int) -> list[str]:
     """Where the single-stage ranker, given the same latency budget, reaches a higher recall
     than the best two-stage point within that budget (an empty list: the front dominates
     the baseline at every budget it covers)."""
@@ -212,7 +206,7 @@ def main(argv=None) -> int:
         front = pareto(ev["points"])
         o_single = rtl["overhead"]["single"] if rtl else 0
         res = {"eval": ev, "front": front, "rtl": rtl, "rtl_overhead_single": o_single,
-               "losses": dominance(front, ev["single_stage"], ev["points"][0]["ranker_cycles"], o_single)}
+               "losses": dominance(front, ev["single_stage"], o_single)}
         results.append(res)
         print("\n".join(report(res, a)), flush=True)
         print()

@@ -1389,7 +1389,7 @@ class TopRecPipeTest(TopRandomTest):
         await self.host.err_clear()
 
     async def run_phase(self):
-        from models.recpipe import load_filter, load_ranker, make_requests
+        from models.recpipe import calib_settings, load_filter, load_ranker, make_requests
         from models.topk import topk
         from tb.top.recpipe_driver import LAST, RecPipeDriver
         self.raise_objection()
@@ -1401,7 +1401,7 @@ class TopRecPipeTest(TopRandomTest):
         await self.bring_up()
         cfg = self.cfg
         self.rank = load_ranker(cfg.name)
-        self.filt = load_filter(cfg.name, self.FILTER_WIDTHS, calib_requests=4, calib_candidates=64)
+        self.filt = load_filter(cfg.name, self.FILTER_WIDTHS, **calib_settings(cfg.name))
         # queries offered with idle cycles between them (knob in_idle, else 10%)
         in_idle = self.knobs.in_idle if self.knobs.in_idle is not None else 0.1
         self.drv = RecPipeDriver(self.host, self.env.monitor.beats, in_idle=in_idle, rnd=random.Random(test_seed()))
